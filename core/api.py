@@ -1,0 +1,209 @@
+"""JSON API conventions every module follows, and the OpenAPI document of the installation.
+
+- URLs under ``/api/v1/``; JSON in and out through marshmallow schemas.
+- Lists: ``?page=1&per_page=25`` (at most ``API_MAX_PER_PAGE``), filters as ``?field=value`` on the
+  fields a resource declares filterable, ``?sort=field`` or ``?sort=-field``; the answer is
+  ``{"items": [...], "meta": {"page", "per_page", "total", "pages"}}``.
+- Errors: ``{"errors": {"field": ["message"]}}``; errors not tied to a field under ``_schema``.
+- Every view documents itself with ``@api_doc``; ``/api/v1/openapi.json`` is built from those
+  declarations and the schemas, for the modules installed in this database.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import Schema, ValidationError
+from sqlalchemy import Select, func, select
+
+from core.db import db_session
+from core.permissions import AUTHENTICATED, permission_required
+
+bp = Blueprint("core_api", __name__, url_prefix="/api/v1")
+
+API_DOC = "crm_api_doc"
+
+
+def api_doc(
+    summary: str,
+    *,
+    request_schema: type[Schema] | None = None,
+    response_schema: type[Schema] | None = None,
+    many: bool = False,
+    query: Sequence[str] = (),
+) -> Callable:
+    """Describe a JSON view for the OpenAPI document."""
+
+    def mark(view: Callable) -> Callable:
+        setattr(
+            view,
+            API_DOC,
+            {
+                "summary": summary,
+                "request": request_schema,
+                "response": response_schema,
+                "many": many,
+                "query": tuple(query),
+            },
+        )
+        return view
+
+    return mark
+
+
+def exempt_token_api(blueprint: Blueprint) -> None:
+    """Hook for the API-token authentication of the users issue; JSON APIs keep CSRF until then."""
+
+
+class ApiError(Exception):
+    def __init__(self, errors: dict[str, list[str]], status: int = 400) -> None:
+        super().__init__(errors)
+        self.errors, self.status = errors, status
+
+
+@bp.app_errorhandler(ValidationError)
+def validation_error(error: ValidationError):
+    db_session.rollback()
+    messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    return jsonify(errors=messages), 400
+
+
+@bp.app_errorhandler(ApiError)
+def api_error(error: ApiError):
+    db_session.rollback()
+    return jsonify(errors=error.errors), error.status
+
+
+def load_json(schema: Schema, partial: bool = False) -> dict[str, Any]:
+    """Validate the request body with ``schema``; a body that is not a JSON object is a 400."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise ApiError({"_schema": ["The request body must be a JSON object."]})
+    return schema.load(payload, partial=partial)
+
+
+def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError({name: ["Must be a whole number."]}) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
+        raise ApiError({name: [f"Must be {bounds}."]})
+    return value
+
+
+def paginate(
+    stmt: Select,
+    schema: Schema,
+    *,
+    model: type | None = None,
+    filterable: Sequence[str] = (),
+    sortable: Sequence[str] = (),
+    default_sort: str | None = None,
+) -> dict[str, Any]:
+    """Filter, sort and page ``stmt`` the shared way; two queries whatever the data size."""
+    max_per_page = current_app.config["API_MAX_PER_PAGE"]
+    page = _int_arg("page", 1, 1)
+    per_page = _int_arg("per_page", 25, 1, max_per_page)
+    if model is not None:
+        for field in filterable:
+            if field in request.args:
+                stmt = stmt.where(getattr(model, field) == request.args[field])
+        sort = request.args.get("sort") or default_sort
+        if sort:
+            name = sort.lstrip("-")
+            if name not in sortable:
+                raise ApiError({"sort": [f"Sort by one of: {', '.join(sortable) or 'nothing'}."]})
+            column = getattr(model, name)
+            stmt = stmt.order_by(column.desc() if sort.startswith("-") else column.asc())
+    total = db_session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db_session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return {
+        "items": schema.dump(rows, many=True),
+        "meta": {
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+            "pages": max(1, math.ceil(total / per_page)),
+        },
+    }
+
+
+_CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+
+
+def build_openapi() -> dict[str, Any]:
+    from core.app import current_state
+
+    state = current_state()
+    runtime = current_app.extensions["crm"].runtime
+    spec = APISpec(
+        title="CRM API",
+        version="1",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "The JSON API of the modules installed in this database."},
+    )
+    for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        top = rule.endpoint.split(".")[0]
+        if not state.is_installed(runtime.blueprint_owner.get(top, "core")):
+            continue
+        view = current_app.view_functions[rule.endpoint]
+        doc = getattr(view, API_DOC, None)
+        if doc is None:
+            continue
+        operations = {}
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            operation: dict[str, Any] = {"summary": doc["summary"], "responses": {}}
+            params = [
+                {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+                for name in _CONVERTER.findall(rule.rule)
+            ]
+            params += [
+                {"in": "query", "name": name, "schema": {"type": "string"}} for name in doc["query"]
+            ]
+            if params:
+                operation["parameters"] = params
+            if doc["request"] is not None and method in ("POST", "PUT", "PATCH"):
+                operation["requestBody"] = {
+                    "content": {"application/json": {"schema": doc["request"]}}
+                }
+            response: dict[str, Any] = {"description": "OK"}
+            if doc["response"] is not None:
+                item = doc["response"]
+                schema: Any = (
+                    {"type": "array", "items": item} if doc["many"] else item
+                )
+                response["content"] = {"application/json": {"schema": schema}}
+            operation["responses"]["200"] = response
+            operation["responses"]["400"] = {"description": "Invalid input: {errors: {field: [..]}}"}
+            operations[method.lower()] = operation
+        spec.path(path=_CONVERTER.sub(r"{\1}", rule.rule), operations=operations)
+    return spec.to_dict()
+
+
+@bp.route("/openapi.json")
+@permission_required(AUTHENTICATED)
+def openapi():
+    return jsonify(build_openapi())
+
+
+@bp.route("/models")
+@permission_required(AUTHENTICATED)
+@api_doc("The registered models of the installed modules, with their fields")
+def models():
+    from core.app import current_state
+
+    return jsonify(items=current_state().models.describe())

@@ -1,0 +1,211 @@
+"""The application factory, in small ``configure_*`` steps read top to bottom."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask, abort, current_app, g, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException
+
+from core import api, auth, views
+from core.config import load_settings
+from core.db import close_session, db_session, make_engine, make_session_factory
+from core.menus import visible_tree
+from core.permissions import PUBLIC, required_permission
+from core.plugins import PluginInfo, collect, discover
+from core.runtime import Runtime, RuntimeState
+
+log = logging.getLogger(__name__)
+csrf = CSRFProtect()
+
+
+@dataclass
+class CRM:
+    """What the core keeps on ``app.extensions["crm"]``."""
+
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    plugins: dict[str, PluginInfo]
+    runtime: Runtime
+
+
+def create_app(
+    config: dict[str, Any] | None = None, plugins: dict[str, PluginInfo] | None = None
+) -> Flask:
+    """Build the application. ``config`` overrides settings from the environment; ``plugins``
+    replaces entry-point discovery (tests use it to add a plugin that is not pip-installed)."""
+    if not (config or {}).get("TESTING"):
+        load_dotenv()
+    settings = load_settings(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    configure_database(app, plugins)
+    configure_security(app)
+    configure_blueprints(app)
+    configure_request_gate(app)
+    configure_templates(app)
+    configure_errors(app)
+    return app
+
+
+def configure_database(app: Flask, plugins: dict[str, PluginInfo] | None) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    plugins = discover() if plugins is None else plugins
+    app.extensions["crm"] = CRM(engine, make_session_factory(engine), plugins, Runtime(plugins))
+    app.teardown_appcontext(close_session)
+
+
+def configure_security(app: Flask) -> None:
+    auth.login_manager.init_app(app)
+    csrf.init_app(app)
+
+    @app.after_request
+    def security_headers(response):
+        # No inline scripts or styles anywhere: every asset is a file served from this site.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def configure_blueprints(app: Flask) -> None:
+    """The core's blueprints, then those of every loadable plugin, installed or not.
+
+    Flask cannot remove a route once requests are served, so every discovered plugin's blueprints
+    are registered up front and the request gate answers 404 for those of modules that are not
+    installed in this database. Installing or uninstalling then needs no restart.
+    """
+    runtime: Runtime = app.extensions["crm"].runtime
+    app.view_functions["static"].crm_permission = PUBLIC  # type: ignore[attr-defined]
+    for blueprint in (auth.bp, views.bp, api.bp):
+        app.register_blueprint(blueprint)
+        runtime.blueprint_owner[blueprint.name] = "core"
+    from core.plugins import build_plugin_manager
+
+    loadable = [p for p in app.extensions["crm"].plugins.values() if not p.broken]
+    pm, errors = build_plugin_manager(_core_hooks(), loadable)
+    for module, blueprint in collect(pm, "crm_blueprints", errors):
+        try:
+            app.register_blueprint(blueprint)
+        except Exception:
+            log.exception("blueprint %s of module %s could not be registered", blueprint, module)
+            continue
+        runtime.blueprint_owner[blueprint.name] = module
+        api.exempt_token_api(blueprint)
+    for module, error in errors.items():
+        log.error("module %s is skipped: %s", module, error)
+
+
+def _core_hooks():
+    from core import core_hooks
+
+    return core_hooks
+
+
+def current_state() -> RuntimeState:
+    """The runtime state of this request (installed modules, menus, models...)."""
+    if "crm_state" not in g:
+        g.crm_state = current_app.extensions["crm"].runtime.current(db_session)
+    return g.crm_state
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def configure_request_gate(app: Flask) -> None:
+    """Before every request: is the route's module installed, and may this user open it?"""
+
+    @app.before_request
+    def gate():
+        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12]
+        if request.endpoint is None:
+            return None  # Flask answers 404/405 itself
+        try:
+            state = current_state()
+        except (OperationalError, ProgrammingError):
+            log.exception("database not initialised")
+            return render_template("core/not_initialised.html"), 503
+        runtime: Runtime = current_app.extensions["crm"].runtime
+        top = request.blueprints[-1] if request.blueprints else None
+        owner = runtime.blueprint_owner.get(top) if top else None
+        if owner is not None and not state.is_installed(owner):
+            abort(404)
+        if request.endpoint == "static" or request.endpoint.endswith(".static"):
+            return None
+        view = app.view_functions.get(request.endpoint)
+        needed = required_permission(view, None)
+        for name in request.blueprints:
+            if needed is not None:
+                break
+            needed = required_permission(None, app.blueprints.get(name))
+        if needed is None:
+            log.error("route %s declares no permission: refused", request.endpoint)
+            abort(403)
+        if needed == PUBLIC:
+            return None
+        if not current_user.is_authenticated:
+            if wants_json():
+                return jsonify(errors={"_schema": ["Authentication required."]}), 401
+            return auth.login_manager.unauthorized()
+        if not auth.has_permission(needed):
+            abort(403)
+        return None
+
+
+def configure_templates(app: Flask) -> None:
+    @app.context_processor
+    def crm_context():
+        state = g.get("crm_state")
+        if state is None:
+            return {"crm_menu": [], "crm_apps": [], "has_permission": auth.has_permission}
+        plugins = current_app.extensions["crm"].plugins
+        return {
+            "crm_menu": visible_tree(list(state.menu_tree), auth.has_permission)
+            if current_user.is_authenticated
+            else [],
+            "crm_apps": [plugins[n] for n in state.installed if plugins[n].application],
+            "has_permission": auth.has_permission,
+        }
+
+
+def configure_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        if wants_json():
+            return jsonify(errors={"_schema": [error.description]}), 400
+        return render_template("core/error.html", code=400, message=error.description), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if wants_json():
+            return jsonify(errors={"_schema": [error.description]}), error.code
+        return render_template("core/error.html", code=error.code, message=error.description), (
+            error.code
+        )
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        request_id = g.get("request_id", "-")
+        log.exception("unhandled error, request id %s", request_id)
+        db_session.rollback()
+        message = f"Something went wrong on our side. Request id: {request_id}."
+        if wants_json():
+            return jsonify(errors={"_schema": [message]}), 500
+        return render_template("core/error.html", code=500, message=message), 500

@@ -1,0 +1,116 @@
+"""Logging in and out, password hashing, and the permission check behind every route."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
+from sqlalchemy import select
+
+from core.db import db_session
+from core.models import Group, PermissionRecord, User, group_permission, user_group
+from core.permissions import AUTHENTICATED, PUBLIC, permission_required
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.session_protection = "strong"
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return bool(user.password_hash) and _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db_session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def user_permissions(user) -> frozenset[str]:
+    """The permission codes ``user`` holds through its groups; loaded once per request."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = g.get("crm_permissions")
+    if cached is None:
+        codes = db_session.scalars(
+            select(PermissionRecord.code)
+            .join(group_permission, group_permission.c.permission_code == PermissionRecord.code)
+            .join(user_group, user_group.c.group_id == group_permission.c.group_id)
+            .where(user_group.c.user_id == user.id)
+        )
+        cached = g.crm_permissions = frozenset(codes)
+    return cached
+
+
+def has_permission(code: str | None, user=None) -> bool:
+    user = user if user is not None else current_user
+    if code in (None, PUBLIC):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return code == AUTHENTICATED or code in user_permissions(user)
+
+
+class Anonymous(AnonymousUserMixin):
+    name = "Anonymous"
+
+
+login_manager.anonymous_user = Anonymous
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never a redirect to somebody else's host."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@permission_required(PUBLIC)
+def login():
+    error = None
+    if request.method == "POST":
+        login_name = request.form.get("login", "").strip()
+        user = db_session.scalar(select(User).where(User.login == login_name))
+        if user is not None and user.active and verify_password(user, request.form.get("password", "")):
+            login_user(user, remember=bool(request.form.get("remember")))
+            user.last_login = datetime.now(UTC)
+            db_session.commit()
+            return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+        error = "Wrong login or password, or the account is deactivated."
+    return render_template("core/login.html", error=error), 200 if error is None else 401
+
+
+@bp.route("/logout", methods=["POST"])
+@permission_required(AUTHENTICATED)
+def logout():
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def create_user(
+    session, login: str, password: str, name: str | None = None, groups: tuple[str, ...] = ()
+) -> User:
+    user = User(login=login, name=name or login, email="", password_hash=hash_password(password))
+    if groups:
+        user.groups = list(session.scalars(select(Group).where(Group.code.in_(groups))))
+    session.add(user)
+    session.flush()
+    return user

@@ -1,0 +1,54 @@
+"""Settings from the environment (and a ``.env`` file in the working directory)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("CRM_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+
+
+def _secret_key(folder: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder,
+    so sessions survive a restart without anybody having to invent a key for a local install."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _normalise_url(url: str) -> str:
+    # psycopg 3 is the PostgreSQL driver; accept the plain URLs people copy from their hosting.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    overrides = dict(overrides or {})
+    folder = Path(overrides.pop("INSTANCE_PATH", None) or instance_path())
+    folder.mkdir(parents=True, exist_ok=True)
+    url = overrides.pop("DATABASE_URL", None) or os.environ.get("DATABASE_URL")
+    settings: dict[str, Any] = {
+        "INSTANCE_PATH": str(folder),
+        "DATABASE_URL": _normalise_url(url or f"sqlite:///{folder / 'crm.sqlite3'}"),
+        "SECRET_KEY": overrides.pop("SECRET_KEY", None) or _secret_key(folder),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("CRM_HTTPS", "") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "API_MAX_PER_PAGE": 100,
+    }
+    settings.update(overrides)
+    return settings

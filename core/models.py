@@ -1,0 +1,111 @@
+"""The core's own tables: modules and their signal, users, groups and permissions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Module(Base):
+    """A module's state in this database. A row exists once the module was ever installed."""
+
+    __tablename__ = "core_module"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[str] = mapped_column(String(50), default="")
+    state: Mapped[str] = mapped_column(String(20), default="installed")  # installed | uninstalled
+    installed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RegistrySignal(Base):
+    """One row whose ``sequence`` grows at every install and uninstall.
+
+    Every worker compares it with the value its plugin manager was built for, at every request, and
+    rebuilds when it moved: that is how a change made by one process reaches all of them.
+    """
+
+    __tablename__ = "core_registry_signal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+
+
+user_group = Table(
+    "core_user_group",
+    Base.metadata,
+    Column("user_id", ForeignKey("core_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("core_group.id", ondelete="CASCADE"), primary_key=True),
+)
+
+group_permission = Table(
+    "core_group_permission",
+    Base.metadata,
+    Column("group_id", ForeignKey("core_group.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "permission_code",
+        ForeignKey("core_permission.code", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+
+class Group(Base):
+    __tablename__ = "core_group"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    permissions: Mapped[list[PermissionRecord]] = relationship(
+        secondary=group_permission, back_populates="groups"
+    )
+
+
+class PermissionRecord(Base):
+    """A permission a module declared, stored so that administrators can grant it to groups."""
+
+    __tablename__ = "core_permission"
+
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    module: Mapped[str] = mapped_column(String(100), index=True)
+
+    groups: Mapped[list[Group]] = relationship(
+        secondary=group_permission, back_populates="permissions"
+    )
+
+
+class User(UserMixin, Base):
+    __tablename__ = "core_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    groups: Mapped[list[Group]] = relationship(secondary=user_group)
+
+    @property
+    def is_active(self) -> bool:  # flask-login refuses inactive users
+        return self.active

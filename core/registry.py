@@ -1,0 +1,152 @@
+"""The model registry: every model of an installed module, with its owner, label, fields and schema.
+
+Generic views, the JSON API, the report generator and uninstall read models from here rather than
+importing plugins, so the core can work with models it has never heard of.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import Schema
+from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import RelationshipProperty
+
+
+@dataclass(frozen=True)
+class ModelDef:
+    """What ``crm_models`` returns for a model when it wants more than the defaults."""
+
+    model: type
+    label: str | None = None
+    schema: type[Schema] | None = None
+    plural: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    name: str
+    type: str
+    label: str
+    required: bool
+    relation: str | None = None  # the table (column) or model (relationship) it points to
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str  # the table name: unique, prefixed with the owner module
+    owner: str
+    label: str
+    plural: str
+    model: type
+    schema: type[Schema]
+    fields: tuple[FieldInfo, ...] = field(default=())
+
+    @property
+    def table_name(self) -> str:
+        return self.model.__table__.name
+
+
+def _humanise(name: str) -> str:
+    return name.replace("_", " ").strip().capitalize()
+
+
+def describe_fields(model: type) -> tuple[FieldInfo, ...]:
+    mapper = sa_inspect(model)
+    fields: list[FieldInfo] = []
+    for column in mapper.columns:
+        relation = None
+        if column.foreign_keys:
+            relation = next(iter(column.foreign_keys)).column.table.name
+        fields.append(
+            FieldInfo(
+                name=column.key,
+                type=type(column.type).__name__,
+                label=column.info.get("label") or _humanise(column.key),
+                required=not column.nullable and column.default is None and not column.primary_key,
+                relation=relation,
+            )
+        )
+    for rel in mapper.relationships:
+        assert isinstance(rel, RelationshipProperty)
+        fields.append(
+            FieldInfo(
+                name=rel.key,
+                type="many" if rel.uselist else "one",
+                label=rel.info.get("label") or _humanise(rel.key),
+                required=False,
+                relation=rel.mapper.class_.__table__.name,
+            )
+        )
+    return tuple(fields)
+
+
+def auto_schema(model: type) -> type[Schema]:
+    """A marshmallow schema derived from the columns, for models that do not bring their own."""
+    meta = type("Meta", (), {"model": model, "load_instance": False, "include_fk": True})
+    return type(f"{model.__name__}AutoSchema", (SQLAlchemyAutoSchema,), {"Meta": meta})
+
+
+class ModelRegistry:
+    def __init__(self) -> None:
+        self._models: dict[str, ModelInfo] = {}
+
+    def add(self, owner: str, entry: type | ModelDef) -> ModelInfo:
+        definition = entry if isinstance(entry, ModelDef) else ModelDef(model=entry)
+        model = definition.model
+        name = model.__table__.name
+        if not name.startswith(owner + "_"):
+            raise ValueError(
+                f"model {model.__name__} of module {owner!r} has table {name!r}: "
+                f"tables must start with the module name ({owner}_...)"
+            )
+        if name in self._models:
+            raise ValueError(f"model {name!r} is registered twice")
+        label = definition.label or _humanise(model.__name__)
+        info = ModelInfo(
+            name=name,
+            owner=owner,
+            label=label,
+            plural=definition.plural or label + "s",
+            model=model,
+            schema=definition.schema or auto_schema(model),
+            fields=describe_fields(model),
+        )
+        self._models[name] = info
+        return info
+
+    def get(self, name: str) -> ModelInfo:
+        return self._models[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._models
+
+    def __iter__(self):
+        return iter(self._models.values())
+
+    def for_model(self, model: type) -> ModelInfo | None:
+        return self._models.get(getattr(model, "__tablename__", ""))
+
+    def owned_by(self, module: str) -> list[ModelInfo]:
+        return [m for m in self._models.values() if m.owner == module]
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": m.name,
+                "owner": m.owner,
+                "label": m.label,
+                "fields": [f.__dict__ for f in m.fields],
+            }
+            for m in self
+        ]
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[tuple[str, type | ModelDef]]) -> ModelRegistry:
+        registry = cls()
+        for owner, entry in entries:
+            registry.add(owner, entry)
+        return registry

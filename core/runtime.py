@@ -1,0 +1,124 @@
+"""The live state of one process: which modules are installed, their plugin manager, models,
+menus, permissions, pricing rule kinds and reports.
+
+Built from the database and rebuilt whenever the registry signal moved (another process installed or
+uninstalled a module), checked once per request; an immutable snapshot is swapped in whole, so a
+request in flight keeps a consistent view.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import pluggy
+from sqlalchemy.orm import Session
+
+from core import core_hooks
+from core.menus import MenuItem, MenuNode, build_tree
+from core.modules import installed_modules, read_signal
+from core.permissions import Permission
+from core.plugins import PluginInfo, build_plugin_manager, collect, topological
+from core.pricing import PricingRuleKind
+from core.registry import ModelRegistry
+from core.reports import ReportDefinition
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuntimeState:
+    sequence: int
+    installed: tuple[str, ...]
+    pm: pluggy.PluginManager
+    models: ModelRegistry
+    menus: tuple[MenuItem, ...]
+    menu_tree: tuple[MenuNode, ...]
+    permissions: tuple[Permission, ...]
+    pricing_rule_kinds: tuple[PricingRuleKind, ...]
+    reports: tuple[ReportDefinition, ...]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def is_installed(self, module: str) -> bool:
+        return module == "core" or module in self.installed
+
+
+def _tag(item, module: str):
+    """Record which module gave an item, when the item has a ``module`` field to hold it."""
+    if dataclasses.is_dataclass(item) and hasattr(item, "module") and not item.module:
+        return dataclasses.replace(item, module=module)
+    return item
+
+
+class Runtime:
+    def __init__(self, plugins: dict[str, PluginInfo]) -> None:
+        self.plugins = plugins
+        self._state: RuntimeState | None = None
+        self._lock = threading.Lock()
+        #: blueprint name -> module, for every blueprint registered on the app
+        self.blueprint_owner: dict[str, str] = {}
+
+    @property
+    def loaded(self) -> bool:
+        return self._state is not None
+
+    def current(self, session: Session) -> RuntimeState:
+        """The state for the database's current signal, rebuilt if another process moved it."""
+        sequence = read_signal(session)
+        state = self._state
+        if state is not None and state.sequence == sequence:
+            return state
+        with self._lock:
+            if self._state is None or self._state.sequence != sequence:
+                self._state = self._build(session, sequence)
+            return self._state
+
+    def _build(self, session: Session, sequence: int) -> RuntimeState:
+        names = [n for n in installed_modules(session) if n in self.plugins]
+        missing = set(installed_modules(session)) - set(names)
+        errors: dict[str, str] = {
+            n: "installed in this database, but its distribution is not available" for n in missing
+        }
+        healthy = [n for n in names if not self.plugins[n].broken]
+        errors.update({n: self.plugins[n].error or "" for n in names if self.plugins[n].broken})
+        ordered = topological(healthy, self.plugins)
+        pm, reg_errors = build_plugin_manager(core_hooks, [self.plugins[n] for n in ordered])
+        errors.update(reg_errors)
+        installed = tuple(n for n in ordered if n not in reg_errors)
+
+        models = ModelRegistry()
+        for owner, entry in collect(pm, "crm_models", errors):
+            try:
+                models.add(owner, entry)
+            except ValueError as exc:
+                errors[owner] = str(exc)
+        menus = tuple(_tag(m, o) for o, m in collect(pm, "crm_menus", errors))
+        permissions = tuple(_tag(p, o) for o, p in collect(pm, "crm_permissions", errors))
+        kinds = tuple(
+            sorted(
+                (_tag(k, o) for o, k in collect(pm, "crm_pricing_rules", errors)),
+                key=lambda k: (k.order, k.name),
+            )
+        )
+        reports = tuple(
+            sorted(
+                (_tag(r, o) for o, r in collect(pm, "crm_reports", errors)),
+                key=lambda r: (r.order, r.title),
+            )
+        )
+        for module, error in errors.items():
+            log.error("module %s: %s", module, error)
+        return RuntimeState(
+            sequence=sequence,
+            installed=installed,
+            pm=pm,
+            models=models,
+            menus=menus,
+            menu_tree=tuple(build_tree(menus)),
+            permissions=permissions,
+            pricing_rule_kinds=kinds,
+            reports=reports,
+            errors=errors,
+        )

@@ -1,0 +1,129 @@
+"""The core's pages: home, Apps (module administration), global search, health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from core.auth import has_permission
+from core.db import db_session, get_engine
+from core.models import Module
+from core.modules import ModuleError, install, uninstall, uninstall_impact
+from core.permissions import AUTHENTICATED, PUBLIC, permission_required
+from core.plugins import collect
+
+bp = Blueprint("core", __name__)
+
+
+def _crm():
+    return current_app.extensions["crm"]
+
+
+def _state():
+    from core.app import current_state
+
+    return current_state()
+
+
+@bp.route("/")
+@permission_required(AUTHENTICATED)
+def home():
+    state = _state()
+    entry = {}
+    for item in state.menus:
+        # An application's tile opens its first top-level page.
+        if item.endpoint and item.module not in entry and item.module != "core":
+            if has_permission(item.permission):
+                entry[item.module] = item.endpoint
+    return render_template("core/home.html", entry=entry)
+
+
+@bp.route("/health")
+@permission_required(PUBLIC)
+def health():
+    db_session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@bp.route("/search")
+@permission_required(AUTHENTICATED)
+def search():
+    query = request.args.get("q", "").strip()
+    hits = []
+    if query:
+        state = _state()
+        errors: dict[str, str] = {}
+        hits = [
+            (module, hit)
+            for module, hit in collect(
+                state.pm, "crm_search", errors, session=db_session, query=query, user=current_user
+            )
+        ]
+        hits.sort(key=lambda pair: (pair[1].order, pair[1].title))
+    return render_template("core/search.html", query=query, hits=hits)
+
+
+def _module_rows():
+    crm = _crm()
+    states = {m.name: m for m in db_session.scalars(select(Module))}
+    rows = []
+    for name, info in crm.plugins.items():
+        record = states.get(name)
+        installed = record is not None and record.state == "installed"
+        rows.append(
+            {
+                "name": name,
+                "info": info,
+                "state": "broken" if info.broken else "installed" if installed else "not installed",
+                "installed_at": record.installed_at if installed else None,
+            }
+        )
+    for name, record in states.items():
+        if name not in crm.plugins and record.state == "installed":
+            rows.append({"name": name, "info": None, "state": "missing", "installed_at": None})
+    return rows
+
+
+@bp.route("/apps")
+@permission_required("core.modules")
+def apps():
+    return render_template("core/apps.html", rows=_module_rows(), errors=_state().errors)
+
+
+@bp.route("/apps/<name>/install", methods=["POST"])
+@permission_required("core.modules")
+def apps_install(name: str):
+    try:
+        done = install(get_engine(), _crm().plugins, [name])
+    except ModuleError as exc:
+        flash(str(exc), "danger")
+    else:
+        if done:
+            flash(f"Installed: {', '.join(done)}.", "success")
+        else:
+            flash(f"{name} was already installed.", "info")
+    return redirect(url_for("core.apps"))
+
+
+@bp.route("/apps/<name>/uninstall", methods=["GET", "POST"])
+@permission_required("core.modules")
+def apps_uninstall(name: str):
+    crm = _crm()
+    try:
+        impact = uninstall_impact(get_engine(), crm.plugins, name, _state().menus)
+    except ModuleError as exc:
+        flash(str(exc), "danger")
+        return redirect(url_for("core.apps"))
+    if request.method == "POST":
+        if request.form.get("confirm") != name:
+            flash(f"Type the module name ({name}) to confirm the uninstall.", "danger")
+            return render_template("core/uninstall.html", impact=impact), 400
+        try:
+            uninstall(get_engine(), crm.plugins, name)
+        except ModuleError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(f"Uninstalled {name}: its tables were dropped.", "success")
+        return redirect(url_for("core.apps"))
+    return render_template("core/uninstall.html", impact=impact)

@@ -1,0 +1,1 @@
+"""CRM module: clients, contact persons and the history of contacts."""
