@@ -183,12 +183,12 @@ def build_openapi() -> dict[str, Any]:
             response: dict[str, Any] = {"description": "OK"}
             if doc["response"] is not None:
                 item = doc["response"]
-                schema: Any = (
-                    {"type": "array", "items": item} if doc["many"] else item
-                )
+                schema: Any = {"type": "array", "items": item} if doc["many"] else item
                 response["content"] = {"application/json": {"schema": schema}}
             operation["responses"]["200"] = response
-            operation["responses"]["400"] = {"description": "Invalid input: {errors: {field: [..]}}"}
+            operation["responses"]["400"] = {
+                "description": "Invalid input: {errors: {field: [..]}}"
+            }
             operations[method.lower()] = operation
         spec.path(path=_CONVERTER.sub(r"{\1}", rule.rule), operations=operations)
     return spec.to_dict()

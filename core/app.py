@@ -22,6 +22,7 @@ from core.db import close_session, db_session, make_engine, make_session_factory
 from core.menus import visible_tree
 from core.permissions import PUBLIC, required_permission
 from core.plugins import PluginInfo, collect, discover
+from core.record_rules import RuleUser, activate, install_listener
 from core.runtime import Runtime, RuntimeState
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ def create_app(
 def configure_database(app: Flask, plugins: dict[str, PluginInfo] | None) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     plugins = discover() if plugins is None else plugins
-    app.extensions["crm"] = CRM(engine, make_session_factory(engine), plugins, Runtime(plugins))
+    factory = make_session_factory(engine)
+    install_listener(factory)
+    app.extensions["crm"] = CRM(engine, factory, plugins, Runtime(plugins))
     app.teardown_appcontext(close_session)
 
 
@@ -164,6 +167,9 @@ def configure_request_gate(app: Flask) -> None:
             return auth.login_manager.unauthorized()
         if not auth.has_permission(needed):
             abort(403)
+        activate(
+            state.enabled_record_rules, RuleUser(current_user.id, auth.user_groups(current_user))
+        )
         return None
 
 

@@ -7,7 +7,17 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    has_app_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -19,16 +29,25 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "strong"
-_hasher = PasswordHasher()
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's recommended parameters, unless ``ARGON2_PARAMETERS`` says
+    otherwise (the test suite uses a cheap profile; verification reads them from the hash)."""
+    params = current_app.config.get("ARGON2_PARAMETERS") if has_app_context() else None
+    return PasswordHasher(**params) if params else _DEFAULT_HASHER
+
+
+_DEFAULT_HASHER = PasswordHasher()
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(user: User, password: str) -> bool:
     try:
-        return bool(user.password_hash) and _hasher.verify(user.password_hash, password)
+        return bool(user.password_hash) and _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -52,6 +71,21 @@ def user_permissions(user) -> frozenset[str]:
             .where(user_group.c.user_id == user.id)
         )
         cached = g.crm_permissions = frozenset(codes)
+    return cached
+
+
+def user_groups(user) -> frozenset[str]:
+    """The codes of the groups ``user`` belongs to; loaded once per request."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = g.get("crm_groups")
+    if cached is None:
+        codes = db_session.scalars(
+            select(Group.code)
+            .join(user_group, user_group.c.group_id == Group.id)
+            .where(user_group.c.user_id == user.id)
+        )
+        cached = g.crm_groups = frozenset(codes)
     return cached
 
 
@@ -88,7 +122,11 @@ def login():
     if request.method == "POST":
         login_name = request.form.get("login", "").strip()
         user = db_session.scalar(select(User).where(User.login == login_name))
-        if user is not None and user.active and verify_password(user, request.form.get("password", "")):
+        if (
+            user is not None
+            and user.active
+            and verify_password(user, request.form.get("password", ""))
+        ):
             login_user(user, remember=bool(request.form.get("remember")))
             user.last_login = datetime.now(UTC)
             db_session.commit()

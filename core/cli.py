@@ -74,9 +74,13 @@ def module_list() -> None:
     for name in sorted(installed - set(crm.plugins)):
         rows.append((name, "?", "installed (distribution missing)", "-", ""))
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(_HEADERS[:4])]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(_HEADERS[:4], widths, strict=True)) + "  SUMMARY")
+    click.echo(
+        "  ".join(h.ljust(w) for h, w in zip(_HEADERS[:4], widths, strict=True)) + "  SUMMARY"
+    )
     for row in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+        click.echo(
+            "  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
+        )
     for name, info in crm.plugins.items():
         if info.broken:
             click.echo(f"\n{name} is broken: {info.error}", err=True)
@@ -176,11 +180,16 @@ def demo(scale: int) -> None:
     from core.plugins import call_one
 
     state = current_state()
-    with click.progressbar(state.installed, label="Demo data", show_pos=True) as modules:
+    # The core first: its demo users own the records the modules create.
+    with click.progressbar(("core", *state.installed), label="Demo data", show_pos=True) as modules:
         for module in modules:
             call_one(state.pm, "crm_demo_data", module, session=db_session, scale=scale)
             db_session.commit()
     click.echo(f"\nDemo data written for: {', '.join(state.installed) or 'no module'}")
+    click.echo(
+        "Demo users (password 'demo'): maria and peter (sales representatives), "
+        "georgi (sales manager), elena (administrator), vera (back office)"
+    )
 
 
 @main.command("scaffold")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from core.hookspecs import hookimpl
 from core.menus import MenuItem
 from core.permissions import Permission
@@ -20,7 +22,41 @@ def crm_menus() -> list[MenuItem]:
     return [
         MenuItem("core.settings", "Settings", order=1000),
         MenuItem(
-            "core.apps", "Apps", endpoint="core.apps", parent="core.settings", order=10,
+            "core.apps",
+            "Apps",
+            endpoint="core.apps",
+            parent="core.settings",
+            order=10,
             permission="core.modules",
         ),
+        MenuItem(
+            "core.record_rules",
+            "Record rules",
+            endpoint="core.record_rules",
+            parent="core.settings",
+            order=30,
+            permission="core.users",
+        ),
     ]
+
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - the published password of the demo users
+DEMO_USERS = (
+    ("maria", "Maria Petrova", ("sales_rep",)),
+    ("peter", "Peter Ivanov", ("sales_rep",)),
+    ("georgi", "Georgi Dimitrov", ("sales_manager",)),
+    ("elena", "Elena Stoyanova", ("admin",)),
+    ("vera", "Vera Koleva", ("back_office",)),
+)
+
+
+@hookimpl
+def crm_demo_data(session, scale):
+    """The people of the journeys, so that every module's demo data has owners to belong to."""
+    from core.auth import create_user
+    from core.models import User
+
+    existing = set(session.scalars(select(User.login)))
+    for login, name, groups in DEMO_USERS:
+        if login not in existing:
+            create_user(session, login, DEMO_PASSWORD, name=name, groups=groups)

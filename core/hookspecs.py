@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from core.menus import MenuItem
     from core.permissions import Permission
     from core.pricing import PricingRuleKind
+    from core.record_rules import RecordRule
     from core.registry import ModelDef
     from core.reports import ReportDefinition
     from core.search import SearchHit
@@ -79,8 +80,17 @@ def crm_permissions() -> list[Permission]:
 
 
 @hookspec
+def crm_record_rules() -> list[RecordRule]:
+    """Record rules: which rows of this module's models the members of a group may see or change.
+
+    Rules of the user's groups are combined with OR; no applicable rule means no restriction;
+    administrators are never restricted. Administrators switch each rule on or off.
+    """
+
+
+@hookspec
 def crm_pricing_rules() -> list[PricingRuleKind]:
-    """Pricing rule kinds: a name, a label, a marshmallow schema of parameters, an evaluate function.
+    """Pricing rule kinds: name, label, marshmallow schema of parameters, evaluate function.
 
     ``evaluate(context, params)`` returns an adjustment with a human-readable reason, or None.
     """

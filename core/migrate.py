@@ -1,7 +1,7 @@
 """Alembic with one branch per module: the core's (label ``core``) and one per plugin.
 
-Every branch's revisions live in its package (``<package>/migrations/versions``); the core builds the
-Alembic configuration from the discovered plugins, so no ``alembic.ini`` is needed anywhere.
+Every branch's revisions live in its package (``<package>/migrations/versions``); the core builds
+the Alembic configuration from the discovered plugins, so no ``alembic.ini`` is needed anywhere.
 """
 
 from __future__ import annotations

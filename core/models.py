@@ -10,9 +10,11 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -103,9 +105,57 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of the id flask-login keeps in the session and the remember cookie: rotating it (new
+    # password, deactivation) ends every session of the user at once.
+    session_token: Mapped[str] = mapped_column(String(64), default="")
 
     groups: Mapped[list[Group]] = relationship(secondary=user_group)
 
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
         return self.active
+
+
+class ApiToken(Base):
+    """A personal token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "core_api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the first characters, to recognise it by
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEntry(Base):
+    """One changed field of one record (or a whole create/delete). Model and field names are kept
+    as text, so history outlives the module that owned them."""
+
+    __tablename__ = "core_audit_log"
+    __table_args__ = (Index("ix_core_audit_log_model_record", "model", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    user_login: Mapped[str] = mapped_column(String(100), default="")
+    model: Mapped[str] = mapped_column(String(100))
+    record_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(10))  # create | update | delete
+    field: Mapped[str | None] = mapped_column(String(100))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+
+
+class RecordRuleState(Base):
+    """Whether a record rule declared by a module is switched on in this installation."""
+
+    __tablename__ = "core_record_rule"
+
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -60,10 +60,13 @@ def installed_modules(session: Session | Connection) -> list[str]:
 
 
 def read_signal(session: Session | Connection) -> int:
-    return session.execute(select(RegistrySignal.sequence).where(RegistrySignal.id == 1)).scalar_one()
+    return session.execute(
+        select(RegistrySignal.sequence).where(RegistrySignal.id == 1)
+    ).scalar_one()
 
 
-def _bump_signal(connection: Connection) -> None:
+def bump_signal(connection: Session | Connection) -> None:
+    """Tell every process that the registry changed (modules, or their configuration)."""
     connection.execute(
         update(RegistrySignal)
         .where(RegistrySignal.id == 1)
@@ -96,9 +99,7 @@ def sync_permissions(session: Session, module: str, permissions: Iterable[Permis
     session.flush()
 
 
-def install(
-    engine: Engine, plugins: dict[str, PluginInfo], names: Iterable[str]
-) -> list[str]:
+def install(engine: Engine, plugins: dict[str, PluginInfo], names: Iterable[str]) -> list[str]:
     """Install ``names`` and their missing dependencies, dependencies first. Returns what was
     installed. All or nothing."""
     try:
@@ -127,7 +128,7 @@ def install(
             module.installed_at = datetime.now(UTC)
             session.add(module)
             session.flush()
-        _bump_signal(connection)
+        bump_signal(connection)
         session.close()
     return plan
 
@@ -152,7 +153,9 @@ def uninstall_impact(
         if name not in installed:
             raise ModuleError(f"module {name!r} is not installed")
         tables = [
-            TableImpact(t, connection.execute(select(func.count()).select_from(table(t))).scalar_one())
+            TableImpact(
+                t, connection.execute(select(func.count()).select_from(table(t))).scalar_one()
+            )
             for t in owned_tables(connection, name, plugins)
         ]
         permissions = sorted(
@@ -194,10 +197,8 @@ def uninstall(engine: Engine, plugins: dict[str, PluginInfo], name: str) -> Unin
         session.close()
         migrate.downgrade(connection, plugins.values(), name)
         connection.execute(delete(PermissionRecord).where(PermissionRecord.module == name))
-        connection.execute(
-            update(Module).where(Module.name == name).values(state="uninstalled")
-        )
-        _bump_signal(connection)
+        connection.execute(update(Module).where(Module.name == name).values(state="uninstalled"))
+        bump_signal(connection)
     return impact
 
 
@@ -209,7 +210,7 @@ def init_core(engine: Engine, plugins: dict[str, PluginInfo]) -> None:
         pm, _ = build_plugin_manager(_core_plugin(), [])
         sync_permissions(session, "core", [p for o, p in collect(pm, "crm_permissions")])
         session.close()
-        _bump_signal(connection)
+        bump_signal(connection)
 
 
 def upgrade_all(engine: Engine, plugins: dict[str, PluginInfo]) -> list[str]:
@@ -224,5 +225,5 @@ def upgrade_all(engine: Engine, plugins: dict[str, PluginInfo]) -> list[str]:
                 connection.execute(
                     update(Module).where(Module.name == name).values(version=plugins[name].version)
                 )
-        _bump_signal(connection)
+        bump_signal(connection)
     return names

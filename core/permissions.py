@@ -1,9 +1,9 @@
 """Route permission declarations.
 
 Every view declares what it needs with ``@permission_required(code)``, ``@permission_required(
-AUTHENTICATED)`` (any logged-in user) or ``@permission_required(PUBLIC)``. A blueprint may declare a
-default for all its views with ``declare_blueprint_permission``. The core refuses a request to a view
-that declares nothing: forgetting is a 403, never a leak.
+AUTHENTICATED)`` (any logged-in user) or ``@permission_required(PUBLIC)``. A blueprint may declare
+a default for all its views with ``declare_blueprint_permission``. The core refuses a request to a
+view that declares nothing: forgetting is a 403, never a leak.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ def write_revision(crm, module: str, message: str, autogenerate: bool) -> Path:
             version_path=str(versions),
             rev_id=rev_id,
         )
-    path = Path(revision.path) if revision is not None and not isinstance(revision, list) else versions
+    path = (
+        Path(revision.path) if revision is not None and not isinstance(revision, list) else versions
+    )
     return path
-

@@ -22,6 +22,7 @@ from core.modules import installed_modules, read_signal
 from core.permissions import Permission
 from core.plugins import PluginInfo, build_plugin_manager, collect, topological
 from core.pricing import PricingRuleKind
+from core.record_rules import RecordRule, enabled_rules
 from core.registry import ModelRegistry
 from core.reports import ReportDefinition
 
@@ -39,6 +40,8 @@ class RuntimeState:
     permissions: tuple[Permission, ...]
     pricing_rule_kinds: tuple[PricingRuleKind, ...]
     reports: tuple[ReportDefinition, ...]
+    record_rules: tuple[RecordRule, ...] = ()
+    enabled_record_rules: tuple[RecordRule, ...] = ()
     errors: dict[str, str] = field(default_factory=dict)
 
     def is_installed(self, module: str) -> bool:
@@ -108,6 +111,7 @@ class Runtime:
                 key=lambda r: (r.order, r.title),
             )
         )
+        record_rules = tuple(_tag(r, o) for o, r in collect(pm, "crm_record_rules", errors))
         for module, error in errors.items():
             log.error("module %s: %s", module, error)
         return RuntimeState(
@@ -120,5 +124,7 @@ class Runtime:
             permissions=permissions,
             pricing_rule_kinds=kinds,
             reports=reports,
+            record_rules=record_rules,
+            enabled_record_rules=enabled_rules(session, record_rules),
             errors=errors,
         )

@@ -27,7 +27,7 @@ from core.db import make_engine
 from core.modules import init_core, install
 from core.plugins import PluginInfo, discover
 
-TEST_PASSWORD = "correct horse battery staple"
+TEST_PASSWORD = "correct horse battery staple"  # noqa: S105 - test users only
 
 
 class Databases:
@@ -120,6 +120,8 @@ def crm_app_factory(crm_databases, crm_plugins, tmp_path) -> Iterator[Callable[.
             "INSTANCE_PATH": str(tmp_path / "instance"),
             # Forms are posted without tokens in most tests; tests of CSRF itself turn it on.
             "WTF_CSRF_ENABLED": False,
+            # argon2id still, at a cost that lets the suite create hundreds of users.
+            "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         }
         settings.update(config or {})
         app = create_app(settings, plugins=plugins)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select, text
 
 from core.auth import has_permission
 from core.db import db_session, get_engine
 from core.models import Module
-from core.modules import ModuleError, install, uninstall, uninstall_impact
+from core.modules import ModuleError, bump_signal, install, uninstall, uninstall_impact
 from core.permissions import AUTHENTICATED, PUBLIC, permission_required
 from core.plugins import collect
+from core.record_rules import set_rule_enabled
 
 bp = Blueprint("core", __name__)
 
@@ -33,9 +34,13 @@ def home():
     entry = {}
     for item in state.menus:
         # An application's tile opens its first top-level page.
-        if item.endpoint and item.module not in entry and item.module != "core":
-            if has_permission(item.permission):
-                entry[item.module] = item.endpoint
+        if (
+            item.endpoint
+            and item.module not in entry
+            and item.module != "core"
+            and has_permission(item.permission)
+        ):
+            entry[item.module] = item.endpoint
     return render_template("core/home.html", entry=entry)
 
 
@@ -127,3 +132,27 @@ def apps_uninstall(name: str):
             flash(f"Uninstalled {name}: its tables were dropped.", "success")
         return redirect(url_for("core.apps"))
     return render_template("core/uninstall.html", impact=impact)
+
+
+@bp.route("/settings/record-rules")
+@permission_required("core.users")
+def record_rules():
+    state = _state()
+    enabled = {r.code for r in state.enabled_record_rules}
+    return render_template("core/record_rules.html", rules=state.record_rules, enabled=enabled)
+
+
+@bp.route("/settings/record-rules/<code>", methods=["POST"])
+@permission_required("core.users")
+def record_rule_switch(code: str):
+    state = _state()
+    rule = next((r for r in state.record_rules if r.code == code), None)
+    if rule is None:
+        abort(404)
+    on = request.form.get("enabled") == "1"
+    set_rule_enabled(db_session, code, on)
+    # Every worker rebuilds its registry, and with it the rules in force, at its next request.
+    bump_signal(db_session)
+    db_session.commit()
+    flash(f"“{rule.label}” is now {'on' if on else 'off'}.", "success")
+    return redirect(url_for("core.record_rules"))

@@ -17,7 +17,9 @@ if connection is None:
 module_prefix = config.attributes.get("module_prefix")
 
 
-def include_name(name, type_, parent_names):
+def include_object(obj, name, type_, reflected, compare_to):
+    # Both sides: the module's models and the database's tables, so other modules' tables are
+    # neither "added" nor "removed" by the new revision.
     if type_ == "table" and module_prefix:
         return name.startswith(module_prefix + "_")
     return True
@@ -26,7 +28,7 @@ def include_name(name, type_, parent_names):
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
-    include_name=include_name,
+    include_object=include_object,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )

@@ -60,9 +60,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_core_group")),
         sa.UniqueConstraint("code", name=op.f("uq_core_group_code")),
     )
-    op.bulk_insert(
-        groups, [{"code": c, "name": n} for c, n in DEFAULT_GROUPS]
-    )
+    op.bulk_insert(groups, [{"code": c, "name": n} for c, n in DEFAULT_GROUPS])
     op.create_table(
         "core_permission",
         sa.Column("code", sa.String(100), nullable=False),
@@ -76,11 +74,15 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("group_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["core_user.id"], name=op.f("fk_core_user_group_user_id_core_user"),
+            ["user_id"],
+            ["core_user.id"],
+            name=op.f("fk_core_user_group_user_id_core_user"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["group_id"], ["core_group.id"], name=op.f("fk_core_user_group_group_id_core_group"),
+            ["group_id"],
+            ["core_group.id"],
+            name=op.f("fk_core_user_group_group_id_core_group"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("user_id", "group_id", name=op.f("pk_core_user_group")),
@@ -90,15 +92,20 @@ def upgrade() -> None:
         sa.Column("group_id", sa.Integer(), nullable=False),
         sa.Column("permission_code", sa.String(100), nullable=False),
         sa.ForeignKeyConstraint(
-            ["group_id"], ["core_group.id"],
-            name=op.f("fk_core_group_permission_group_id_core_group"), ondelete="CASCADE",
+            ["group_id"],
+            ["core_group.id"],
+            name=op.f("fk_core_group_permission_group_id_core_group"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["permission_code"], ["core_permission.code"],
+            ["permission_code"],
+            ["core_permission.code"],
             name=op.f("fk_core_group_permission_permission_code_core_permission"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("group_id", "permission_code", name=op.f("pk_core_group_permission")),
+        sa.PrimaryKeyConstraint(
+            "group_id", "permission_code", name=op.f("pk_core_group_permission")
+        ),
     )
 
 

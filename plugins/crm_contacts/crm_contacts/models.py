@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
@@ -20,4 +20,13 @@ class Client(Base):
     phone: Mapped[str] = mapped_column(String(50), default="")
     city: Mapped[str] = mapped_column(String(100), default="", index=True)
     status: Mapped[str] = mapped_column(String(20), default="prospect")
+    responsible_id: Mapped[int | None] = mapped_column(
+        ForeignKey("core_user.id", ondelete="SET NULL"),
+        index=True,
+        info={"label": "Responsible representative"},
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # Optimistic locking: an UPDATE matches only the version that was read.
+    __mapper_args__ = {"version_id_col": version}

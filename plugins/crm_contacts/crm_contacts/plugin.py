@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 
 from flask import url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 
 from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core.models import User
+from core.record_rules import RecordRule
 from core.search import SearchHit
 from crm_contacts.models import Client
 from crm_contacts.schemas import ClientSchema
@@ -36,8 +38,12 @@ def crm_menus():
     return [
         MenuItem("crm_contacts.root", "Clients", order=10),
         MenuItem(
-            "crm_contacts.clients", "All clients", endpoint="crm_contacts.client_list",
-            parent="crm_contacts.root", order=10, permission="crm_contacts.read",
+            "crm_contacts.clients",
+            "All clients",
+            endpoint="crm_contacts.client_list",
+            parent="crm_contacts.root",
+            order=10,
+            permission="crm_contacts.read",
         ),
     ]
 
@@ -45,10 +51,37 @@ def crm_menus():
 @hookimpl
 def crm_permissions():
     return [
-        Permission("crm_contacts.read", "Read clients",
-                   groups=("sales_manager", "sales_rep", "back_office")),
-        Permission("crm_contacts.write", "Create and edit clients",
-                   groups=("sales_manager", "sales_rep", "back_office")),
+        Permission(
+            "crm_contacts.read",
+            "Read clients",
+            groups=("sales_manager", "sales_rep", "back_office"),
+        ),
+        Permission(
+            "crm_contacts.write",
+            "Create and edit clients",
+            groups=("sales_manager", "sales_rep", "back_office"),
+        ),
+    ]
+
+
+@hookimpl
+def crm_record_rules():
+    return [
+        RecordRule(
+            "crm_contacts.own_clients",
+            "Sales representatives see only the clients they are responsible for",
+            Client,
+            groups=("sales_rep",),
+            criteria=lambda user: Client.responsible_id == user.id,
+        ),
+        # Managers and back office see every client, even when they are representatives too.
+        RecordRule(
+            "crm_contacts.all_clients",
+            "Sales managers and back office see all clients",
+            Client,
+            groups=("sales_manager", "back_office"),
+            criteria=lambda user: true(),
+        ),
     ]
 
 
@@ -67,9 +100,23 @@ def crm_search(session, query, user):
     ]
 
 
-_NAMES = ("Bioprom", "Agrotech", "Nova Foods", "Sever Trade", "Dunav Pharma", "Orion Retail",
-          "Balkan Metals", "Zora Textiles", "Rila Water", "Pirin Wood", "Struma Logistics",
-          "Vitosha Market", "Iskar Paper", "Maritsa Grain", "Tundzha Chem")
+_NAMES = (
+    "Bioprom",
+    "Agrotech",
+    "Nova Foods",
+    "Sever Trade",
+    "Dunav Pharma",
+    "Orion Retail",
+    "Balkan Metals",
+    "Zora Textiles",
+    "Rila Water",
+    "Pirin Wood",
+    "Struma Logistics",
+    "Vitosha Market",
+    "Iskar Paper",
+    "Maritsa Grain",
+    "Tundzha Chem",
+)
 _CITIES = ("Sofia", "Plovdiv", "Varna", "Burgas", "Ruse", "Pleven", "Stara Zagora")
 _SUFFIXES = ("Ltd", "JSC", "& Co", "Group", "Trading")
 
@@ -77,6 +124,9 @@ _SUFFIXES = ("Ltd", "JSC", "& Co", "Group", "Trading")
 @hookimpl
 def crm_demo_data(session, scale):
     rng = random.Random(4)  # the same demo every time
+    representatives = session.scalars(
+        select(User.id).where(User.login.in_(("maria", "peter"))).order_by(User.login)
+    ).all() or [None]
     count = 40 * scale
     for i in range(count):
         name = f"{_NAMES[i % len(_NAMES)]} {_SUFFIXES[(i // len(_NAMES)) % len(_SUFFIXES)]}"
@@ -89,5 +139,6 @@ def crm_demo_data(session, scale):
                 phone=f"+359 2 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
                 city=rng.choice(_CITIES),
                 status=rng.choice(("prospect", "active", "active", "inactive")),
+                responsible_id=representatives[i % len(representatives)],
             )
         )

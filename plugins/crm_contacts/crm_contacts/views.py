@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from core.api import api_doc, load_json, paginate
@@ -72,7 +73,12 @@ def api_client_list():
 @permission_required("crm_contacts.write")
 @api_doc("Create a client", request_schema=ClientSchema, response_schema=ClientSchema)
 def api_client_create():
-    client = Client(**load_json(ClientSchema()))
+    data = load_json(ClientSchema())
+    # A client somebody creates is theirs until a manager says otherwise (and so stays visible
+    # to a representative under the "own clients" record rule).
+    if data.get("responsible_id") is None:
+        data["responsible_id"] = current_user.id
+    client = Client(**data)
     db_session.add(client)
     db_session.commit()
     response = jsonify(ClientSchema().dump(client))

@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is installed
+# here, into .venv, from the project's own files.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PLUGINS := $(sort $(wildcard plugins/crm_*))
+CRM_ADMIN_PASSWORD ?= admin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export CRM_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: install run test lint bench clean
+
+# Re-install when any distribution's metadata changes.
+$(BIN)/crm: pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]" $(addprefix -e ,$(PLUGINS))
+	touch $@
+
+install: $(BIN)/crm
+
+run: install
+	CRM_ADMIN_PASSWORD="$(CRM_ADMIN_PASSWORD)" $(BIN)/crm init
+	$(BIN)/crm module install --all
+	@# Demo data once per database; delete instance/ to start again from scratch.
+	@if [ ! -f "$(CRM_INSTANCE_PATH)/demo-loaded" ]; then \
+		$(BIN)/crm demo && touch "$(CRM_INSTANCE_PATH)/demo-loaded"; fi
+	@echo
+	@echo "  CRM on http://$(HOST):$(PORT)"
+	@echo "  Log in as: admin / $(CRM_ADMIN_PASSWORD)  (the password set when this database was created)"
+	@echo
+	$(BIN)/crm run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+bench: install
+	@for script in bench/*.py; do $(BIN)/python $$script; done
+
+clean:
+	rm -rf $(VENV) instance

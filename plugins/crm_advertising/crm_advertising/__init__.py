@@ -1,0 +1,1 @@
+"""CRM module: advertising materials, their stock, movements and hand-outs to clients."""

@@ -1,0 +1,1 @@
+"""CRM module: competitors and the changes in their strategy."""

@@ -1,0 +1,1 @@
+"""CRM module: contracts, their validity and negotiated conditions."""

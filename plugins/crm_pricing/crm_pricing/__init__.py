@@ -1,0 +1,1 @@
+"""CRM module: the pricing engine and client-specific price lists."""

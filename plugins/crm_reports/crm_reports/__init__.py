@@ -1,0 +1,1 @@
+"""CRM module: the report generator."""

@@ -1,0 +1,1 @@
+"""CRM module: products, sales documents and the trade turnover they add up to."""

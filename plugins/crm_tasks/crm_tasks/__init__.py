@@ -1,0 +1,1 @@
+"""CRM module: tasks and commitments, their statuses, assignment and attachments."""
