@@ -192,7 +192,7 @@ def demo(scale: int) -> None:
     )
 
 
-@main.command("scaffold")
+@main.command("scaffold", with_appcontext=False)
 @click.argument("name")
 @click.option("--directory", default=".", show_default=True, type=click.Path(file_okay=False))
 def scaffold_command(name: str, directory: str) -> None:

@@ -56,6 +56,10 @@ class PluginInfo:
         return self.manifest.summary if self.manifest else ""
 
     @property
+    def label(self) -> str:
+        return self.manifest.label if self.manifest else self.name
+
+    @property
     def application(self) -> bool:
         return bool(self.manifest and self.manifest.application)
 

@@ -15,13 +15,14 @@ if connection is None:
 
 # When autogenerating a revision for one module, compare only that module's tables.
 module_prefix = config.attributes.get("module_prefix")
+other_prefixes = tuple(p + "_" for p in config.attributes.get("other_prefixes", ()))
 
 
 def include_object(obj, name, type_, reflected, compare_to):
     # Both sides: the module's models and the database's tables, so other modules' tables are
     # neither "added" nor "removed" by the new revision.
     if type_ == "table" and module_prefix:
-        return name.startswith(module_prefix + "_")
+        return name.startswith(module_prefix + "_") and not name.startswith(other_prefixes)
     return True
 
 
