@@ -92,7 +92,8 @@ def crm_record_rules() -> list[RecordRule]:
 def crm_pricing_rules() -> list[PricingRuleKind]:
     """Pricing rule kinds: name, label, marshmallow schema of parameters, evaluate function.
 
-    ``evaluate(context, params)`` returns an adjustment with a human-readable reason, or None.
+    ``evaluate(context, params)`` returns an ``Adjustment`` (with a human-readable reason) when the
+    rule applies, else a string saying why it does not: quotes explain every rule considered.
     """
 
 

@@ -74,6 +74,13 @@ def bump_signal(connection: Session | Connection) -> None:
     )
 
 
+def _fail_fast_on_locks(connection: Connection) -> None:
+    """On PostgreSQL, DDL waits for every lock on the tables it touches; a module operation that
+    cannot get them within seconds fails with an error instead of hanging a request."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL lock_timeout = '15s'")
+
+
 def _core_plugin():
     from core import core_hooks
 
@@ -107,6 +114,7 @@ def install(engine: Engine, plugins: dict[str, PluginInfo], names: Iterable[str]
     except PluginError as exc:
         raise ModuleError(str(exc)) from exc
     with engine.begin() as connection:
+        _fail_fast_on_locks(connection)
         already = set(installed_modules(connection))
         plan = [name for name in plan_all if name not in already]
         if not plan:
@@ -189,6 +197,7 @@ def uninstall(engine: Engine, plugins: dict[str, PluginInfo], name: str) -> Unin
             "its migrations cannot run, so its tables cannot be dropped safely"
         )
     with engine.begin() as connection:
+        _fail_fast_on_locks(connection)
         session = Session(bind=connection)
         installed = [plugins[n] for n in installed_modules(connection) if n in plugins]
         pm, _errors = build_plugin_manager(_core_plugin(), installed)
@@ -216,14 +225,25 @@ def init_core(engine: Engine, plugins: dict[str, PluginInfo]) -> None:
 def upgrade_all(engine: Engine, plugins: dict[str, PluginInfo]) -> list[str]:
     """``crm db upgrade``: the core's branch, then every installed module's, in dependency order."""
     with engine.begin() as connection:
+        _fail_fast_on_locks(connection)
         migrate.upgrade(connection, plugins.values(), migrate.CORE_BRANCH)
-        names = [n for n in topological(installed_modules(connection), plugins) if n in plugins]
-        for name in names:
-            migrate.upgrade(connection, plugins.values(), name)
-            module = connection.execute(select(Module).where(Module.name == name)).first()
-            if module is not None:
-                connection.execute(
-                    update(Module).where(Module.name == name).values(version=plugins[name].version)
+        names = [
+            n
+            for n in topological(installed_modules(connection), plugins)
+            if n in plugins and not plugins[n].broken
+        ]
+        session = Session(bind=connection)
+        pm, _errors = build_plugin_manager(_core_plugin(), [plugins[n] for n in names])
+        # A new version may declare new permissions: store them, as an install would.
+        for owner in ("core", *names):
+            if owner != "core":
+                migrate.upgrade(connection, plugins.values(), owner)
+                session.execute(
+                    update(Module).where(Module.name == owner).values(version=plugins[owner].version)
                 )
+            sync_permissions(
+                session, owner, [p for o, p in collect(pm, "crm_permissions") if o == owner]
+            )
+        session.close()
         bump_signal(connection)
     return names

@@ -183,7 +183,7 @@ def _check_dependencies(plugins: dict[str, PluginInfo], strict: bool) -> None:
                 if dep not in plugins:
                     reason = f"depends on {dep!r}, which is not available (is it pip-installed?)"
                 elif plugins[dep].broken:
-                    reason = f"depends on {dep!r}, which is broken"
+                    reason = f"depends on {dep!r}, which is broken ({plugins[dep].error})"
                 if reason:
                     if strict:
                         raise PluginError(f"{info.name}: {reason}")

@@ -90,6 +90,13 @@ def _module_rows():
     return rows
 
 
+def _end_request_transaction() -> None:
+    """Install and uninstall run DDL on a connection of their own; the request's transaction
+    still holds read locks (on core_user, say), and on PostgreSQL a DROP TABLE would wait for
+    them forever. Ending it first removes the deadlock."""
+    db_session.commit()
+
+
 @bp.route("/apps")
 @permission_required("core.modules")
 def apps():
@@ -99,6 +106,7 @@ def apps():
 @bp.route("/apps/<name>/install", methods=["POST"])
 @permission_required("core.modules")
 def apps_install(name: str):
+    _end_request_transaction()
     try:
         done = install(get_engine(), _crm().plugins, [name])
     except ModuleError as exc:
@@ -124,6 +132,7 @@ def apps_uninstall(name: str):
         if request.form.get("confirm") != name:
             flash(f"Type the module name ({name}) to confirm the uninstall.", "danger")
             return render_template("core/uninstall.html", impact=impact), 400
+        _end_request_transaction()
         try:
             uninstall(get_engine(), crm.plugins, name)
         except ModuleError as exc:

@@ -1,0 +1,1 @@
+"""Test fixture: a plugin whose import raises"""

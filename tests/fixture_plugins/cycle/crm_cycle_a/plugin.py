@@ -1,0 +1,3 @@
+from core import Manifest
+
+MANIFEST = Manifest(name="crm_cycle_a", depends=("crm_cycle_b",))

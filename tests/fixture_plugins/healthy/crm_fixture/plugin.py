@@ -1,0 +1,173 @@
+"""Manifest and hook implementations of crm_fixture: one implementation of every hook."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core.auth import has_permission
+from core.pricing import Adjustment, PricingRuleKind
+from core.record_rules import RecordRule
+from core.reports import ReportDefinition
+from core.search import SearchHit
+from crm_contacts.models import Client
+
+# Imported at the top, not inside a hook, so that the model is in the metadata that
+# `crm db revision` compares with the database.
+from crm_fixture.models import Note
+from crm_fixture.schemas import NoteSchema, VolumeDiscountSchema
+
+MANIFEST = Manifest(
+    name="crm_fixture",
+    summary="Test fixture implementing every hook",
+    depends=("crm_contacts",),
+    application=True,
+)
+
+INSTALL_NOTE = "Written by crm_install"
+#: crm_uninstall appends a line to the file this variable names (tests check it was called).
+UNINSTALL_LOG_ENV = "CRM_FIXTURE_UNINSTALL_LOG"
+EXTRA_CONTRIBUTION = "contributed by crm_fixture_user"
+
+
+@hookimpl
+def crm_addhooks(pluginmanager):
+    from crm_fixture import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def crm_models():
+    return [ModelDef(Note, label="Fixture note", schema=NoteSchema)]
+
+
+@hookimpl
+def crm_blueprints():
+    from crm_fixture.views import api, bp
+
+    return [bp, api]
+
+
+@hookimpl
+def crm_menus():
+    return [
+        MenuItem("crm_fixture.root", "Fixture", order=900),
+        MenuItem(
+            "crm_fixture.notes",
+            "Fixture notes",
+            endpoint="crm_fixture.note_list",
+            parent="crm_fixture.root",
+            permission="crm_fixture.read",
+        ),
+    ]
+
+
+@hookimpl
+def crm_permissions():
+    return [
+        Permission("crm_fixture.read", "Read fixture notes", groups=("sales_rep", "sales_manager")),
+        Permission("crm_fixture.write", "Write fixture notes", groups=("sales_manager",)),
+    ]
+
+
+@hookimpl
+def crm_record_rules():
+    return [
+        RecordRule(
+            "crm_fixture.no_confidential",
+            "Sales representatives do not see confidential notes",
+            Note,
+            groups=("sales_rep",),
+            criteria=lambda user: Note.title.not_like("Confidential%"),
+        )
+    ]
+
+
+def evaluate_volume_discount(context: Any, params: dict[str, Any]) -> Adjustment | str:
+    if context.quantity < params["min_quantity"]:
+        return f"fewer than {params['min_quantity']} units"
+    return Adjustment(
+        reason=f"{params['percent']}% off from {params['min_quantity']} units",
+        discount_percent=params["percent"],
+    )
+
+
+@hookimpl
+def crm_pricing_rules():
+    return [
+        PricingRuleKind(
+            name="crm_fixture.volume_discount",
+            label="Volume discount (fixture)",
+            schema=VolumeDiscountSchema,
+            evaluate=evaluate_volume_discount,
+            order=50,
+        )
+    ]
+
+
+@hookimpl
+def crm_reports():
+    return [
+        ReportDefinition(
+            id="crm_fixture.notes_per_client",
+            title="Fixture notes per client",
+            model="crm_fixture_note",
+            columns=("client_id", "title"),
+            filters=("client_id",),
+            group_by=("client_id",),
+            aggregates={"id": "count"},
+            chart="bar",
+        )
+    ]
+
+
+@hookimpl
+def crm_demo_data(session, scale):
+    clients = session.scalars(select(Client).order_by(Client.id).limit(5)).all()
+    for i in range(3 * scale):
+        client = clients[i % len(clients)] if clients else None
+        session.add(
+            Note(
+                title=f"Demo note {i + 1}",
+                body="Call back next week about the order.",
+                client_id=client.id if client else None,
+            )
+        )
+
+
+@hookimpl
+def crm_search(session, query, user):
+    if not has_permission("crm_fixture.read", user):
+        return []
+    notes = session.scalars(
+        select(Note)
+        .where(func.lower(Note.title).like(f"%{query.lower()}%"))
+        .order_by(Note.title)
+        .limit(5)
+    )
+    return [
+        SearchHit(n.title, url_for("crm_fixture.note_list", q=n.title), "Note", n.body[:80])
+        for n in notes
+    ]
+
+
+@hookimpl
+def crm_install(session):
+    session.add(Note(title=INSTALL_NOTE, body="The install hook ran in the install transaction."))
+    session.flush()
+
+
+@hookimpl
+def crm_uninstall(session):
+    # Called before the table is dropped: the notes can still be counted.
+    count = session.scalar(select(func.count()).select_from(Note))
+    target = os.environ.get(UNINSTALL_LOG_ENV)
+    if target:
+        with Path(target).open("a", encoding="utf-8") as log:
+            log.write(f"crm_fixture uninstalled with {count} notes\n")

@@ -1,0 +1,1 @@
+"""Test fixture: depends on a module that does not exist"""

@@ -1,0 +1,1 @@
+"""Test fixture: depends on crm_missing_dep"""
