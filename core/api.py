@@ -5,6 +5,9 @@
   fields a resource declares filterable, ``?sort=field`` or ``?sort=-field``; the answer is
   ``{"items": [...], "meta": {"page", "per_page", "total", "pages"}}``.
 - Errors: ``{"errors": {"field": ["message"]}}``; errors not tied to a field under ``_schema``.
+- Authentication: the session cookie of a logged-in browser, which must then send the CSRF token
+  (``X-CSRFToken``) on POST/PUT/PATCH/DELETE; or ``Authorization: Bearer <token>`` with a personal
+  API token (core/tokens.py), which needs no CSRF token and gets no session cookie.
 - Every view documents itself with ``@api_doc``; ``/api/v1/openapi.json`` is built from those
   declarations and the schemas, for the modules installed in this database.
 """
@@ -55,10 +58,6 @@ def api_doc(
         return view
 
     return mark
-
-
-def exempt_token_api(blueprint: Blueprint) -> None:
-    """Hook for the API-token authentication of the users issue; JSON APIs keep CSRF until then."""
 
 
 class ApiError(Exception):

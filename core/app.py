@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 from flask import Flask, abort, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -16,9 +17,11 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
-from core import api, auth, views
+from core import admin, api, auth, throttle, tokens, views
+from core.audit import install_audit
 from core.config import load_settings
 from core.db import close_session, db_session, make_engine, make_session_factory
+from core.locking import register_error_handlers
 from core.menus import visible_tree
 from core.permissions import PUBLIC, required_permission
 from core.plugins import PluginInfo, collect, discover
@@ -45,7 +48,8 @@ def create_app(
     """Build the application. ``config`` overrides settings from the environment; ``plugins``
     replaces entry-point discovery (tests use it to add a plugin that is not pip-installed)."""
     if not (config or {}).get("TESTING"):
-        load_dotenv()
+        # The working directory's .env: without usecwd, python-dotenv searches from this file.
+        load_dotenv(find_dotenv(usecwd=True))
     settings = load_settings(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
@@ -63,6 +67,7 @@ def configure_database(app: Flask, plugins: dict[str, PluginInfo] | None) -> Non
     plugins = discover() if plugins is None else plugins
     factory = make_session_factory(engine)
     install_listener(factory)
+    install_audit(factory)
     app.extensions["crm"] = CRM(engine, factory, plugins, Runtime(plugins))
     app.teardown_appcontext(close_session)
 
@@ -70,6 +75,12 @@ def configure_database(app: Flask, plugins: dict[str, PluginInfo] | None) -> Non
 def configure_security(app: Flask) -> None:
     auth.login_manager.init_app(app)
     csrf.init_app(app)
+    # The request gate checks CSRF itself, after authentication: a request authenticated by an API
+    # token needs none (see core/tokens.py), one riding on the session cookie does.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    app.session_interface = tokens.TokenAwareSessionInterface()
+    throttle.init_throttle(app)
 
     @app.after_request
     def security_headers(response):
@@ -94,7 +105,7 @@ def configure_blueprints(app: Flask) -> None:
     """
     runtime: Runtime = app.extensions["crm"].runtime
     app.view_functions["static"].crm_permission = PUBLIC  # type: ignore[attr-defined]
-    for blueprint in (auth.bp, views.bp, api.bp):
+    for blueprint in (auth.bp, views.bp, api.bp, admin.bp, tokens.bp):
         app.register_blueprint(blueprint)
         runtime.blueprint_owner[blueprint.name] = "core"
     from core.plugins import build_plugin_manager
@@ -108,7 +119,6 @@ def configure_blueprints(app: Flask) -> None:
             log.exception("blueprint %s of module %s could not be registered", blueprint, module)
             continue
         runtime.blueprint_owner[blueprint.name] = module
-        api.exempt_token_api(blueprint)
     for module, error in errors.items():
         log.error("module %s is skipped: %s", module, error)
 
@@ -130,12 +140,32 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def new_request_id() -> str:
+    """The id a proxy gave this request, when it looks like one, else a new one."""
+    given = request.headers.get("X-Request-Id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:12]
+
+
+def protect_from_csrf() -> None:
+    """Refuse a state-changing request without the session's CSRF token, unless an API token
+    authenticated it: a browser never adds that header by itself, so it cannot be forged."""
+    config = current_app.config
+    if not config["WTF_CSRF_ENABLED"] or request.method not in config["WTF_CSRF_METHODS"]:
+        return
+    if tokens.authenticated_by_token():
+        return
+    csrf.protect()
+
+
 def configure_request_gate(app: Flask) -> None:
     """Before every request: is the route's module installed, and may this user open it?"""
 
     @app.before_request
     def gate():
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12]
+        g.request_id = new_request_id()
         if request.endpoint is None:
             return None  # Flask answers 404/405 itself
         try:
@@ -160,11 +190,14 @@ def configure_request_gate(app: Flask) -> None:
             log.error("route %s declares no permission: refused", request.endpoint)
             abort(403)
         if needed == PUBLIC:
+            protect_from_csrf()
             return None
         if not current_user.is_authenticated:
             if wants_json():
-                return jsonify(errors={"_schema": ["Authentication required."]}), 401
+                message = tokens.refusal() or "Authentication required."
+                return jsonify(errors={"_schema": [message]}), 401
             return auth.login_manager.unauthorized()
+        protect_from_csrf()
         if not auth.has_permission(needed):
             abort(403)
         activate(
@@ -190,6 +223,8 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_errors(app: Flask) -> None:
+    register_error_handlers(app)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         if wants_json():
@@ -199,16 +234,30 @@ def configure_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if wants_json():
-            return jsonify(errors={"_schema": [error.description]}), error.code
-        return render_template("core/error.html", code=error.code, message=error.description), (
-            error.code
-        )
+            response = jsonify(errors={"_schema": [error.description]})
+        else:
+            page = render_template("core/error.html", code=error.code, message=error.description)
+            response = app.make_response(page)
+        response.status_code = error.code or 500
+        # Allow (405), Retry-After (429), WWW-Authenticate (401) belong to the answer too.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.after_request
+    def request_id_header(response):
+        # The id a 500 page shows and the log line carries: support finds one from the other.
+        if "request_id" in g:
+            response.headers.setdefault("X-Request-Id", g.request_id)
+        return response
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
-        request_id = g.get("request_id", "-")
+        # An error before the gate ran still gets an id, for the page, the header and the log.
+        request_id = g.setdefault("request_id", new_request_id())
         log.exception("unhandled error, request id %s", request_id)
         db_session.rollback()
         message = f"Something went wrong on our side. Request id: {request_id}."

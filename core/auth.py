@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -54,39 +56,48 @@ def verify_password(user: User, password: str) -> bool:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db_session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    """``user_id`` is ``User.get_id()``: "<id>:<session token>". A session or remember cookie
+    issued before the token was rotated, or of a deactivated user, no longer loads anybody."""
+    number, _, token = user_id.partition(":")
+    if not (number.isascii() and number.isdigit()):
+        return None
+    user = db_session.get(User, int(number))
+    if user is None or not user.active:
+        return None
+    return user if hmac.compare_digest(user.session_token.encode(), token.encode()) else None
 
 
 def user_permissions(user) -> frozenset[str]:
     """The permission codes ``user`` holds through its groups; loaded once per request."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = g.get("crm_permissions")
-    if cached is None:
-        codes = db_session.scalars(
-            select(PermissionRecord.code)
-            .join(group_permission, group_permission.c.permission_code == PermissionRecord.code)
-            .join(user_group, user_group.c.group_id == group_permission.c.group_id)
-            .where(user_group.c.user_id == user.id)
+    cache = g.setdefault("crm_permissions", {})
+    if user.id not in cache:
+        cache[user.id] = frozenset(
+            db_session.scalars(
+                select(PermissionRecord.code)
+                .join(group_permission, group_permission.c.permission_code == PermissionRecord.code)
+                .join(user_group, user_group.c.group_id == group_permission.c.group_id)
+                .where(user_group.c.user_id == user.id)
+            )
         )
-        cached = g.crm_permissions = frozenset(codes)
-    return cached
+    return cache[user.id]
 
 
 def user_groups(user) -> frozenset[str]:
     """The codes of the groups ``user`` belongs to; loaded once per request."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = g.get("crm_groups")
-    if cached is None:
-        codes = db_session.scalars(
-            select(Group.code)
-            .join(user_group, user_group.c.group_id == Group.id)
-            .where(user_group.c.user_id == user.id)
+    cache = g.setdefault("crm_groups", {})
+    if user.id not in cache:
+        cache[user.id] = frozenset(
+            db_session.scalars(
+                select(Group.code)
+                .join(user_group, user_group.c.group_id == Group.id)
+                .where(user_group.c.user_id == user.id)
+            )
         )
-        cached = g.crm_groups = frozenset(codes)
-    return cached
+    return cache[user.id]
 
 
 def has_permission(code: str | None, user=None) -> bool:
@@ -146,7 +157,13 @@ def logout():
 def create_user(
     session, login: str, password: str, name: str | None = None, groups: tuple[str, ...] = ()
 ) -> User:
-    user = User(login=login, name=name or login, email="", password_hash=hash_password(password))
+    user = User(
+        login=login,
+        name=name or login,
+        email="",
+        password_hash=hash_password(password),
+        session_token=secrets.token_hex(16),
+    )
     if groups:
         user.groups = list(session.scalars(select(Group).where(Group.code.in_(groups))))
     session.add(user)

@@ -30,12 +30,44 @@ def crm_menus() -> list[MenuItem]:
             permission="core.modules",
         ),
         MenuItem(
+            "core.users",
+            "Users",
+            endpoint="core_admin.user_list",
+            parent="core.settings",
+            order=20,
+            permission="core.users",
+        ),
+        MenuItem(
+            "core.groups",
+            "Groups",
+            endpoint="core_admin.group_list",
+            parent="core.settings",
+            order=25,
+            permission="core.users",
+        ),
+        MenuItem(
             "core.record_rules",
             "Record rules",
             endpoint="core.record_rules",
             parent="core.settings",
             order=30,
             permission="core.users",
+        ),
+        # Everybody's own password: permission None, like the API tokens.
+        MenuItem(
+            "core.account_password",
+            "Change my password",
+            endpoint="core_admin.account_password",
+            parent="core.settings",
+            order=95,
+        ),
+        # Every logged-in user manages their own tokens: permission None.
+        MenuItem(
+            "core.api_tokens",
+            "API tokens",
+            endpoint="core_tokens.tokens",
+            parent="core.settings",
+            order=90,
         ),
     ]
 

@@ -115,6 +115,11 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # flask-login refuses inactive users
         return self.active
 
+    def get_id(self) -> str:
+        # The token travels with the id so that rotating it invalidates every session and
+        # "remember me" cookie issued before (see core.auth.load_user).
+        return f"{self.id}:{self.session_token}"
+
 
 class ApiToken(Base):
     """A personal token for the JSON API. Only its SHA-256 is stored; the token is shown once."""

@@ -238,9 +238,8 @@ def upgrade_all(engine: Engine, plugins: dict[str, PluginInfo]) -> list[str]:
         for owner in ("core", *names):
             if owner != "core":
                 migrate.upgrade(connection, plugins.values(), owner)
-                session.execute(
-                    update(Module).where(Module.name == owner).values(version=plugins[owner].version)
-                )
+                version = plugins[owner].version
+                session.execute(update(Module).where(Module.name == owner).values(version=version))
             sync_permissions(
                 session, owner, [p for o, p in collect(pm, "crm_permissions") if o == owner]
             )

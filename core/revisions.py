@@ -25,9 +25,7 @@ def write_revision(crm, module: str, message: str, autogenerate: bool) -> Path:
         # Only the branches this database is at: an available but uninstalled module's revisions
         # would make Alembic refuse ("target database is not up to date").
         installed = set(installed_modules(connection)) | {module}
-        cfg = migrate.alembic_config(
-            [p for n, p in plugins.items() if n in installed], connection
-        )
+        cfg = migrate.alembic_config([p for n, p in plugins.items() if n in installed], connection)
         # A brand-new module gets its versions folder into the configuration now.
         locations = cfg.get_main_option("version_locations") or ""
         if str(versions) not in locations.split(os.pathsep):

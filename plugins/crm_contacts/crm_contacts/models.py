@@ -30,3 +30,5 @@ class Client(Base):
 
     # Optimistic locking: an UPDATE matches only the version that was read.
     __mapper_args__ = {"version_id_col": version}
+    # A client file is shared by reps, managers and back office: each change must be traceable.
+    __crm_audit__ = True

@@ -1,0 +1,121 @@
+"""What the core costs per request, with every bundled module installed.
+
+Builds a SQLite database with 100,000 clients, then times (median of many requests through the real
+WSGI stack, Flask test client) a paginated JSON API page and the health check, counts the SQL
+statements each request issues, and compares with raw sqlite3 fetching the same page of rows.
+
+    .venv/bin/python bench/core_requests.py [--clients 100000] [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import event, insert
+
+from core.app import create_app
+from core.auth import create_user
+from core.db import db_session
+from core.modules import init_core, install
+from core.plugins import discover
+
+BUNDLED = [
+    "crm_contacts", "crm_tasks", "crm_contracts", "crm_sales", "crm_pricing",
+    "crm_competitors", "crm_advertising", "crm_reports",
+]  # fmt: skip
+
+
+def median_ms(fn, repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--show-sql", action="store_true", help="print the API request's SQL")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="crm-bench-"))
+    path = folder / "bench.sqlite3"
+    plugins = discover()
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench", "INSTANCE_PATH": str(folder),
+         "TESTING": True, "WTF_CSRF_ENABLED": False},
+        plugins=plugins,
+    )  # fmt: skip
+    engine = app.extensions["crm"].engine
+    init_core(engine, plugins)
+    install(engine, plugins, [m for m in BUNDLED if m in plugins])
+
+    from crm_contacts.models import Client
+
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Client),
+            [
+                {"name": f"Client {i:06d}", "email": "", "phone": "", "city": f"City {i % 50}",
+                 "status": "active", "version": 1}
+                for i in range(args.clients)
+            ],
+        )  # fmt: skip
+    print(f"inserted {args.clients} clients in {time.perf_counter() - started:.1f} s")
+    with app.app_context():
+        create_user(db_session, "bench", "bench-password", groups=("admin",))
+        db_session.commit()
+
+    client = app.test_client()
+    client.post("/login", data={"login": "bench", "password": "bench-password"})
+    page = args.clients // 25 // 2  # the middle of the list: OFFSET is not free
+    url = f"/api/v1/contacts/clients?page={page}&per_page=25&sort=name"
+    assert client.get(url).status_code == 200
+
+    statements: list[str] = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    client.get(url)
+    api_queries = len(statements)
+    if args.show_sql:
+        print(*statements, sep="\n---\n")
+    statements.clear()
+    client.get("/health")
+    health_queries = len(statements)
+    event.remove(engine, "before_cursor_execute", count)
+
+    api_ms = median_ms(lambda: client.get(url), args.requests)
+    health_ms = median_ms(lambda: client.get("/health"), args.requests)
+
+    raw = sqlite3.connect(path)
+    offset = (page - 1) * 25
+
+    def raw_page():
+        raw.execute("SELECT count(*) FROM crm_contacts_client").fetchone()
+        raw.execute(
+            "SELECT * FROM crm_contacts_client ORDER BY name LIMIT 25 OFFSET ?", (offset,)
+        ).fetchall()
+
+    raw_ms = median_ms(raw_page, args.requests)
+    print(f"API page {page} of 25 clients, sorted by name: {api_ms:.2f} ms median, "
+          f"{api_queries} SQL statements")  # fmt: skip
+    print(f"raw sqlite3, same count and page:           {raw_ms:.2f} ms median")
+    print(f"ratio API / raw SQL:                         {api_ms / raw_ms:.1f}")
+    print(f"/health (gate, no login):                   {health_ms:.2f} ms median, "
+          f"{health_queries} SQL statements")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

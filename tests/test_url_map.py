@@ -1,0 +1,191 @@
+"""Rule 7 of the design, checked for every route of an installation with every module: each route
+declares its permission, anonymous users reach only the login page, static files and the health
+check, and a user without permissions is refused everything but the pages of any logged-in user.
+
+The public and the "any logged-in user" routes are explicit lists here: a new one is a decision
+made in this file, never an accident of a forgotten decorator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from werkzeug.routing import Rule
+
+from core.app import current_state
+from core.permissions import AUTHENTICATED, PUBLIC, required_permission
+from core.testing import log_in, make_user
+
+BUNDLED = {
+    "crm_contacts",
+    "crm_tasks",
+    "crm_contracts",
+    "crm_sales",
+    "crm_pricing",
+    "crm_competitors",
+    "crm_advertising",
+    "crm_reports",
+}
+
+PUBLIC_ENDPOINTS = {"auth.login", "core.health"}
+
+AUTHENTICATED_ENDPOINTS = {
+    "core.home",
+    "core.search",
+    "auth.logout",
+    "core_api.models",
+    "core_api.openapi",
+    "core_admin.account_password",
+    "core_tokens.tokens",
+    "core_tokens.token_create",
+    "core_tokens.token_revoke",
+}
+
+_ARGUMENT = re.compile(
+    r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<args>[^)]*)\))?:)?"
+    r"(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>"
+)
+
+
+def _value(converter: str | None, args: str | None) -> str:
+    if converter == "int":
+        return "1"
+    if converter == "float":
+        return "1.0"
+    if converter == "uuid":
+        return "00000000-0000-0000-0000-000000000001"
+    if converter == "any" and args:
+        return args.split(",")[0].strip().strip("'\"")
+    return "x"  # default, string, path
+
+
+def path_of(rule: Rule) -> str:
+    return _ARGUMENT.sub(lambda m: _value(m["converter"], m["args"]), rule.rule)
+
+
+def is_static(endpoint: str) -> bool:
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
+def declared(app: Flask, endpoint: str) -> str | None:
+    """What the request gate reads: the view's own declaration, else its blueprints', innermost
+    first."""
+    needed = required_permission(app.view_functions[endpoint], None)
+    parts = endpoint.split(".")[:-1]
+    for depth in range(len(parts), 0, -1):
+        if needed is not None:
+            break
+        needed = required_permission(None, app.blueprints.get(".".join(parts[:depth])))
+    return needed
+
+
+def calls(app: Flask) -> Iterator[tuple[Rule, str, str]]:
+    """Every (rule, method, path) of the URL map."""
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield rule, method, path_of(rule)
+
+
+def send(client, method: str, path: str):
+    body = {"json": {}} if path.startswith("/api/") and method != "GET" else {}
+    return client.open(path, method=method, **body)
+
+
+@pytest.fixture(scope="module")
+def everything(crm_plugins) -> list[str]:
+    healthy = sorted(name for name, info in crm_plugins.items() if not info.broken)
+    missing = BUNDLED - set(healthy)
+    assert not missing, f"bundled modules not discovered or broken: {missing}"
+    return healthy
+
+
+@pytest.fixture
+def app(crm_app_factory, everything) -> Flask:
+    app = crm_app_factory(everything)
+    with app.test_request_context():
+        state = current_state()
+        assert [m for m in everything if not state.is_installed(m)] == []
+    return app
+
+
+def test_every_route_declares_a_permission(app):
+    undeclared = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if not is_static(rule.endpoint) and declared(app, rule.endpoint) is None
+    ]
+    assert undeclared == [], f"routes without @permission_required: {undeclared}"
+
+
+def test_the_public_and_any_user_routes_are_the_listed_ones(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    public = {e for e in endpoints if not is_static(e) and declared(app, e) == PUBLIC}
+    assert public == PUBLIC_ENDPOINTS
+    assert {e for e in endpoints if declared(app, e) == AUTHENTICATED} == AUTHENTICATED_ENDPOINTS
+    # Static files are public by the gate's own rule; nothing else may pass as one.
+    assert {e for e in endpoints if is_static(e)} <= {"static"} | {
+        f"{name}.static" for name in app.blueprints
+    }
+
+
+def test_anonymous_users_are_sent_to_log_in(app):
+    client = app.test_client()
+    checked = 0
+    for rule, method, path in calls(app):
+        if is_static(rule.endpoint) or rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        response = send(client, method, path)
+        where = f"{method} {path} ({rule.endpoint})"
+        if path.startswith("/api/"):
+            assert response.status_code == 401, where
+            assert response.get_json() == {"errors": {"_schema": ["Authentication required."]}}
+        else:
+            assert response.status_code == 302, f"{where}: {response.status_code}"
+            assert response.headers["Location"].startswith("/login"), where
+        checked += 1
+    assert checked > 30
+
+
+def test_a_user_without_permissions_is_refused_all_but_the_any_user_routes(app):
+    make_user(app, "nobody", groups=())
+    client = app.test_client()
+    log_in(client, "nobody")
+    refused = reached = 0
+    for rule, method, path in calls(app):
+        if is_static(rule.endpoint) or rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        where = f"{method} {path} ({rule.endpoint})"
+        if rule.endpoint in AUTHENTICATED_ENDPOINTS:
+            if method != "GET":
+                continue  # logging out or creating a token would change the walk itself
+            response = send(client, method, path)
+            assert response.status_code not in (401, 403) and response.status_code < 500, where
+            reached += 1
+            continue
+        response = send(client, method, path)
+        assert response.status_code == 403, f"{where}: {response.status_code}"
+        if path.startswith("/api/"):
+            assert set(response.get_json()["errors"]) == {"_schema"}
+        refused += 1
+    assert refused > 20 and reached >= 5
+    assert client.get("/").status_code == 200  # still logged in after the walk
+
+
+def test_routes_of_uninstalled_modules_answer_404_even_anonymously(crm_app_factory):
+    app = crm_app_factory()  # the core alone; every discovered plugin's routes are registered
+    owners = app.extensions["crm"].runtime.blueprint_owner
+    client = app.test_client()
+    checked = 0
+    for rule, method, path in calls(app):
+        owner = owners.get(rule.endpoint.split(".")[0], "core")
+        if owner == "core":
+            continue
+        response = send(client, method, path)
+        assert response.status_code == 404, f"{method} {path} ({rule.endpoint})"
+        if path.startswith("/api/"):
+            assert "errors" in response.get_json()
+        checked += 1
+    assert checked >= len(BUNDLED)
