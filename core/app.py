@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import admin, api, auth, throttle, tokens, views
 from core.audit import install_audit
@@ -24,7 +25,7 @@ from core.db import close_session, db_session, make_engine, make_session_factory
 from core.locking import register_error_handlers
 from core.menus import visible_tree
 from core.permissions import PUBLIC, required_permission
-from core.plugins import PluginInfo, collect, discover
+from core.plugins import PluginInfo, build_plugin_manager, collect, discover
 from core.record_rules import RuleUser, activate, install_listener
 from core.runtime import Runtime, RuntimeState
 
@@ -80,6 +81,14 @@ def configure_security(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     app.session_interface = tokens.TokenAwareSessionInterface()
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Behind a load balancer the client's address, scheme and host come from the proxies'
+        # X-Forwarded-* headers: throttling per address needs the real one. Only as many hops as
+        # are trusted, or anybody could choose their own address by sending the header.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     throttle.init_throttle(app)
 
     @app.after_request
@@ -108,8 +117,6 @@ def configure_blueprints(app: Flask) -> None:
     for blueprint in (auth.bp, views.bp, api.bp, admin.bp, tokens.bp):
         app.register_blueprint(blueprint)
         runtime.blueprint_owner[blueprint.name] = "core"
-    from core.plugins import build_plugin_manager
-
     loadable = [p for p in app.extensions["crm"].plugins.values() if not p.broken]
     pm, errors = build_plugin_manager(_core_hooks(), loadable)
     for module, blueprint in collect(pm, "crm_blueprints", errors):

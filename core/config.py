@@ -49,6 +49,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "API_MAX_PER_PAGE": 100,
+        "TRUSTED_PROXIES": int(os.environ.get("CRM_TRUSTED_PROXIES", "0") or 0),
         # Where failed logins are counted (core/throttle.py): redis://… when several workers or
         # hosts serve the site, so that they share the count.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",

@@ -140,3 +140,42 @@ def test_an_unreachable_redis_does_not_lock_everybody_out(crm_app_factory):
     assert _attempt(app.test_client(), "maria", TEST_PASSWORD).status_code == 302
     _fail(app.test_client(), "maria", LIMIT)
     assert _attempt(app.test_client(), "maria").status_code == 429
+
+
+def _fail_many_accounts(client, forwarded_for: str) -> None:
+    for n in range(LIMIT):
+        response = client.post(
+            "/login",
+            data={"login": f"nobody{n}", "password": WRONG},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+        assert response.status_code == 401
+
+
+def test_a_forged_forwarded_address_changes_nothing_without_a_trusted_proxy(app):
+    client = _from(app, "198.51.100.7")
+    _fail_many_accounts(client, "203.0.113.1")
+    rotated = client.post(
+        "/login",
+        data={"login": "someone", "password": WRONG},
+        headers={"X-Forwarded-For": "203.0.113.99"},
+    )
+    assert rotated.status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(crm_app_factory):
+    app = crm_app_factory(config={"TRUSTED_PROXIES": 1})
+    balancer = _from(app, "10.0.0.1")
+    _fail_many_accounts(balancer, "203.0.113.1")
+    other_user = balancer.post(
+        "/login",
+        data={"login": "someone", "password": WRONG},
+        headers={"X-Forwarded-For": "203.0.113.2"},
+    )
+    assert other_user.status_code == 401, "another client behind the same balancer"
+    same_user = balancer.post(
+        "/login",
+        data={"login": "someone", "password": WRONG},
+        headers={"X-Forwarded-For": "203.0.113.1"},
+    )
+    assert same_user.status_code == 429
