@@ -91,4 +91,5 @@ def crm_demo_data(session, scale):
     existing = set(session.scalars(select(User.login)))
     for login, name, groups in DEMO_USERS:
         if login not in existing:
-            create_user(session, login, DEMO_PASSWORD, name=name, groups=groups)
+            user = create_user(session, login, DEMO_PASSWORD, name=name, groups=groups)
+            user.email = f"{login}@example.com"
