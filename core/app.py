@@ -224,9 +224,17 @@ def configure_templates(app: Flask) -> None:
             "crm_menu": visible_tree(list(state.menu_tree), auth.has_permission)
             if current_user.is_authenticated
             else [],
-            "crm_apps": [plugins[n] for n in state.installed if plugins[n].application],
+            "crm_apps": [
+                plugins[n] for n in state.installed if plugins[n].application and _may_use(state, n)
+            ],
             "has_permission": auth.has_permission,
         }
+
+
+def _may_use(state: RuntimeState, module: str) -> bool:
+    """An application is shown to users who hold one of its permissions (or it declares none)."""
+    codes = [p.code for p in state.permissions if p.module == module]
+    return not codes or any(auth.has_permission(code) for code in codes)
 
 
 def configure_errors(app: Flask) -> None:

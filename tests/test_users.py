@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core.auth import load_user
 from core.db import db_session
-from core.models import Group, User
+from core.models import Group, PermissionRecord, User
 from core.testing import TEST_PASSWORD, log_in, make_user
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -527,3 +527,22 @@ def test_administration_forms_carry_the_csrf_token(crm_app_factory):
         "csrf_token": token("/account/password"),
     }
     assert client.post("/account/password", data=change).status_code == 302
+
+
+def test_home_shows_only_the_applications_a_user_may_use(crm_app_factory):
+    app = crm_app_factory(["crm_tasks", "crm_pricing"])
+    make_user(app, "root", groups=("admin",))
+    with app.app_context():
+        group = Group(code="readers", name="Client readers")
+        group.permissions = [db_session.get(PermissionRecord, "crm_contacts.read")]
+        db_session.add(group)
+        db_session.commit()
+    make_user(app, "reader", groups=("readers",))
+    reader = app.test_client()
+    log_in(reader, "reader")
+    tiles = reader.get("/").get_data(as_text=True)
+    assert ">Contacts<" in tiles
+    assert ">Tasks<" not in tiles and ">Pricing<" not in tiles
+    admin = app.test_client()
+    log_in(admin, "root")
+    assert ">Pricing<" in admin.get("/").get_data(as_text=True)
