@@ -125,8 +125,10 @@ def main() -> None:
     print(f"ratio API / raw SQL:                         {api_ms / raw_ms:.1f}")
     print(f"/health (gate, no login):                   {health_ms:.2f} ms median, "
           f"{health_queries} SQL statements")  # fmt: skip
-    print(f"first request after a registry change:      {rebuild_ms:.2f} ms median "
-          "(plugin manager, models, menus, rules rebuilt)")
+    print(
+        f"first request after a registry change:      {rebuild_ms:.2f} ms median "
+        "(plugin manager, models, menus, rules rebuilt)"
+    )
 
 
 if __name__ == "__main__":

@@ -14,17 +14,23 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from html.parser import HTMLParser
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from core.app import create_app
 from core.db import make_engine
-from core.modules import init_core, install
+from core.manifest import Manifest
+from core.models import PermissionRecord
+from core.modules import init_core, install, installed_modules
 from core.plugins import PluginInfo, discover
 
 TEST_PASSWORD = "correct horse battery staple"  # noqa: S105 - test users only
@@ -156,10 +162,141 @@ def log_in(client, login: str, password: str = TEST_PASSWORD):
     return response
 
 
+def logged_in(app: Flask, login: str, password: str = TEST_PASSWORD) -> FlaskClient:
+    """A new test client of ``app``, logged in as ``login`` (the user must exist)."""
+    client = app.test_client()
+    log_in(client, login, password)
+    return client
+
+
 @pytest.fixture
 def crm_admin_client(crm_app):
     """A test client of ``crm_app`` logged in as an administrator."""
     make_user(crm_app, "root", groups=("admin",))
-    client = crm_app.test_client()
-    log_in(client, "root")
-    return client
+    return logged_in(crm_app, "root")
+
+
+def installed(app: Flask) -> list[str]:
+    """The sorted names of the modules installed in ``app``'s database."""
+    with app.extensions["crm"].engine.connect() as connection:
+        return installed_modules(connection)
+
+
+def granted_permissions(app: Flask, module: str) -> dict[str, list[str]]:
+    """``{code: sorted group codes}`` of the permissions ``module`` stored."""
+    with Session(app.extensions["crm"].engine) as session:
+        records = session.scalars(
+            select(PermissionRecord).where(PermissionRecord.module == module)
+        ).all()
+        return {r.code: sorted(g.code for g in r.groups) for r in records}
+
+
+def assert_requirements_match_depends(distribution: str, manifest: Manifest) -> None:
+    """Assert that ``distribution`` requires crm-core and the modules of ``manifest.depends``."""
+    required = {r.split(";")[0].strip() for r in metadata.requires(distribution) or ()}
+    expected = {"crm-core", *(d.replace("_", "-") for d in manifest.depends)}
+    assert required == expected, f"what {distribution} requires is not crm-core and its depends"
+
+
+FormFields = dict[str, str | list[str]]
+_UNPOSTED_INPUTS = {"button", "file", "image", "reset", "submit"}
+
+
+class _FormParser(HTMLParser):
+    """Collects the successful controls of the first form posting to ``action`` (any if None)."""
+
+    def __init__(self, action: str | None) -> None:
+        super().__init__(convert_charrefs=True)
+        self.action = action
+        self.state = "before"  # then "inside", then "after" the form
+        self.fields: list[tuple[str, str]] = []
+        self.select: dict[str, Any] | None = None
+        self.option: dict[str, Any] | None = None
+        self.textarea: tuple[str, list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "form" and self.state == "before":
+            if self.action is None or found.get("action") == self.action:
+                self.state = "inside"
+            return
+        if self.state != "inside":
+            return
+        name = found.get("name")
+        if tag == "option" and self.select is not None:
+            self._end_option()
+            self.option = {
+                "value": found.get("value"),
+                "selected": "selected" in found,
+                "disabled": "disabled" in found,
+                "text": [],
+            }
+        if not name or "disabled" in found:
+            return
+        if tag == "input":
+            kind = (found.get("type") or "text").lower()
+            if kind in ("checkbox", "radio"):
+                if "checked" in found:
+                    value = found.get("value")
+                    self.fields.append((name, "on" if value is None else value))
+            elif kind not in _UNPOSTED_INPUTS:
+                self.fields.append((name, found.get("value") or ""))
+        elif tag == "select":
+            self.select = {"name": name, "multiple": "multiple" in found, "options": []}
+        elif tag == "textarea":
+            self.textarea = (name, [])
+
+    def handle_data(self, data: str) -> None:
+        if self.option is not None:
+            self.option["text"].append(data)
+        elif self.textarea is not None:
+            self.textarea[1].append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self.state == "inside":
+            self.state = "after"
+        elif tag == "option":
+            self._end_option()
+        elif tag == "select" and self.select is not None:
+            self._end_option()
+            options = [o for o in self.select["options"] if not o["disabled"]]
+            chosen = [o for o in options if o["selected"]]
+            if not chosen and options and not self.select["multiple"]:
+                chosen = options[:1]  # a single select with nothing selected shows its first
+            if not self.select["multiple"]:
+                chosen = chosen[-1:]
+            self.fields.extend((self.select["name"], o["value"]) for o in chosen)
+            self.select = None
+        elif tag == "textarea" and self.textarea is not None:
+            name, text = self.textarea
+            value = "".join(text)
+            self.fields.append((name, value[1:] if value.startswith("\n") else value))
+            self.textarea = None
+
+    def _end_option(self) -> None:
+        if self.option is None or self.select is None:
+            return
+        if self.option["value"] is None:
+            self.option["value"] = " ".join("".join(self.option["text"]).split())
+        self.select["options"].append(self.option)
+        self.option = None
+
+
+def form_fields(html: str, action: str | None = None) -> FormFields:
+    """The fields of the first form (posting to ``action``) as a browser would post them back."""
+    parser = _FormParser(action)
+    parser.feed(html)
+    parser.close()
+    where = "" if action is None else f" posting to {action!r}"
+    assert parser.state != "before", f"the page has no form{where}"
+    fields: FormFields = {}
+    for name, value in parser.fields:
+        if name == "csrf_token":
+            continue
+        if name not in fields:
+            fields[name] = value
+        elif isinstance(fields[name], list):
+            fields[name].append(value)
+        else:
+            fields[name] = [fields[name], value]
+    return fields

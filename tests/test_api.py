@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from core.testing import log_in, make_user
+from core.testing import logged_in, make_user
 
 
 @pytest.fixture
 def client(crm_app_factory):
     app = crm_app_factory(["crm_contacts"])
     make_user(app, "maria", groups=("sales_rep",))
-    client = app.test_client()
-    log_in(client, "maria")
-    return client
+    return logged_in(app, "maria")
 
 
 def _create(client, **fields):
@@ -68,8 +66,7 @@ def test_unknown_record_is_404_json(client):
 def test_openapi_documents_installed_modules_only(crm_app_factory):
     app = crm_app_factory(["crm_contacts"])
     make_user(app, "root", groups=("admin",))
-    client = app.test_client()
-    log_in(client, "root")
+    client = logged_in(app, "root")
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     operations = spec["paths"]["/api/v1/contacts/clients"]

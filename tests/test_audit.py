@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from decimal import Decimal
 
@@ -15,8 +14,8 @@ from core.audit import history_for, install_audit, to_text
 from core.db import db_session
 from core.models import AuditEntry
 from core.modules import uninstall
-from core.testing import log_in, make_user
-from tests.helpers import tables
+from core.testing import logged_in, make_user
+from tests.helpers import client_edit_form, tables
 
 TABLE = "crm_contacts_client"
 
@@ -27,23 +26,6 @@ def app(crm_app_factory):
     make_user(app, "maria", groups=("sales_rep",))
     make_user(app, "georgi", groups=("sales_manager",))
     return app
-
-
-def _client(app, login):
-    client = app.test_client()
-    log_in(client, login)
-    return client
-
-
-def _form(http, client_id) -> dict[str, str]:
-    """The edit form's fields as the browser would post them back."""
-    page = http.get(f"/contacts/clients/{client_id}/edit").get_data(as_text=True)
-    fields = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page))
-    for name in ("status", "responsible_id"):
-        select_html = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S).group(0)
-        fields[name] = re.search(r'<option value="([^"]*)" selected', select_html).group(1)
-    fields.pop("csrf_token", None)
-    return fields
 
 
 def _create(http, **fields) -> int:
@@ -63,9 +45,9 @@ def _entries(app, record_id, action=None):
 
 
 def test_editing_through_the_form_records_old_and_new_values(app):
-    maria = _client(app, "maria")
+    maria = logged_in(app, "maria")
     client_id = _create(maria, name="Bioprom", city="Plovdiv", phone="+359 32 123")
-    form = _form(maria, client_id)
+    form = client_edit_form(maria, client_id)
     assert form["version"] == "1" and form["name"] == "Bioprom"
 
     saved = maria.post(f"/contacts/clients/{client_id}/edit", data={**form, "name": "Bioprom Ltd"})
@@ -88,14 +70,14 @@ def test_editing_through_the_form_records_old_and_new_values(app):
 
 
 def test_unchanged_fields_and_the_version_are_not_recorded(app):
-    maria = _client(app, "maria")
+    maria = logged_in(app, "maria")
     client_id = _create(maria, name="Agrotech", city="Varna")
-    form = _form(maria, client_id)
+    form = client_edit_form(maria, client_id)
     assert maria.post(f"/contacts/clients/{client_id}/edit", data=form).status_code == 302
     assert _entries(app, client_id, "update") == []
-    assert _form(maria, client_id)["version"] == "1"  # nothing changed, nothing written
+    assert client_edit_form(maria, client_id)["version"] == "1"  # nothing changed, nothing written
 
-    form = _form(maria, client_id)
+    form = client_edit_form(maria, client_id)
     changes = {**form, "city": "Ruse", "phone": "+359 82 1"}
     assert maria.post(f"/contacts/clients/{client_id}/edit", data=changes).status_code == 302
     updates = _entries(app, client_id, "update")
@@ -103,12 +85,12 @@ def test_unchanged_fields_and_the_version_are_not_recorded(app):
         ("city", "Varna", "Ruse"),
         ("phone", "", "+359 82 1"),
     ]
-    assert _form(maria, client_id)["version"] == "2"
+    assert client_edit_form(maria, client_id)["version"] == "2"
     assert not [e for e in _entries(app, client_id) if e.field == "version"]
 
 
 def test_create_and_delete_are_recorded(app):
-    georgi = _client(app, "georgi")
+    georgi = logged_in(app, "georgi")
     created = georgi.post("/api/v1/contacts/clients", json={"name": "Nova Foods", "city": "Sofia"})
     assert created.status_code == 201
     client_id = created.get_json()["id"]
@@ -141,9 +123,9 @@ def test_create_and_delete_are_recorded(app):
 
 
 def test_history_survives_the_uninstall_of_the_module(app):
-    maria = _client(app, "maria")
+    maria = logged_in(app, "maria")
     client_id = _create(maria, name="Sever Trade")
-    form = _form(maria, client_id)
+    form = client_edit_form(maria, client_id)
     maria.post(f"/contacts/clients/{client_id}/edit", data={**form, "name": "Sever Trade JSC"})
 
     crm = app.extensions["crm"]
@@ -160,10 +142,10 @@ def test_history_survives_the_uninstall_of_the_module(app):
 
 
 def test_history_for_is_one_query_newest_first_and_bounded(app):
-    maria = _client(app, "maria")
+    maria = logged_in(app, "maria")
     client_id = _create(maria, name="Rila Water")
     for n in range(3):
-        form = _form(maria, client_id)
+        form = client_edit_form(maria, client_id)
         maria.post(f"/contacts/clients/{client_id}/edit", data={**form, "city": f"City {n}"})
     engine = app.extensions["crm"].engine
     statements = []

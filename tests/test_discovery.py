@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,8 @@ from core.plugins import (
     discover,
     topological,
 )
-from core.testing import log_in, make_user
+from core.testing import logged_in, make_user
+from tests.helpers import free_port
 
 FIXTURE_PLUGINS = Path(__file__).resolve().parent / "fixture_plugins"
 BROKEN_CASES = ("broken_import", "broken_hook", "missing_dep", "cycle")
@@ -212,8 +212,7 @@ def test_the_application_serves_with_broken_plugins_around(
     assert anonymous.get("/health").get_json() == {"status": "ok"}
 
     make_user(app, "root", groups=("admin",))
-    admin = app.test_client()
-    log_in(admin, "root")
+    admin = logged_in(app, "root")
     assert admin.get("/fixture/notes").status_code == 200
     apps = admin.get("/apps").get_data(as_text=True)
     assert 'data-module="crm_broken_import"' in apps
@@ -276,12 +275,6 @@ def test_crm_module_list_in_strict_mode_fails_on_a_broken_plugin(
     )
     assert result.returncode != 0
     assert "crm_broken_import fails on purpose" in result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.slow

@@ -13,11 +13,11 @@ from sqlalchemy import func, inspect, select
 
 import core.hookspecs
 from core.cli import main as crm_cli
-from core.models import Module, PermissionRecord
+from core.models import Module
 from core.modules import ModuleError, uninstall
 from core.plugins import collect
 from core.pricing import Adjustment
-from core.testing import log_in, make_user
+from core.testing import granted_permissions, logged_in, make_user
 
 MODULES = ["crm_fixture", "crm_fixture_user"]
 
@@ -36,9 +36,7 @@ def app(crm_app_factory):
 @pytest.fixture
 def admin(app):
     make_user(app, "root", groups=("admin",))
-    client = app.test_client()
-    log_in(client, "root")
-    return client
+    return logged_in(app, "root")
 
 
 def state_of(app):
@@ -139,9 +137,7 @@ def test_crm_blueprints_api_is_in_the_openapi_document(admin):
 def test_crm_blueprints_routes_check_the_declared_permission(app):
     make_user(app, "rep", groups=("sales_rep",))
     make_user(app, "office", groups=("back_office",))
-    rep, office = app.test_client(), app.test_client()
-    log_in(rep, "rep")
-    log_in(office, "office")
+    rep, office = logged_in(app, "rep"), logged_in(app, "office")
     assert rep.get("/fixture/notes").status_code == 200
     assert office.get("/fixture/notes").status_code == 403
     assert office.get("/api/v1/fixture/notes").status_code == 403
@@ -159,22 +155,14 @@ def test_crm_menus_show_on_the_home_page(admin, app):
 
 def test_crm_menus_hide_entries_the_user_may_not_open(app):
     make_user(app, "office", groups=("back_office",))
-    office = app.test_client()
-    log_in(office, "office")
+    office = logged_in(app, "office")
     assert b"crm_fixture.notes" not in office.get("/").data
 
 
 def test_crm_permissions_are_stored_and_granted_to_default_groups(app):
-    from core.db import db_session
-
-    with app.app_context():
-        records = db_session.scalars(
-            select(PermissionRecord).where(PermissionRecord.module == "crm_fixture")
-        ).all()
-        granted = {r.code: {g.code for g in r.groups} for r in records}
-    assert granted == {
-        "crm_fixture.read": {"admin", "sales_rep", "sales_manager"},
-        "crm_fixture.write": {"admin", "sales_manager"},
+    assert granted_permissions(app, "crm_fixture") == {
+        "crm_fixture.read": ["admin", "sales_manager", "sales_rep"],
+        "crm_fixture.write": ["admin", "sales_manager"],
     }
     perms = {p.code: p for p in state_of(app).permissions}
     assert perms["crm_fixture.read"].module == "crm_fixture"
@@ -189,8 +177,7 @@ def test_crm_record_rules_restrict_what_a_group_sees(app, admin):
         db_session.add(note_model(app)(title="Confidential plan"))
         db_session.commit()
     make_user(app, "rep", groups=("sales_rep",))
-    rep = app.test_client()
-    log_in(rep, "rep")
+    rep = logged_in(app, "rep")
 
     def titles(client):
         return {n["title"] for n in client.get("/api/v1/fixture/notes").get_json()["items"]}
@@ -247,8 +234,7 @@ def test_crm_search_hits_in_the_global_search(admin):
 
 def test_crm_search_hides_hits_from_users_without_permission(app):
     make_user(app, "office", groups=("back_office",))
-    office = app.test_client()
-    log_in(office, "office")
+    office = logged_in(app, "office")
     assert b"Written by crm_install" not in office.get("/search?q=crm_install").data
 
 
@@ -285,9 +271,7 @@ def test_crm_uninstall_runs_before_the_tables_are_dropped(app, admin, tmp_path, 
     with crm.engine.connect() as connection:
         assert "crm_fixture_note" not in inspect(connection).get_table_names()
         assert "crm_contacts_client" in inspect(connection).get_table_names()
-        assert not connection.scalars(
-            select(PermissionRecord.code).where(PermissionRecord.module == "crm_fixture")
-        ).all()
+    assert not granted_permissions(app, "crm_fixture")
     assert admin.get("/fixture/notes").status_code == 404
     assert admin.get("/api/v1/fixture/notes").status_code == 404
     assert b"crm_fixture.notes" not in admin.get("/").data

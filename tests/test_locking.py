@@ -3,7 +3,6 @@ nothing is silently overwritten, in the web form as in the JSON API."""
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 
 import pytest
@@ -12,7 +11,8 @@ from sqlalchemy import event, select, update
 from core.db import db_session
 from core.locking import CHANGED, Conflict, check_version
 from core.models import AuditEntry
-from core.testing import log_in, make_user
+from core.testing import logged_in, make_user
+from tests.helpers import client_edit_form
 
 
 @pytest.fixture
@@ -30,22 +30,6 @@ def app(crm_app_factory):
     return app
 
 
-def _http(app, login):
-    http = app.test_client()
-    log_in(http, login)
-    return http
-
-
-def _form(http, client_id) -> dict[str, str]:
-    page = http.get(f"/contacts/clients/{client_id}/edit").get_data(as_text=True)
-    fields = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page))
-    for name in ("status", "responsible_id"):
-        select_html = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S).group(0)
-        fields[name] = re.search(r'<option value="([^"]*)" selected', select_html).group(1)
-    fields.pop("csrf_token", None)
-    return fields
-
-
 def _stored(app):
     with app.app_context():
         from crm_contacts.models import Client
@@ -56,8 +40,9 @@ def _stored(app):
 
 def test_second_save_of_the_same_form_is_a_conflict_with_the_current_values(app):
     url = f"/contacts/clients/{app.client_id}/edit"
-    maria, georgi = _http(app, "maria"), _http(app, "georgi")
-    maria_form, georgi_form = _form(maria, app.client_id), _form(georgi, app.client_id)
+    maria, georgi = logged_in(app, "maria"), logged_in(app, "georgi")
+    maria_form = client_edit_form(maria, app.client_id)
+    georgi_form = client_edit_form(georgi, app.client_id)
     assert maria_form["version"] == georgi_form["version"] == "1"
 
     first = georgi.post(url, data={**georgi_form, "name": "Bioprom Group", "city": "Sofia"})
@@ -80,15 +65,15 @@ def test_second_save_of_the_same_form_is_a_conflict_with_the_current_values(app)
     assert logins == {"georgi"}
 
     # Reopened, the form carries the new version and saves.
-    again = _form(maria, app.client_id)
+    again = client_edit_form(maria, app.client_id)
     assert again["version"] == "2" and again["name"] == "Bioprom Group"
     assert maria.post(url, data={**again, "name": "Bioprom Maria"}).status_code == 302
     assert _stored(app) == ("Bioprom Maria", "Sofia", 3)
 
 
 def test_form_without_a_version_is_refused(app):
-    maria = _http(app, "maria")
-    form = _form(maria, app.client_id)
+    maria = logged_in(app, "maria")
+    form = client_edit_form(maria, app.client_id)
     del form["version"]
     url = f"/contacts/clients/{app.client_id}/edit"
     assert maria.post(url, data={**form, "name": "Blind"}).status_code == 409
@@ -97,7 +82,7 @@ def test_form_without_a_version_is_refused(app):
 
 def test_api_patch_with_a_stale_version_is_a_409_with_the_current_values(app):
     url = f"/api/v1/contacts/clients/{app.client_id}"
-    maria, georgi = _http(app, "maria"), _http(app, "georgi")
+    maria, georgi = logged_in(app, "maria"), logged_in(app, "georgi")
     read = maria.get(url).get_json()
     assert read["version"] == 1
 
@@ -116,7 +101,7 @@ def test_api_patch_with_a_stale_version_is_a_409_with_the_current_values(app):
 
 def test_api_patch_with_the_current_version_changes_only_what_it_names(app):
     url = f"/api/v1/contacts/clients/{app.client_id}"
-    georgi = _http(app, "georgi")
+    georgi = logged_in(app, "georgi")
     response = georgi.patch(url, json={"version": 1, "name": "Bioprom AD"})
     assert response.status_code == 200
     body = response.get_json()
@@ -154,8 +139,8 @@ def _concurrent_save_before_flush(app, name):
 
 
 def test_concurrent_flush_is_a_409_not_an_overwrite(app):
-    maria = _http(app, "maria")
-    form = _form(maria, app.client_id)
+    maria = logged_in(app, "maria")
+    form = client_edit_form(maria, app.client_id)
     url = f"/contacts/clients/{app.client_id}/edit"
     with _concurrent_save_before_flush(app, "Bioprom Other"):
         page = maria.post(url, data={**form, "name": "Bioprom Maria"})

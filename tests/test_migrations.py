@@ -6,21 +6,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from core.db import Base
-
-BUNDLED = [
-    "crm_contacts",
-    "crm_tasks",
-    "crm_contracts",
-    "crm_sales",
-    "crm_pricing",
-    "crm_competitors",
-    "crm_advertising",
-    "crm_reports",
-]
+from tests.helpers import BUNDLED_MODULES
 
 
 def test_models_match_migrations(crm_app_factory, crm_plugins):
-    modules = [m for m in BUNDLED if m in crm_plugins]
+    modules = [m for m in BUNDLED_MODULES if m in crm_plugins]
     app = crm_app_factory(modules)
     prefixes = tuple(f"{m}_" for m in ["core", *modules])
     with app.extensions["crm"].engine.connect() as connection:

@@ -10,16 +10,11 @@ from sqlalchemy import func, select
 
 from core import Manifest, hookimpl
 from core.db import db_session
-from core.models import Module, PermissionRecord
-from core.modules import ModuleError, install, installed_modules
+from core.models import Module
+from core.modules import ModuleError, install
 from core.plugins import PluginInfo
-from core.testing import log_in, make_user
+from core.testing import granted_permissions, installed, logged_in, make_user
 from tests.helpers import run_cli, tables
-
-
-def _installed(app) -> list[str]:
-    with app.extensions["crm"].engine.connect() as connection:
-        return installed_modules(connection)
 
 
 def test_install_pulls_in_dependencies_first(crm_app_factory):
@@ -32,9 +27,8 @@ def test_install_pulls_in_dependencies_first(crm_app_factory):
 
 def test_uninstall_cycle_through_the_cli(crm_app_factory):
     app = crm_app_factory(["crm_tasks"])
-    admin_client = app.test_client()
     make_user(app, "root", groups=("admin",))
-    log_in(admin_client, "root")
+    admin_client = logged_in(app, "root")
     with app.app_context():
         from crm_contacts.models import Client
 
@@ -61,13 +55,7 @@ def test_uninstall_cycle_through_the_cli(crm_app_factory):
     assert admin_client.get("/contacts/clients").status_code == 404
     assert admin_client.get("/api/v1/contacts/clients").status_code == 404
     assert b"crm_contacts.clients" not in admin_client.get("/").data
-    with app.app_context():
-        assert (
-            db_session.scalars(
-                select(PermissionRecord.code).where(PermissionRecord.module == "crm_contacts")
-            ).all()
-            == []
-        )
+    assert granted_permissions(app, "crm_contacts") == {}
 
     back = run_cli(app, "module", "install", "crm_tasks")
     assert "Installed: crm_contacts, crm_tasks" in back.output
@@ -85,7 +73,7 @@ def test_uninstall_keeps_other_modules_data(crm_app_factory):
     with app.app_context():
         assert db_session.scalar(select(func.count()).select_from(Client)) == 1
         assert db_session.get(Module, "crm_tasks").state == "uninstalled"
-    assert _installed(app) == ["crm_contacts"]
+    assert installed(app) == ["crm_contacts"]
 
 
 def _failing_plugin() -> PluginInfo:
@@ -108,7 +96,7 @@ def test_install_is_all_or_nothing(crm_app_factory, crm_plugins):
         install(app.extensions["crm"].engine, plugins, ["crm_failing"])
     # crm_contacts was migrated in the same transaction before the failure: rolled back too.
     assert tables(app) == before
-    assert _installed(app) == []
+    assert installed(app) == []
 
 
 def test_install_of_unknown_or_broken_module_says_why(crm_app_factory, crm_plugins):
@@ -148,15 +136,13 @@ class TestAppsPage:
         return app
 
     def test_lists_every_module_with_its_state(self, app):
-        client = app.test_client()
-        log_in(client, "root")
+        client = logged_in(app, "root")
         page = client.get("/apps").get_data(as_text=True)
         assert 'data-module="crm_contacts"' in page and 'data-module="crm_reports"' in page
         assert page.count('badge text-bg-success">installed') == 2
 
     def test_uninstall_shows_impact_and_needs_confirmation(self, app):
-        client = app.test_client()
-        log_in(client, "root")
+        client = logged_in(app, "root")
         blocked = client.get("/apps/crm_contacts/uninstall").get_data(as_text=True)
         assert 'data-testid="blocked"' in blocked and "crm_tasks" in blocked
         preview = client.get("/apps/crm_tasks/uninstall").get_data(as_text=True)
@@ -172,8 +158,7 @@ class TestAppsPage:
         assert client.get("/tasks/").status_code == 200
 
     def test_is_for_administrators_only(self, app):
-        client = app.test_client()
-        log_in(client, "maria")
+        client = logged_in(app, "maria")
         assert client.get("/apps").status_code == 403
         assert (
             client.post("/apps/crm_tasks/uninstall", data={"confirm": "crm_tasks"}).status_code

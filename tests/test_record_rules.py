@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.db import db_session
-from core.testing import log_in, make_user
+from core.testing import logged_in, make_user
 
 
 @pytest.fixture
@@ -38,15 +38,9 @@ def _ids(app):
         return dict(db_session.execute(select(Client.name, Client.id)).all())
 
 
-def _client(app, login):
-    client = app.test_client()
-    log_in(client, login)
-    return client
-
-
 def test_representative_sees_only_own_clients_everywhere(app):
     hidden = _ids(app)["Bioprom Hidden"]
-    maria = _client(app, "maria")
+    maria = logged_in(app, "maria")
     page = maria.get("/contacts/clients").get_data(as_text=True)
     assert "Bioprom Mine" in page and "Bioprom Hidden" not in page
     assert maria.get(f"/contacts/clients/{hidden}").status_code == 404
@@ -59,14 +53,14 @@ def test_representative_sees_only_own_clients_everywhere(app):
 
 @pytest.mark.parametrize("login", ["georgi", "both", "root"])
 def test_managers_and_administrators_see_all(app, login):
-    api = _client(app, login).get("/api/v1/contacts/clients").get_json()
+    api = logged_in(app, login).get("/api/v1/contacts/clients").get_json()
     assert api["meta"]["total"] == 2
 
 
 def test_rule_can_be_switched_off_per_installation(app):
-    maria = _client(app, "maria")
+    maria = logged_in(app, "maria")
     assert maria.get("/api/v1/contacts/clients").get_json()["meta"]["total"] == 1
-    root = _client(app, "root")
+    root = logged_in(app, "root")
     page = root.get("/settings/record-rules").get_data(as_text=True)
     assert 'data-rule="crm_contacts.own_clients"' in page
     root.post("/settings/record-rules/crm_contacts.own_clients", data={"enabled": "0"})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.testing import log_in, make_user
+from core.testing import logged_in, make_user
 from tests.helpers import free_port
 
 BIN = Path(sys.executable).parent
@@ -23,9 +23,7 @@ def test_second_app_on_the_same_database_follows(crm_app_factory):
     url = first.config["DATABASE_URL"]
     second = crm_app_factory(database_url=url)
     make_user(first, "admin2", groups=("admin",))
-    one, two = first.test_client(), second.test_client()
-    log_in(one, "admin2")
-    log_in(two, "admin2")
+    one, two = logged_in(first, "admin2"), logged_in(second, "admin2")
     assert two.get("/contacts/clients").status_code == 200
     one.post("/apps/crm_contacts/uninstall", data={"confirm": "crm_contacts"})
     assert two.get("/contacts/clients").status_code == 404

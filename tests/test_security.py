@@ -12,7 +12,7 @@ from flask import Blueprint, abort
 
 from core.db import db_session
 from core.permissions import AUTHENTICATED, PUBLIC, permission_required
-from core.testing import TEST_PASSWORD, log_in, make_user
+from core.testing import TEST_PASSWORD, logged_in, make_user
 from core.tokens import issue_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,8 +51,7 @@ def csrf_app(crm_app_factory):
 def test_stored_markup_is_escaped_everywhere_it_shows(crm_app_factory):
     app = crm_app_factory(["crm_contacts"])
     make_user(app, "georgi", groups=("sales_manager",))
-    client = app.test_client()
-    log_in(client, "georgi")
+    client = logged_in(app, "georgi")
     created = client.post(CLIENTS, json={"name": XSS, "city": "Sofia"})
     assert created.status_code == 201
     client_id = created.get_json()["id"]
@@ -308,8 +307,7 @@ def _app_with_failing_routes(crm_app_factory):
 
 def test_a_500_shows_no_internals_and_is_logged_with_its_request_id(crm_app_factory, caplog):
     app = _app_with_failing_routes(crm_app_factory)
-    client = app.test_client()
-    log_in(client, "georgi")
+    client = logged_in(app, "georgi")
     caplog.set_level(logging.ERROR, logger="core.app")
 
     page = client.get("/boom")
@@ -331,8 +329,7 @@ def test_a_500_shows_no_internals_and_is_logged_with_its_request_id(crm_app_fact
 def test_friendly_error_pages(crm_app_factory):
     app = _app_with_failing_routes(crm_app_factory)
     make_user(app, "nobody")
-    client = app.test_client()
-    log_in(client, "nobody")
+    client = logged_in(app, "nobody")
     expected = {
         "/apps": (403, "Not allowed"),
         "/no-such-page": (404, "Not found"),
@@ -351,8 +348,7 @@ def test_friendly_error_pages(crm_app_factory):
 def test_api_errors_are_json_naming_the_field(crm_app_factory):
     app = crm_app_factory(["crm_contacts"])
     make_user(app, "georgi", groups=("sales_manager",))
-    client = app.test_client()
-    log_in(client, "georgi")
+    client = logged_in(app, "georgi")
     bad = client.post(CLIENTS, json={"name": "", "email": "not-an-email"})
     assert bad.status_code == 400
     assert {"name", "email"} <= set(bad.get_json()["errors"])

@@ -1,11 +1,10 @@
-from core.testing import log_in, make_user
+from core.testing import logged_in, make_user
 
 
 def test_install_uninstall_cycle_through_the_web(crm_app_factory):
     app = crm_app_factory(["crm_contacts"])
     make_user(app, "root", groups=("admin",))
-    client = app.test_client()
-    log_in(client, "root")
+    client = logged_in(app, "root")
     assert client.get("/contacts/clients").status_code == 200
     page = client.get("/apps/crm_contacts/uninstall")
     assert b"crm_contacts_client" in page.data

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from core.db import db_session
 from core.models import ApiToken, User
 from core.permissions import AUTHENTICATED, permission_required
-from core.testing import log_in, make_user
+from core.testing import logged_in, make_user
 from core.tokens import REFUSAL, issue_token
 
 CLIENTS = "/api/v1/contacts/clients"
@@ -31,9 +31,7 @@ def app(crm_app_factory):
 
 @pytest.fixture
 def maria(app):
-    client = app.test_client()
-    log_in(client, "maria")
-    return client
+    return logged_in(app, "maria")
 
 
 def _create_in_ui(client, name="Nightly export") -> str:
@@ -223,8 +221,7 @@ def test_the_session_wins_over_a_token(app, maria):
 
 def test_every_user_finds_the_tokens_page_in_the_menu(app):
     make_user(app, "vera", groups=())
-    client = app.test_client()
-    log_in(client, "vera")
+    client = logged_in(app, "vera")
     home = client.get("/")
     assert 'data-menu-id="core.api_tokens"' in home.text
     assert client.get("/account/tokens").status_code == 200
@@ -250,7 +247,5 @@ def test_no_cookie_even_when_a_view_writes_to_the_session(crm_app_factory):
     by_token = app.test_client().post("/api/v1/test-session-writer", headers=_bearer(token))
     assert by_token.status_code == 200 and "Set-Cookie" not in by_token.headers
 
-    browser = app.test_client()
-    log_in(browser, "maria")
-    by_session = browser.post("/api/v1/test-session-writer")
+    by_session = logged_in(app, "maria").post("/api/v1/test-session-writer")
     assert by_session.status_code == 200 and "Set-Cookie" in by_session.headers

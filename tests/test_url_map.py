@@ -17,18 +17,8 @@ from werkzeug.routing import Rule
 
 from core.app import current_state
 from core.permissions import AUTHENTICATED, PUBLIC, required_permission
-from core.testing import log_in, make_user
-
-BUNDLED = {
-    "crm_contacts",
-    "crm_tasks",
-    "crm_contracts",
-    "crm_sales",
-    "crm_pricing",
-    "crm_competitors",
-    "crm_advertising",
-    "crm_reports",
-}
+from core.testing import logged_in, make_user
+from tests.helpers import BUNDLED_MODULES
 
 PUBLIC_ENDPOINTS = {"auth.login", "core.health"}
 
@@ -97,7 +87,7 @@ def send(client, method: str, path: str):
 @pytest.fixture(scope="module")
 def everything(crm_plugins) -> list[str]:
     healthy = sorted(name for name, info in crm_plugins.items() if not info.broken)
-    missing = BUNDLED - set(healthy)
+    missing = set(BUNDLED_MODULES) - set(healthy)
     assert not missing, f"bundled modules not discovered or broken: {missing}"
     return healthy
 
@@ -151,8 +141,7 @@ def test_anonymous_users_are_sent_to_log_in(app):
 
 def test_a_user_without_permissions_is_refused_all_but_the_any_user_routes(app):
     make_user(app, "nobody", groups=())
-    client = app.test_client()
-    log_in(client, "nobody")
+    client = logged_in(app, "nobody")
     refused = reached = 0
     for rule, method, path in calls(app):
         if is_static(rule.endpoint) or rule.endpoint in PUBLIC_ENDPOINTS:
@@ -188,4 +177,4 @@ def test_routes_of_uninstalled_modules_answer_404_even_anonymously(crm_app_facto
         if path.startswith("/api/"):
             assert "errors" in response.get_json()
         checked += 1
-    assert checked >= len(BUNDLED)
+    assert checked >= len(BUNDLED_MODULES)

@@ -11,19 +11,13 @@ from sqlalchemy import func, select
 from core.auth import load_user
 from core.db import db_session
 from core.models import Group, PermissionRecord, User
-from core.testing import TEST_PASSWORD, log_in, make_user
+from core.testing import TEST_PASSWORD, logged_in, make_user
 
 NEW_PASSWORD = "a brand new passphrase"
 
 
 def _menu_ids(page: str) -> set[str]:
     return set(re.findall(r'data-menu-id="([^"]+)"', page))
-
-
-def _client(app, login: str, password: str = TEST_PASSWORD, **kwargs):
-    client = app.test_client(**kwargs)
-    log_in(client, login, password)
-    return client
 
 
 def _user(app, login: str) -> User:
@@ -58,7 +52,7 @@ def app(crm_app_factory):
 
 @pytest.fixture
 def root(app):
-    return _client(app, "root")
+    return logged_in(app, "root")
 
 
 def _new_user_form(**overrides):
@@ -95,12 +89,12 @@ def test_administrator_creates_a_user_in_a_group_who_sees_exactly_its_menus(app,
 
     # What a user in no group sees: the personal entries (own password, API tokens) only.
     make_user(app, "nobody")
-    personal = _menu_ids(_client(app, "nobody").get("/").get_data(as_text=True))
+    personal = _menu_ids(logged_in(app, "nobody").get("/").get_data(as_text=True))
     assert "core.account_password" in personal
     assert not personal & {"core.apps", "core.users", "core.groups", "core.record_rules"}
     assert not any(menu.startswith(("crm_contacts", "crm_tasks")) for menu in personal)
 
-    nina = _client(app, "nina", NEW_PASSWORD)
+    nina = logged_in(app, "nina", NEW_PASSWORD)
     assert _menu_ids(nina.get("/").get_data(as_text=True)) == personal | {
         "crm_contacts.root",
         "crm_contacts.clients",
@@ -122,7 +116,7 @@ def test_administrator_creates_a_user_in_a_group_who_sees_exactly_its_menus(app,
 
 
 def test_only_user_administrators_reach_the_administration(app):
-    maria = _client(app, "maria")
+    maria = logged_in(app, "maria")
     for url in ("/settings/users", "/settings/users/new", "/settings/groups", "/settings/groups/1"):
         assert maria.get(url).status_code == 403, url
     assert maria.post("/settings/users/new", data=_new_user_form()).status_code == 403
@@ -190,7 +184,7 @@ def test_user_is_created_with_email_groups_and_a_session_token(app, root):
         assert [g.code for g in nina.groups] == ["sales_manager"]
         assert len(nina.session_token) == 32
         assert nina.get_id() == f"{nina.id}:{nina.session_token}"
-    _client(app, "nina", NEW_PASSWORD)
+    logged_in(app, "nina", NEW_PASSWORD)
 
 
 def test_user_edit_changes_name_email_groups_or_nothing(app, root):
@@ -226,7 +220,7 @@ def test_deactivation_is_confirmed_and_ends_every_session_and_remember_cookie(ap
     remembered.post("/login", data={"login": "maria", "password": TEST_PASSWORD, "remember": "1"})
     cookie = remembered.get_cookie("remember_token")
     assert cookie is not None
-    other_device = _client(app, "maria")
+    other_device = logged_in(app, "maria")
     # The remember cookie alone logs maria in, before the deactivation.
     fresh = app.test_client()
     fresh.set_cookie("remember_token", cookie.value)
@@ -249,7 +243,7 @@ def test_deactivation_is_confirmed_and_ends_every_session_and_remember_cookie(ap
     assert root.get(f"/settings/users/{maria.id}/reactivate").status_code == 200
     assert _user(app, "maria").active is False
     assert root.post(f"/settings/users/{maria.id}/reactivate").status_code == 302
-    _client(app, "maria")
+    logged_in(app, "maria")
     # The cookie issued before the deactivation stays dead after the reactivation.
     late = app.test_client()
     late.set_cookie("remember_token", cookie.value)
@@ -283,7 +277,7 @@ def test_administrators_cannot_lock_everybody_out(app, root):
 
 def test_password_reset_by_an_administrator_ends_the_users_sessions(app, root):
     maria = _user(app, "maria")
-    session = _client(app, "maria")
+    session = logged_in(app, "maria")
     refused = root.post(
         f"/settings/users/{maria.id}/password",
         data={"password": "too short", "password_confirm": "too short"},
@@ -300,7 +294,7 @@ def test_password_reset_by_an_administrator_ends_the_users_sessions(app, root):
     assert not _logged_in(session)
     old = app.test_client().post("/login", data={"login": "maria", "password": TEST_PASSWORD})
     assert old.status_code == 401
-    _client(app, "maria", NEW_PASSWORD)
+    logged_in(app, "maria", NEW_PASSWORD)
     assert _logged_in(root), "the administrator's own session is untouched"
 
 
@@ -308,7 +302,7 @@ def test_every_user_changes_their_own_password_and_stays_logged_in(app):
     here = app.test_client()
     here.post("/login", data={"login": "maria", "password": TEST_PASSWORD, "remember": "1"})
     cookie = here.get_cookie("remember_token").value
-    elsewhere = _client(app, "maria")
+    elsewhere = logged_in(app, "maria")
 
     page = here.get("/account/password")
     assert page.status_code == 200 and "Current password" in page.get_data(as_text=True)
@@ -350,7 +344,7 @@ def test_every_user_changes_their_own_password_and_stays_logged_in(app):
     fresh = app.test_client()
     fresh.set_cookie("remember_token", renewed)
     assert _logged_in(fresh)
-    _client(app, "maria", NEW_PASSWORD)
+    logged_in(app, "maria", NEW_PASSWORD)
 
 
 def test_load_user_refuses_a_stale_token_an_old_style_id_and_inactive_users(app):
@@ -538,11 +532,9 @@ def test_home_shows_only_the_applications_a_user_may_use(crm_app_factory):
         db_session.add(group)
         db_session.commit()
     make_user(app, "reader", groups=("readers",))
-    reader = app.test_client()
-    log_in(reader, "reader")
+    reader = logged_in(app, "reader")
     tiles = reader.get("/").get_data(as_text=True)
     assert ">Contacts<" in tiles
     assert ">Tasks<" not in tiles and ">Pricing<" not in tiles
-    admin = app.test_client()
-    log_in(admin, "root")
+    admin = logged_in(app, "root")
     assert ">Pricing<" in admin.get("/").get_data(as_text=True)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import db_session
-from core.testing import TEST_PASSWORD, log_in, make_user
+from core.testing import TEST_PASSWORD, logged_in, make_user
 from crm_contacts.models import Client
 
 
@@ -19,12 +19,6 @@ def app(crm_app_factory):
     app.peter = make_user(app, "peter", groups=("sales_rep",))
     make_user(app, "guest")  # in no group: may not even read clients
     return app
-
-
-def _http(app, login):
-    http = app.test_client()
-    log_in(http, login)
-    return http
 
 
 def _count(app) -> int:
@@ -38,7 +32,7 @@ def _no_inline_code(page: str) -> None:
 
 
 def test_create_form_defaults_the_responsible_to_the_current_user(app):
-    maria = _http(app, "maria")
+    maria = logged_in(app, "maria")
     listing = maria.get("/contacts/clients").get_data(as_text=True)
     assert 'href="/contacts/clients/new"' in listing
 
@@ -65,7 +59,7 @@ def test_create_form_defaults_the_responsible_to_the_current_user(app):
 
 
 def test_invalid_input_is_a_400_naming_the_fields_and_writes_nothing(app):
-    maria = _http(app, "maria")
+    maria = logged_in(app, "maria")
     bad = {"name": " ", "email": "not-an-email", "status": "vip", "responsible_id": "99999"}
     response = maria.post("/contacts/clients/new", data=bad)
     assert response.status_code == 400
@@ -94,7 +88,7 @@ def _client_id(app, name: str) -> int:
 
 
 def test_detail_page_links_to_the_edit_form(app):
-    maria = _http(app, "maria")
+    maria = logged_in(app, "maria")
     maria.post("/contacts/clients/new", data={"name": "Nova Foods"})
     client_id = _client_id(app, "Nova Foods")
     detail = maria.get(f"/contacts/clients/{client_id}").get_data(as_text=True)
@@ -108,15 +102,15 @@ def test_detail_page_links_to_the_edit_form(app):
 
 
 def test_permissions_and_record_rules_apply_to_the_forms(app):
-    maria = _http(app, "maria")
+    maria = logged_in(app, "maria")
     maria.post("/contacts/clients/new", data={"name": "Maria's"})
     client_id = _client_id(app, "Maria's")
-    guest = _http(app, "guest")
+    guest = logged_in(app, "guest")
     assert guest.get("/contacts/clients/new").status_code == 403
     assert guest.get(f"/contacts/clients/{client_id}/edit").status_code == 403
     url = f"/api/v1/contacts/clients/{client_id}"
     assert guest.patch(url, json={"version": 1, "name": "x"}).status_code == 403
-    peter = _http(app, "peter")  # another representative's client is not there for him
+    peter = logged_in(app, "peter")  # another representative's client is not there for him
     assert peter.get(f"/contacts/clients/{client_id}/edit").status_code == 404
     assert peter.post(f"/contacts/clients/{client_id}/edit", data={"version": "1"}).status_code == (
         404
@@ -141,7 +135,7 @@ def test_forms_need_the_csrf_token(crm_app_factory):
 
 
 def test_patch_is_documented(app):
-    spec = _http(app, "maria").get("/api/v1/openapi.json").get_json()
+    spec = logged_in(app, "maria").get("/api/v1/openapi.json").get_json()
     operations = spec["paths"]["/api/v1/contacts/clients/{client_id}"]
     assert {"get", "patch"} <= set(operations)
     assert "version" in operations["patch"]["summary"]

@@ -1,34 +1,21 @@
 """crm_contracts: installing the module and what it declares."""
 
-from importlib import metadata
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from core.models import PermissionRecord
-from core.modules import installed_modules
+from core.testing import assert_requirements_match_depends, granted_permissions, installed
 from crm_contracts.plugin import MANIFEST
 
 
 def test_installing_crm_contracts_pulls_in_crm_contacts(crm_app_factory):
     app = crm_app_factory(["crm_contracts"])
-    with app.extensions["crm"].engine.connect() as connection:
-        assert installed_modules(connection) == ["crm_contacts", "crm_contracts"]
+    assert installed(app) == ["crm_contacts", "crm_contracts"]
 
 
 def test_crm_contracts_permissions_are_stored_with_their_default_groups(crm_app_factory):
     app = crm_app_factory(["crm_contracts"])
-    with Session(app.extensions["crm"].engine) as session:
-        records = session.scalars(
-            select(PermissionRecord).where(PermissionRecord.module == "crm_contracts")
-        ).all()
-        granted = {r.code: sorted(g.code for g in r.groups) for r in records}
-    assert granted == {
+    assert granted_permissions(app, "crm_contracts") == {
         "crm_contracts.read": ["admin", "back_office", "sales_manager", "sales_rep"],
         "crm_contracts.write": ["admin", "back_office", "sales_manager"],
     }
 
 
 def test_the_distribution_requires_the_core_and_the_modules_in_depends():
-    required = {r.split(";")[0].strip() for r in metadata.requires("crm-contracts") or ()}
-    assert required == {"crm-core", *(d.replace("_", "-") for d in MANIFEST.depends)}
+    assert_requirements_match_depends("crm-contracts", MANIFEST)

@@ -1,34 +1,21 @@
 """crm_reports: installing the module and what it declares."""
 
-from importlib import metadata
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from core.models import PermissionRecord
-from core.modules import installed_modules
+from core.testing import assert_requirements_match_depends, granted_permissions, installed
 from crm_reports.plugin import MANIFEST
 
 
 def test_installing_crm_reports_installs_it_alone_as_it_depends_on_nothing(crm_app_factory):
     app = crm_app_factory(["crm_reports"])
-    with app.extensions["crm"].engine.connect() as connection:
-        assert installed_modules(connection) == ["crm_reports"]
+    assert installed(app) == ["crm_reports"]
 
 
 def test_crm_reports_permissions_are_stored_with_their_default_groups(crm_app_factory):
     app = crm_app_factory(["crm_reports"])
-    with Session(app.extensions["crm"].engine) as session:
-        records = session.scalars(
-            select(PermissionRecord).where(PermissionRecord.module == "crm_reports")
-        ).all()
-        granted = {r.code: sorted(g.code for g in r.groups) for r in records}
-    assert granted == {
+    assert granted_permissions(app, "crm_reports") == {
         "crm_reports.read": ["admin", "back_office", "sales_manager", "sales_rep"],
         "crm_reports.write": ["admin", "sales_manager"],
     }
 
 
 def test_the_distribution_requires_the_core_and_the_modules_in_depends():
-    required = {r.split(";")[0].strip() for r in metadata.requires("crm-reports") or ()}
-    assert required == {"crm-core", *(d.replace("_", "-") for d in MANIFEST.depends)}
+    assert_requirements_match_depends("crm-reports", MANIFEST)

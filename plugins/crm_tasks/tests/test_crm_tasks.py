@@ -1,7 +1,6 @@
 """crm_tasks: installing the module, its task list, and its foreign key into crm_contacts."""
 
 from datetime import date
-from importlib import metadata
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -10,9 +9,14 @@ from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.orm import Session
 
 from core.db import Base
-from core.models import PermissionRecord
-from core.modules import ModuleError, installed_modules, uninstall
-from core.testing import log_in, make_user
+from core.modules import ModuleError, uninstall
+from core.testing import (
+    assert_requirements_match_depends,
+    granted_permissions,
+    installed,
+    logged_in,
+    make_user,
+)
 from crm_contacts.models import Client
 from crm_contacts.plugin import crm_demo_data as contacts_demo_data
 from crm_tasks.models import Task
@@ -30,9 +34,8 @@ def app(crm_app_factory):
 def maria(app):
     """A sales representative, logged in."""
     user_id = make_user(app, "maria", groups=("sales_rep",))
-    client = app.test_client()
+    client = logged_in(app, "maria")
     client.user_id = user_id
-    log_in(client, "maria")
     return client
 
 
@@ -43,23 +46,19 @@ def add(app, *records) -> None:
 
 
 def test_installing_crm_tasks_pulls_in_crm_contacts(app):
-    with app.extensions["crm"].engine.connect() as connection:
-        assert installed_modules(connection) == ["crm_contacts", "crm_tasks"]
+    assert installed(app) == ["crm_contacts", "crm_tasks"]
 
 
 def test_crm_tasks_permissions_are_stored_with_their_default_groups(app):
-    with Session(app.extensions["crm"].engine) as session:
-        records = session.scalars(
-            select(PermissionRecord).where(PermissionRecord.module == "crm_tasks")
-        ).all()
-        granted = {r.code: sorted(g.code for g in r.groups) for r in records}
     everyone = ["admin", "back_office", "sales_manager", "sales_rep"]
-    assert granted == {"crm_tasks.read": everyone, "crm_tasks.write": everyone}
+    assert granted_permissions(app, "crm_tasks") == {
+        "crm_tasks.read": everyone,
+        "crm_tasks.write": everyone,
+    }
 
 
 def test_the_distribution_requires_the_core_and_the_modules_in_depends():
-    required = {r.split(";")[0].strip() for r in metadata.requires("crm-tasks") or ()}
-    assert required == {"crm-core", *(d.replace("_", "-") for d in MANIFEST.depends)}
+    assert_requirements_match_depends("crm-tasks", MANIFEST)
 
 
 def test_the_migration_creates_exactly_the_table_the_model_describes(app):
@@ -109,9 +108,7 @@ def test_the_menu_offers_all_tasks_to_a_sales_rep(maria):
 
 def test_task_list_is_refused_to_a_user_without_crm_tasks_read(app):
     make_user(app, "guest")
-    client = app.test_client()
-    log_in(client, "guest")
-    assert client.get("/tasks/").status_code == 403
+    assert logged_in(app, "guest").get("/tasks/").status_code == 403
 
 
 def test_task_list_sends_an_anonymous_visitor_to_the_login_page(app):
@@ -141,8 +138,8 @@ def test_uninstalling_crm_tasks_drops_its_table_and_keeps_the_clients(app):
     crm = app.extensions["crm"]
     add(app, Task(title="of kept", client=Client(name="Kept")))
     uninstall(crm.engine, crm.plugins, "crm_tasks")
+    assert installed(app) == ["crm_contacts"]
     with crm.engine.connect() as connection:
-        assert installed_modules(connection) == ["crm_contacts"]
         assert "crm_tasks_task" not in inspect(connection).get_table_names()
         assert connection.scalar(select(func.count()).select_from(Client)) == 1
 
