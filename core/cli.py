@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import select
 
+from core import core_hooks
 from core.app import create_app
 from core.modules import (
     ModuleError,
@@ -20,13 +23,63 @@ from core.modules import (
     uninstall_impact,
     upgrade_all,
 )
+from core.plugins import PluginInfo, build_plugin_manager, collect, discover
+
+log = logging.getLogger(__name__)
 
 
 def _crm():
     return current_app.extensions["crm"]
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False)
+@functools.cache
+def _plugins() -> dict[str, PluginInfo]:
+    return discover()
+
+
+class CrmGroup(FlaskGroup):
+    """``crm``: the core's commands, then those modules contribute through ``crm_commands``."""
+
+    def _module_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        plugins = _plugins()
+        pm, errors = build_plugin_manager(core_hooks, [p for p in plugins.values() if not p.broken])
+        commands: dict[str, click.Command] = {}
+        for module, command in collect(pm, "crm_commands", errors):
+            if command.name in commands or command.name in super().list_commands(ctx):
+                log.error("module %s: command %r is taken, skipped", module, command.name)
+                continue
+            commands[command.name] = _refuse_unless_installed(module, command)
+        return commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._module_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._module_commands(ctx).get(name)
+
+
+def _refuse_unless_installed(module: str, command: click.Command) -> click.Command:
+    original = command.invoke
+
+    def invoke(ctx: click.Context):
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        with app.app_context():
+            from core.app import current_state
+
+            if not current_state().is_installed(module):
+                raise click.ClickException(
+                    f"module {module} is not installed in this database: "
+                    f"crm module install {module}"
+                )
+        return original(ctx)
+
+    command.invoke = invoke  # type: ignore[method-assign]
+    return command
+
+
+@click.group(
+    cls=CrmGroup, create_app=lambda: create_app(plugins=_plugins()), add_version_option=False
+)
 def main() -> None:
     """CRM: the customer-relationship-management system and its modules."""
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import click
     from flask import Blueprint
     from sqlalchemy.orm import Session
 
@@ -105,6 +106,15 @@ def crm_reports() -> list[ReportDefinition]:
 # ---------------------------------------------------------------------------------------------
 # Things a module does on request
 # ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def crm_commands() -> list[click.Command]:
+    """Click commands (usually one group named after the module's short name) added to ``crm``.
+
+    They are available while the module's distribution is; run in a database where the module is
+    not installed, they refuse with a message saying so.
+    """
 
 
 @hookspec

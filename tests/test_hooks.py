@@ -18,6 +18,7 @@ from core.modules import ModuleError, uninstall
 from core.plugins import collect
 from core.pricing import Adjustment
 from core.testing import granted_permissions, logged_in, make_user
+from tests.helpers import run_cli
 
 MODULES = ["crm_fixture", "crm_fixture_user"]
 
@@ -279,3 +280,18 @@ def test_crm_uninstall_runs_before_the_tables_are_dropped(app, admin, tmp_path, 
     state = state_of(app)
     assert "crm_fixture_note" not in state.models
     assert not hasattr(state.pm.hook, "crm_fixture_extra")
+
+
+def test_crm_commands_join_the_crm_command_line(app):
+    listed = run_cli(app, "--help")
+    assert "fixture" in listed.output
+    result = run_cli(app, "fixture", "count")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "1 notes"  # the one crm_install wrote
+
+
+def test_crm_commands_refuse_where_their_module_is_not_installed(crm_app_factory):
+    app = crm_app_factory(["crm_contacts"])
+    result = run_cli(app, "fixture", "count")
+    assert result.exit_code != 0
+    assert "module crm_fixture is not installed in this database" in result.output

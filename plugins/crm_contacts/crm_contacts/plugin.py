@@ -1,34 +1,48 @@
-"""Manifest and hook implementations of crm_contacts."""
+"""Manifest and hook implementations of crm_contacts.
+
+The implementations live next to what they concern and are gathered here, where pluggy finds them.
+"""
 
 from __future__ import annotations
 
-import random
-
-from flask import url_for
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import true
 
 from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
-from core.models import User
 from core.record_rules import RecordRule
-from core.search import SearchHit
-from crm_contacts.models import Client
-from crm_contacts.schemas import ClientSchema
+from crm_contacts import hookspecs
+from crm_contacts.commands import crm_commands  # noqa: F401
+from crm_contacts.demo import crm_demo_data  # noqa: F401
+from crm_contacts.models import Client, Contact, Person
+from crm_contacts.permissions import CONFIGURE, DELETE, IMPORT, READ, WRITE
+from crm_contacts.schemas import ClientSchema, ContactSchema, PersonSchema
+from crm_contacts.search import crm_search  # noqa: F401
 
 MANIFEST = Manifest(
     name="crm_contacts",
+    label="Contacts",
     summary="Clients, contact persons and the history of contacts",
     application=True,
 )
 
 
 @hookimpl
+def crm_addhooks(pluginmanager):
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
 def crm_models():
-    return [ModelDef(Client, label="Client", schema=ClientSchema)]
+    return [
+        ModelDef(Client, label="Client", schema=ClientSchema),
+        ModelDef(Person, label="Contact person", schema=PersonSchema),
+        ModelDef(Contact, label="Contact", schema=ContactSchema),
+    ]
 
 
 @hookimpl
 def crm_blueprints():
-    from crm_contacts.views import api, bp
+    import crm_contacts.views  # noqa: F401 - registers the routes on the blueprints
+    from crm_contacts.blueprints import api, bp
 
     return [bp, api]
 
@@ -37,30 +51,34 @@ def crm_blueprints():
 def crm_menus():
     return [
         MenuItem("crm_contacts.root", "Clients", order=10),
-        MenuItem(
-            "crm_contacts.clients",
-            "All clients",
-            endpoint="crm_contacts.client_list",
-            parent="crm_contacts.root",
-            order=10,
-            permission="crm_contacts.read",
-        ),
-    ]
+        MenuItem("crm_contacts.clients", "All clients", endpoint="crm_contacts.client_list",
+                 parent="crm_contacts.root", order=10, permission=READ),
+        MenuItem("crm_contacts.new", "New client", endpoint="crm_contacts.client_new",
+                 parent="crm_contacts.root", order=20, permission=WRITE),
+        MenuItem("crm_contacts.agenda", "My agenda", endpoint="crm_contacts.agenda",
+                 parent="crm_contacts.root", order=30, permission=READ),
+        MenuItem("crm_contacts.import", "Import clients", endpoint="crm_contacts.import_clients",
+                 parent="crm_contacts.root", order=40, permission=IMPORT),
+        MenuItem("crm_contacts.customer_groups", "Customer groups",
+                 endpoint="crm_contacts.customer_groups", parent="core.settings", order=50,
+                 permission=CONFIGURE),
+        MenuItem("crm_contacts.contact_types", "Contact types",
+                 endpoint="crm_contacts.contact_types", parent="core.settings", order=51,
+                 permission=CONFIGURE),
+    ]  # fmt: skip
 
 
 @hookimpl
 def crm_permissions():
+    everyone = ("sales_manager", "sales_rep", "back_office")
     return [
+        Permission(READ, "Read clients and their contacts", groups=everyone),
+        Permission(WRITE, "Create and edit clients, log contacts", groups=everyone),
+        Permission(DELETE, "Delete clients", groups=("sales_manager",)),
         Permission(
-            "crm_contacts.read",
-            "Read clients",
-            groups=("sales_manager", "sales_rep", "back_office"),
+            IMPORT, "Import and export clients (CSV)", groups=("sales_manager", "back_office")
         ),
-        Permission(
-            "crm_contacts.write",
-            "Create and edit clients",
-            groups=("sales_manager", "sales_rep", "back_office"),
-        ),
+        Permission(CONFIGURE, "Edit customer groups and contact types", groups=("sales_manager",)),
     ]
 
 
@@ -83,62 +101,3 @@ def crm_record_rules():
             criteria=lambda user: true(),
         ),
     ]
-
-
-@hookimpl
-def crm_search(session, query, user):
-    like = f"%{query.lower()}%"
-    clients = session.scalars(
-        select(Client)
-        .where(or_(func.lower(Client.name).like(like), func.lower(Client.city).like(like)))
-        .order_by(Client.name)
-        .limit(10)
-    )
-    return [
-        SearchHit(c.name, url_for("crm_contacts.client_detail", client_id=c.id), "Client", c.city)
-        for c in clients
-    ]
-
-
-_NAMES = (
-    "Bioprom",
-    "Agrotech",
-    "Nova Foods",
-    "Sever Trade",
-    "Dunav Pharma",
-    "Orion Retail",
-    "Balkan Metals",
-    "Zora Textiles",
-    "Rila Water",
-    "Pirin Wood",
-    "Struma Logistics",
-    "Vitosha Market",
-    "Iskar Paper",
-    "Maritsa Grain",
-    "Tundzha Chem",
-)
-_CITIES = ("Sofia", "Plovdiv", "Varna", "Burgas", "Ruse", "Pleven", "Stara Zagora")
-_SUFFIXES = ("Ltd", "JSC", "& Co", "Group", "Trading")
-
-
-@hookimpl
-def crm_demo_data(session, scale):
-    rng = random.Random(4)  # the same demo every time
-    representatives = session.scalars(
-        select(User.id).where(User.login.in_(("maria", "peter"))).order_by(User.login)
-    ).all() or [None]
-    count = 40 * scale
-    for i in range(count):
-        name = f"{_NAMES[i % len(_NAMES)]} {_SUFFIXES[(i // len(_NAMES)) % len(_SUFFIXES)]}"
-        if i >= len(_NAMES) * len(_SUFFIXES):
-            name += f" {i}"
-        session.add(
-            Client(
-                name=name,
-                email=f"office{i}@example.com",
-                phone=f"+359 2 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
-                city=rng.choice(_CITIES),
-                status=rng.choice(("prospect", "active", "active", "inactive")),
-                responsible_id=representatives[i % len(representatives)],
-            )
-        )

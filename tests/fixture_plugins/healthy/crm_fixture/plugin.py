@@ -6,11 +6,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import url_for
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
 from core.auth import has_permission
+from core.db import db_session
 from core.pricing import Adjustment, PricingRuleKind
 from core.record_rules import RecordRule
 from core.reports import ReportDefinition
@@ -125,6 +128,23 @@ def crm_reports():
             chart="bar",
         )
     ]
+
+
+@click.group("fixture")
+def fixture_cli():
+    """Commands of the fixture plugin."""
+
+
+@fixture_cli.command("count")
+@with_appcontext
+def count_notes():
+    """Print how many notes there are."""
+    click.echo(f"{db_session.scalar(select(func.count()).select_from(Note))} notes")
+
+
+@hookimpl
+def crm_commands():
+    return [fixture_cli]
 
 
 @hookimpl

@@ -1,0 +1,5 @@
+"""(being written) ``crm contacts ...`` commands."""
+
+
+def crm_commands():
+    return []

@@ -1,0 +1,1 @@
+"""(being written) crm_contacts' own sections of the client file."""

@@ -1,0 +1,11 @@
+"""The module's pages and JSON API, one module per area; importing them registers their routes."""
+
+from crm_contacts.views import (  # noqa: F401
+    api_clients,
+    api_history,
+    client_file,
+    clients,
+    history,
+    imports,
+    settings,
+)
