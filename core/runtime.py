@@ -79,8 +79,9 @@ class Runtime:
             return self._state
 
     def _build(self, session: Session, sequence: int) -> RuntimeState:
-        names = [n for n in installed_modules(session) if n in self.plugins]
-        missing = set(installed_modules(session)) - set(names)
+        in_database = installed_modules(session)
+        names = [n for n in in_database if n in self.plugins]
+        missing = set(in_database) - set(names)
         errors: dict[str, str] = {
             n: "installed in this database, but its distribution is not available" for n in missing
         }
