@@ -65,8 +65,9 @@ def main() -> None:
         connection.execute(
             insert(Client),
             [
-                {"name": f"Client {i:06d}", "email": "", "phone": "", "city": f"City {i % 50}",
-                 "status": "active", "version": 1}
+                {"name": f"Client {i:06d}", "status": "active", "version": 1,
+                 # What the ORM's before_flush listener would keep: bulk inserts bypass it.
+                 "search_text": f"client {i:06d}"}
                 for i in range(args.clients)
             ],
         )  # fmt: skip
@@ -78,7 +79,7 @@ def main() -> None:
     client = app.test_client()
     client.post("/login", data={"login": "bench", "password": "bench-password"})
     page = args.clients // 25 // 2  # the middle of the list: OFFSET is not free
-    url = f"/api/v1/contacts/clients?page={page}&per_page=25&sort=name"
+    url = f"/api/v1/clients?page={page}&per_page=25&sort=name"
     assert client.get(url).status_code == 200
 
     statements: list[str] = []

@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from core.timezone import check_zone_name
+
 
 def instance_path() -> Path:
     return Path(os.environ.get("CRM_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
@@ -50,6 +52,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "API_MAX_PER_PAGE": 100,
         "TRUSTED_PROXIES": int(os.environ.get("CRM_TRUSTED_PROXIES", "0") or 0),
+        "TIMEZONE": check_zone_name(os.environ.get("CRM_TIMEZONE") or "UTC"),
         # Where failed logins are counted (core/throttle.py): redis://… when several workers or
         # hosts serve the site, so that they share the count.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",

@@ -79,7 +79,7 @@ def check_name(name: str, directory: Path) -> None:
         raise ValueError(f"{target} already exists: choose another name or directory")
 
 
-def scaffold(name: str, directory: str) -> Path:
+def scaffold(name: str, directory: str, templates: Path = TEMPLATE_DIR) -> Path:
     """Create the distribution of a new module ``name`` in ``directory/name`` and return its path.
 
     The result is complete or absent: files are rendered into a scratch folder next to the target
@@ -92,8 +92,8 @@ def scaffold(name: str, directory: str) -> Path:
     staging = base / f".{name}-{secrets.token_hex(4)}.partial"
     staging.mkdir()
     try:
-        for source in sorted(TEMPLATE_DIR.rglob(f"*{SUFFIX}")):
-            relative = source.relative_to(TEMPLATE_DIR).as_posix().removesuffix(SUFFIX)
+        for source in sorted(templates.rglob(f"*{SUFFIX}")):
+            relative = source.relative_to(templates).as_posix().removesuffix(SUFFIX)
             target = staging / Template(relative).substitute(context)
             target.parent.mkdir(parents=True, exist_ok=True)
             text = Template(source.read_text(encoding="utf-8")).substitute(context)

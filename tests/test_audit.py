@@ -46,7 +46,7 @@ def _entries(app, record_id, action=None):
 
 def test_editing_through_the_form_records_old_and_new_values(app):
     maria = logged_in(app, "maria")
-    client_id = _create(maria, name="Bioprom", city="Plovdiv", phone="+359 32 123")
+    client_id = _create(maria, name="Bioprom", address_city="Plovdiv", phone="+359 32 123 456")
     form = client_edit_form(maria, client_id)
     assert form["version"] == "1" and form["name"] == "Bioprom"
 
@@ -71,19 +71,19 @@ def test_editing_through_the_form_records_old_and_new_values(app):
 
 def test_unchanged_fields_and_the_version_are_not_recorded(app):
     maria = logged_in(app, "maria")
-    client_id = _create(maria, name="Agrotech", city="Varna")
+    client_id = _create(maria, name="Agrotech", address_city="Varna")
     form = client_edit_form(maria, client_id)
     assert maria.post(f"/contacts/clients/{client_id}/edit", data=form).status_code == 302
     assert _entries(app, client_id, "update") == []
     assert client_edit_form(maria, client_id)["version"] == "1"  # nothing changed, nothing written
 
     form = client_edit_form(maria, client_id)
-    changes = {**form, "city": "Ruse", "phone": "+359 82 1"}
+    changes = {**form, "website": "https://agrotech.example", "payment_term_days": "30"}
     assert maria.post(f"/contacts/clients/{client_id}/edit", data=changes).status_code == 302
     updates = _entries(app, client_id, "update")
     assert sorted((e.field, e.old_value, e.new_value) for e in updates) == [
-        ("city", "Varna", "Ruse"),
-        ("phone", "", "+359 82 1"),
+        ("payment_term_days", None, "30"),
+        ("website", "", "https://agrotech.example"),
     ]
     assert client_edit_form(maria, client_id)["version"] == "2"
     assert not [e for e in _entries(app, client_id) if e.field == "version"]
@@ -91,7 +91,7 @@ def test_unchanged_fields_and_the_version_are_not_recorded(app):
 
 def test_create_and_delete_are_recorded(app):
     georgi = logged_in(app, "georgi")
-    created = georgi.post("/api/v1/contacts/clients", json={"name": "Nova Foods", "city": "Sofia"})
+    created = georgi.post("/api/v1/clients", json={"name": "Nova Foods", "country": "RO"})
     assert created.status_code == 201
     client_id = created.get_json()["id"]
 
@@ -103,7 +103,7 @@ def test_create_and_delete_are_recorded(app):
         "georgi",
     )
     snapshot = json.loads(create.new_value)
-    assert snapshot["name"] == "Nova Foods" and snapshot["city"] == "Sofia"
+    assert snapshot["name"] == "Nova Foods" and snapshot["country"] == "RO"
     assert snapshot["status"] == "prospect" and "version" not in snapshot and "id" not in snapshot
 
     # Outside a request (a CLI command, a job) there is nobody to name.
@@ -119,7 +119,7 @@ def test_create_and_delete_are_recorded(app):
     with app.app_context():
         history = history_for(db_session, TABLE, client_id)
     assert [h.action for h in history] == ["delete", "create"]
-    assert dict(history[0].values)["city"] == "Sofia"
+    assert dict(history[0].values)["country"] == "RO"
 
 
 def test_history_survives_the_uninstall_of_the_module(app):
@@ -146,7 +146,7 @@ def test_history_for_is_one_query_newest_first_and_bounded(app):
     client_id = _create(maria, name="Rila Water")
     for n in range(3):
         form = client_edit_form(maria, client_id)
-        maria.post(f"/contacts/clients/{client_id}/edit", data={**form, "city": f"City {n}"})
+        maria.post(f"/contacts/clients/{client_id}/edit", data={**form, "notes": f"Note {n}"})
     engine = app.extensions["crm"].engine
     statements = []
 
@@ -161,7 +161,7 @@ def test_history_for_is_one_query_newest_first_and_bounded(app):
         finally:
             event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == 1
-    assert [h.new_value for h in history] == ["City 2", "City 1"]
+    assert [h.new_value for h in history] == ["Note 2", "Note 1"]
 
 
 # A model of this test alone, on its own database: the tuple form of the opt-in and value rendering.

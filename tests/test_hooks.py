@@ -295,3 +295,32 @@ def test_crm_commands_refuse_where_their_module_is_not_installed(crm_app_factory
     result = run_cli(app, "fixture", "count")
     assert result.exit_code != 0
     assert "module crm_fixture is not installed in this database" in result.output
+
+
+def test_crm_client_file_sections_show_while_the_module_is_installed(app, admin):
+    """crm_contacts' own extension point: crm_fixture adds a section to the client file; once it
+    is uninstalled the section is gone and the file still opens."""
+    from core.db import db_session
+    from crm_contacts.models import Client
+
+    note = note_model(app)
+    with app.app_context():
+        client = Client(name="Bioprom")
+        db_session.add(client)
+        db_session.flush()
+        db_session.add(note(title="Bring the samples <b>back</b>", client_id=client.id))
+        db_session.commit()
+        client_id = client.id
+    html = admin.get(f"/contacts/clients/{client_id}").get_data(as_text=True)
+    assert 'data-section="crm_fixture.notes"' in html
+    assert 'data-module="crm_fixture"' in html
+    assert "<li>Bring the samples &lt;b&gt;back&lt;/b&gt;</li>" in html
+
+    crm = app.extensions["crm"]
+    uninstall(crm.engine, crm.plugins, "crm_fixture_user")
+    uninstall(crm.engine, crm.plugins, "crm_fixture")
+    answer = admin.get(f"/contacts/clients/{client_id}")
+    assert answer.status_code == 200
+    html = answer.get_data(as_text=True)
+    assert "crm_fixture.notes" not in html and "Bring the samples" not in html
+    assert 'data-section="crm_contacts.persons"' in html

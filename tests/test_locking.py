@@ -23,7 +23,7 @@ def app(crm_app_factory):
     with app.app_context():
         from crm_contacts.models import Client
 
-        client = Client(name="Bioprom", city="Plovdiv", responsible_id=maria)
+        client = Client(name="Bioprom", legal_name="Bioprom Plovdiv Ltd", responsible_id=maria)
         db_session.add(client)
         db_session.commit()
         app.client_id = client.id
@@ -35,7 +35,7 @@ def _stored(app):
         from crm_contacts.models import Client
 
         client = db_session.get(Client, app.client_id)
-        return client.name, client.city, client.version
+        return client.name, client.legal_name, client.version
 
 
 def test_second_save_of_the_same_form_is_a_conflict_with_the_current_values(app):
@@ -45,7 +45,9 @@ def test_second_save_of_the_same_form_is_a_conflict_with_the_current_values(app)
     georgi_form = client_edit_form(georgi, app.client_id)
     assert maria_form["version"] == georgi_form["version"] == "1"
 
-    first = georgi.post(url, data={**georgi_form, "name": "Bioprom Group", "city": "Sofia"})
+    first = georgi.post(
+        url, data={**georgi_form, "name": "Bioprom Group", "legal_name": "Bioprom Sofia Ltd"}
+    )
     assert first.status_code == 302
 
     second = maria.post(url, data={**maria_form, "name": "Bioprom Maria"})
@@ -54,10 +56,12 @@ def test_second_save_of_the_same_form_is_a_conflict_with_the_current_values(app)
     assert "changed by someone else" in page
     current = page[page.index('data-testid="current-values"') :]
     # The record as it is now, and what maria typed, so that she can redo her change.
-    assert "Bioprom Group" in current and "Sofia" in current and "Bioprom Maria" in current
+    assert (
+        "Bioprom Group" in current and "Bioprom Sofia Ltd" in current and "Bioprom Maria" in current
+    )
     assert f'href="{url}"' in page
 
-    assert _stored(app) == ("Bioprom Group", "Sofia", 2)
+    assert _stored(app) == ("Bioprom Group", "Bioprom Sofia Ltd", 2)
     with app.app_context():
         logins = set(
             db_session.scalars(select(AuditEntry.user_login).where(AuditEntry.action == "update"))
@@ -68,7 +72,7 @@ def test_second_save_of_the_same_form_is_a_conflict_with_the_current_values(app)
     again = client_edit_form(maria, app.client_id)
     assert again["version"] == "2" and again["name"] == "Bioprom Group"
     assert maria.post(url, data={**again, "name": "Bioprom Maria"}).status_code == 302
-    assert _stored(app) == ("Bioprom Maria", "Sofia", 3)
+    assert _stored(app) == ("Bioprom Maria", "Bioprom Sofia Ltd", 3)
 
 
 def test_form_without_a_version_is_refused(app):
@@ -77,35 +81,39 @@ def test_form_without_a_version_is_refused(app):
     del form["version"]
     url = f"/contacts/clients/{app.client_id}/edit"
     assert maria.post(url, data={**form, "name": "Blind"}).status_code == 409
-    assert _stored(app) == ("Bioprom", "Plovdiv", 1)
+    assert _stored(app) == ("Bioprom", "Bioprom Plovdiv Ltd", 1)
 
 
 def test_api_patch_with_a_stale_version_is_a_409_with_the_current_values(app):
-    url = f"/api/v1/contacts/clients/{app.client_id}"
+    url = f"/api/v1/clients/{app.client_id}"
     maria, georgi = logged_in(app, "maria"), logged_in(app, "georgi")
     read = maria.get(url).get_json()
     assert read["version"] == 1
 
-    done = georgi.patch(url, json={"version": 1, "city": "Varna"})
+    done = georgi.patch(url, json={"version": 1, "legal_name": "Bioprom Varna Ltd"})
     assert done.status_code == 200
-    assert done.get_json()["version"] == 2 and done.get_json()["city"] == "Varna"
+    assert done.get_json()["version"] == 2 and done.get_json()["legal_name"] == "Bioprom Varna Ltd"
 
-    stale = maria.patch(url, json={"version": read["version"], "city": "Ruse"})
+    stale = maria.patch(url, json={"version": read["version"], "legal_name": "Bioprom Ruse Ltd"})
     assert stale.status_code == 409
     body = stale.get_json()
     assert body["errors"]["version"] == [CHANGED]
-    assert body["current"]["city"] == "Varna" and body["current"]["version"] == 2
+    assert body["current"]["legal_name"] == "Bioprom Varna Ltd" and body["current"]["version"] == 2
     assert body["current"]["name"] == "Bioprom"
-    assert _stored(app) == ("Bioprom", "Varna", 2)
+    assert _stored(app) == ("Bioprom", "Bioprom Varna Ltd", 2)
 
 
 def test_api_patch_with_the_current_version_changes_only_what_it_names(app):
-    url = f"/api/v1/contacts/clients/{app.client_id}"
+    url = f"/api/v1/clients/{app.client_id}"
     georgi = logged_in(app, "georgi")
     response = georgi.patch(url, json={"version": 1, "name": "Bioprom AD"})
     assert response.status_code == 200
     body = response.get_json()
-    assert (body["name"], body["city"], body["version"]) == ("Bioprom AD", "Plovdiv", 2)
+    assert (body["name"], body["legal_name"], body["version"]) == (
+        "Bioprom AD",
+        "Bioprom Plovdiv Ltd",
+        2,
+    )
     assert georgi.get(url).get_json()["version"] == 2
 
     missing = georgi.patch(url, json={"name": "No version"})
@@ -113,7 +121,7 @@ def test_api_patch_with_the_current_version_changes_only_what_it_names(app):
     invalid = georgi.patch(url, json={"version": 2, "name": "", "status": "vip"})
     assert invalid.status_code == 400
     assert set(invalid.get_json()["errors"]) == {"name", "status"}
-    assert _stored(app) == ("Bioprom AD", "Plovdiv", 2)
+    assert _stored(app) == ("Bioprom AD", "Bioprom Plovdiv Ltd", 2)
 
 
 @contextmanager
@@ -144,15 +152,13 @@ def test_concurrent_flush_is_a_409_not_an_overwrite(app):
     url = f"/contacts/clients/{app.client_id}/edit"
     with _concurrent_save_before_flush(app, "Bioprom Other"):
         page = maria.post(url, data={**form, "name": "Bioprom Maria"})
-        api = maria.patch(
-            f"/api/v1/contacts/clients/{app.client_id}", json={"version": 1, "name": "Api"}
-        )
+        api = maria.patch(f"/api/v1/clients/{app.client_id}", json={"version": 1, "name": "Api"})
     assert page.status_code == 409 and "changed by someone else" in page.get_data(as_text=True)
     assert api.status_code == 409
     assert api.get_json()["errors"]["version"] == [CHANGED]
     # The simulated worker shared this request's transaction, so its change was rolled back too.
     assert api.get_json()["current"]["version"] == 1
-    assert _stored(app) == ("Bioprom", "Plovdiv", 1)
+    assert _stored(app) == ("Bioprom", "Bioprom Plovdiv Ltd", 1)
 
 
 def test_check_version(app):

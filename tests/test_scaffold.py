@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core import scaffold as scaffold_module
 from core.cli import main
 from core.scaffold import scaffold
 
@@ -161,13 +160,12 @@ def test_the_command_reports_a_bad_name_without_a_traceback(tmp_path):
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_a_failed_render_leaves_nothing_behind(tmp_path, monkeypatch):
+def test_a_failed_render_leaves_nothing_behind(tmp_path):
     templates = tmp_path / "templates"
     (templates / "$name").mkdir(parents=True)
     (templates / "$name" / "ok.py.tmpl").write_text("x = 1\n")
     (templates / "$name" / "z_bad.py.tmpl").write_text("y = $no_such_placeholder\n")
-    monkeypatch.setattr(scaffold_module, "TEMPLATE_DIR", templates)
     out = tmp_path / "out"
     with pytest.raises(KeyError):
-        scaffold("acme_visits", str(out))
+        scaffold("acme_visits", str(out), templates=templates)
     assert list(out.iterdir()) == []

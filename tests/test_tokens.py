@@ -18,7 +18,7 @@ from core.permissions import AUTHENTICATED, permission_required
 from core.testing import logged_in, make_user
 from core.tokens import REFUSAL, issue_token
 
-CLIENTS = "/api/v1/contacts/clients"
+CLIENTS = "/api/v1/clients"
 
 
 @pytest.fixture

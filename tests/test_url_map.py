@@ -20,7 +20,13 @@ from core.permissions import AUTHENTICATED, PUBLIC, required_permission
 from core.testing import logged_in, make_user
 from tests.helpers import BUNDLED_MODULES
 
-PUBLIC_ENDPOINTS = {"auth.login", "core.health"}
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "core.health",
+    # A user's iCalendar feed: phone calendar apps subscribe to a URL and cannot log in, so the
+    # unguessable secret in the URL is the credential (regenerating it revokes the old URL).
+    "crm_contacts.calendar_feed",
+}
 
 AUTHENTICATED_ENDPOINTS = {
     "core.home",

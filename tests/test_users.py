@@ -95,9 +95,11 @@ def test_administrator_creates_a_user_in_a_group_who_sees_exactly_its_menus(app,
     assert not any(menu.startswith(("crm_contacts", "crm_tasks")) for menu in personal)
 
     nina = logged_in(app, "nina", NEW_PASSWORD)
+    # Exactly the entries that crm_contacts.read opens: the client list and one's agenda.
     assert _menu_ids(nina.get("/").get_data(as_text=True)) == personal | {
         "crm_contacts.root",
         "crm_contacts.clients",
+        "crm_contacts.agenda",
     }
     assert nina.get("/contacts/clients").status_code == 200
     for forbidden in ("/tasks/", "/apps", "/settings/users", "/settings/groups"):

@@ -1,10 +1,50 @@
-"""Extension points crm_contacts owns (added to the plugin manager through ``crm_addhooks``)."""
+"""Extension points crm_contacts owns (added to the plugin manager through ``crm_addhooks``).
+
+Documented for module authors in ``docs/modules/crm_contacts.md``.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup
+
 from core.hookspecs import hookspec
+
+if TYPE_CHECKING:
+    from core.models import User
+    from crm_contacts.models import Client
+
+
+@dataclass(frozen=True)
+class ClientFileSection:
+    """One section (a card) of the client file.
+
+    ``id`` names the section in the page (``<section id="section-<id>">``, so a link can jump to
+    it): prefix it with your module name. ``title`` is the card's heading. ``html`` is the card's
+    body, already rendered and safe (``Markup(render_template(...))``): the page shows it as is,
+    so escape what users typed (Jinja does). Sections are sorted by ``(order, title)``; the
+    module's own sections use 10 to 90 and the history 1000. ``module`` is filled in by
+    crm_contacts with the name of the module that gave the section.
+    """
+
+    id: str
+    title: str
+    html: Markup
+    order: int = 100
+    module: str = ""
 
 
 @hookspec
-def crm_client_file_sections(client, user) -> list:
-    """(being written)"""
+def crm_client_file_sections(client: Client, user: User) -> list[ClientFileSection]:
+    """Sections that a module adds to the client file of ``client``, as seen by ``user``.
+
+    Called while the page ``crm_contacts.client_file`` is rendered, during the request, for every
+    installed module that implements it, once per page. ``client`` is loaded with its addresses,
+    phones, emails, contact persons (and their phones and emails), bank accounts, tags, customer
+    group and responsible user: reading those costs no query. Return an empty list to add nothing
+    (for instance when ``user`` lacks your read permission). Each section should issue a constant
+    number of queries, whatever the size of the client's history. A failing implementation is
+    logged and its sections skipped; the page still opens.
+    """

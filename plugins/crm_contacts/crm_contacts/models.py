@@ -67,7 +67,12 @@ client_tag = Table(
 
 class Client(Base):
     __tablename__ = "crm_contacts_client"
-    __crm_audit__ = True
+    # Every field people edit; not search_text, which follows from the others.
+    __crm_audit__ = (
+        "kind", "name", "legal_name", "registration_number", "vat_number", "country",
+        "customer_group_id", "responsible_id", "status", "website", "notes",
+        "payment_term_days", "invoice_remarks", "goods_description", "document_language",
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="company")

@@ -14,8 +14,9 @@ from crm_contacts.commands import crm_commands  # noqa: F401
 from crm_contacts.demo import crm_demo_data  # noqa: F401
 from crm_contacts.models import Client, Contact, Person
 from crm_contacts.permissions import CONFIGURE, DELETE, IMPORT, READ, WRITE
-from crm_contacts.schemas import ClientSchema, ContactSchema, PersonSchema
+from crm_contacts.schemas import ClientSchema, ContactApiSchema, PersonSchema
 from crm_contacts.search import crm_search  # noqa: F401
+from crm_contacts.sections import crm_client_file_sections  # noqa: F401
 
 MANIFEST = Manifest(
     name="crm_contacts",
@@ -35,7 +36,7 @@ def crm_models():
     return [
         ModelDef(Client, label="Client", schema=ClientSchema),
         ModelDef(Person, label="Contact person", schema=PersonSchema),
-        ModelDef(Contact, label="Contact", schema=ContactSchema),
+        ModelDef(Contact, label="Contact", schema=ContactApiSchema),
     ]
 
 

@@ -3,6 +3,7 @@ and what goes out of the JSON API is shaped here."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from marshmallow import (
@@ -51,6 +52,23 @@ def one_of(choices: tuple[str, ...], default: str) -> fields.String:
     return fields.String(
         load_default=default, validate=validate.OneOf(choices, error="Must be one of: {choices}.")
     )
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An aware date and time that always goes out in UTC with its offset: SQLite hands stored
+    times back naive, and an answer without an offset would be read as somebody's local time."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is not None:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class TagNames(fields.List):
+    """Tags in as names, out as sorted names (the model holds Tag rows)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return sorted(getattr(tag, "name", tag) for tag in value or ())
 
 
 class Base(Schema):
@@ -147,7 +165,7 @@ class ClientSchema(Base):
     customer_group_id = fields.Integer(load_default=None, allow_none=True)
     responsible_id = fields.Integer(load_default=None, allow_none=True)
     status = one_of(CLIENT_STATUSES, "prospect")
-    tags = fields.List(fields.String(validate=validate.Length(min=1, max=50)), load_default=list)
+    tags = TagNames(fields.String(validate=validate.Length(min=1, max=50)), load_default=list)
     website = fields.String(load_default="", validate=validate.Length(max=200))
     notes = text(10000)
     payment_term_days = fields.Integer(
@@ -163,7 +181,7 @@ class ClientSchema(Base):
     emails = fields.List(fields.Nested(EmailSchema), load_default=list)
     persons = fields.List(fields.Nested(PersonSchema), load_default=list)
     bank_accounts = fields.List(fields.Nested(BankAccountSchema), load_default=list)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
     # What an edit must send back (optimistic locking, core.locking).
     version = fields.Integer(dump_only=True)
 
@@ -187,11 +205,16 @@ class ClientSchema(Base):
         if value is not None and db_session.get(CustomerGroup, value) is None:
             raise ValidationError("No such customer group.")
 
-    @validates_schema
+    # Also when other fields are wrong: every mistake of the form is named at once.
+    @validates_schema(skip_on_field_errors=False)
     def _identifiers(self, data: dict[str, Any], **_: Any) -> None:
-        """VAT and phone numbers depend on the client's country, so they are checked here."""
+        """VAT and phone numbers depend on the client's country, so they are checked here. A
+        partial update without a country is checked by its caller with the client's own country
+        (nothing here may assume one)."""
+        if "country" not in data:
+            return
         try:
-            country = normalise_country(data.get("country", "BG"))
+            country = normalise_country(data["country"])
         except ValidationError:
             return  # the country's own message says it
         errors: dict[str, Any] = {}
@@ -214,7 +237,9 @@ class ClientSchema(Base):
 
     @post_load
     def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        country = data["country"] = normalise_country(data.get("country", "BG"))
+        if "country" not in data:
+            return data  # a partial update: see _identifiers
+        country = data["country"] = normalise_country(data["country"])
         if "vat_number" in data:
             data["vat_number"] = normalise_vat(data["vat_number"], country)
         for phone in data.get("phones", []):
@@ -263,10 +288,42 @@ class ContactSchema(Base):
     notes = text(10000)
     outcome = text(5000)
     follow_up_date = fields.Date(load_default=None, allow_none=True)
-    person_ids = fields.List(fields.Integer(), load_default=list)
+    person_ids = fields.List(fields.Integer(), load_default=list, load_only=True)
     version = fields.Integer(dump_only=True)
 
     @validates("contact_type")
     def _type(self, value: str, **_: Any) -> None:
         if db_session.scalar(select(ContactType.id).where(ContactType.code == value)) is None:
             raise ValidationError("No such contact type.")
+
+
+class ContactPersonRefSchema(Base):
+    """A contact person named in a contact: enough to show who took part."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+
+
+class ContactApiSchema(ContactSchema):
+    """A contact as the JSON API and the history forms take and give it: ``starts_at`` out in
+    UTC, with the client's name and the persons (id and name) who took part."""
+
+    starts_at = UtcDateTime(
+        required=True,
+        default_timezone=None,
+        error_messages={
+            "invalid": "Not a date and time.",
+            "invalid_awareness": "Give the time with its offset (2026-03-02T09:30:00+02:00 or Z).",
+        },
+        metadata={"description": "ISO 8601 with its offset; answers are in UTC"},
+    )
+    client_name = fields.Function(lambda contact: contact.client.name, dump_only=True)
+    persons = fields.List(fields.Nested(ContactPersonRefSchema), dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+
+
+class ContactUpdateSchema(ContactApiSchema):
+    """A partial update (PATCH) of a contact, with the version it was read at. Marking a
+    scheduled contact done is ``{"state": "done", "notes": ..., "outcome": ..., "version": n}``."""
+
+    version = fields.Integer(required=True, strict=True)

@@ -7,6 +7,8 @@ for the user; forms, the JSON API and the CSV import all go through them.
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from marshmallow import ValidationError
 from stdnum import bic, get_cc_module, iban
@@ -20,6 +22,9 @@ def normalise_country(value: str) -> str:
     return code
 
 
+# Pure functions, and a schema asks each twice per record (check, then normalise): memoised, the
+# CSV import of 100,000 clients parses each number once.
+@functools.lru_cache(maxsize=4096)
 def normalise_vat(value: str, country: str) -> str:
     """``BG175074752`` from ``bg 175 074 752``. Checked where python-stdnum knows the country's
     VAT numbers; elsewhere only compacted, since refusing a valid foreign number is worse."""
@@ -40,6 +45,7 @@ def normalise_vat(value: str, country: str) -> str:
     return compact if compact[:2].isalpha() else f"{vat_prefix}{compact}"
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_phone(value: str, country: str) -> str:
     """E.164 (``+35921234567``); a number without ``+`` is read as a number of ``country``."""
     raw = (value or "").strip()

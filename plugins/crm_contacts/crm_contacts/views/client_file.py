@@ -1,3 +1,658 @@
-"""(being written)"""
+"""The client file (everything about a client on one screen) and the small forms that edit what it
+shows: addresses, phones, emails, contact persons and bank accounts, each reached from the file and
+returning to it.
 
-from crm_contacts.blueprints import api, bp  # noqa: F401
+The client is the unit of locking: its addresses, phones... have no version of their own, so their
+edit and delete forms carry the client's version, and every change to them moves that version on.
+Two people changing the same client at once are told so, instead of the later save silently
+undoing the earlier one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from core.app import current_state
+from core.auth import has_permission
+from core.db import db_session
+from core.locking import check_version
+from core.permissions import permission_required
+from core.plugins import collect
+from crm_contacts.blueprints import bp
+from crm_contacts.hookspecs import ClientFileSection
+from crm_contacts.models import (
+    ADDRESS_KINDS,
+    EMAIL_KINDS,
+    PHONE_KINDS,
+    Address,
+    BankAccount,
+    Client,
+    Email,
+    Person,
+    Phone,
+)
+from crm_contacts.permissions import READ, WRITE
+from crm_contacts.schemas import (
+    AddressSchema,
+    BankAccountSchema,
+    EmailSchema,
+    PersonSchema,
+    PhoneSchema,
+)
+from crm_contacts.sections import client_history, label, persons_in_order, primary_person
+from crm_contacts.validation import format_phone, normalise_phone
+
+log = logging.getLogger(__name__)
+
+# Everything the file shows of the client itself: one query per collection, whatever its size.
+FILE_OPTIONS = (
+    selectinload(Client.addresses),
+    selectinload(Client.phones),
+    selectinload(Client.emails),
+    selectinload(Client.persons).selectinload(Person.phones),
+    selectinload(Client.persons).selectinload(Person.emails),
+    selectinload(Client.bank_accounts),
+    selectinload(Client.tags),
+    joinedload(Client.customer_group),
+    joinedload(Client.responsible),
+)
+
+
+def load_client(client_id: int) -> Client:
+    """The client with everything its file shows, or 404 when it does not exist or a record rule
+    hides it. A statement rather than ``session.get``, which would skip the record rules for a
+    client already in the session."""
+    client = db_session.scalars(
+        select(Client).where(Client.id == client_id).options(*FILE_OPTIONS)
+    ).one_or_none()
+    if client is None:
+        abort(404)
+    return client
+
+
+def file_sections(client: Client, user: Any) -> tuple[list[ClientFileSection], list[str]]:
+    """The sections every installed module gives for the file, sorted, and the modules whose
+    sections failed (logged and left out: one module's bug does not close the client file)."""
+    errors: dict[str, str] = {}
+    sections: list[ClientFileSection] = []
+    pairs = collect(
+        current_state().pm, "crm_client_file_sections", errors, client=client, user=user
+    )
+    for module, item in pairs:
+        if not isinstance(item, ClientFileSection):
+            log.error("module %s gave %r as a client file section: skipped", module, item)
+            errors.setdefault(module, "crm_client_file_sections gave a wrong value")
+            continue
+        sections.append(replace(item, module=module))
+    if errors:
+        # A failed statement leaves a PostgreSQL transaction unusable for the rest of the page.
+        db_session.rollback()
+    return sorted(sections, key=lambda s: (s.order, s.title)), sorted(errors)
+
+
+@bp.route("/clients/<int:client_id>")
+@permission_required(READ)
+def client_file(client_id: int):
+    client = load_client(client_id)
+    sections, failed = file_sections(client, current_user._get_current_object())
+    return render_template(
+        "crm_contacts/client_file.html",
+        client=client,
+        sections=sections,
+        failed=failed,
+        primary=primary_person(client),
+        history=client_history(client),
+        can_write=has_permission(WRITE),
+        label=label,
+        format_phone=format_phone,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The small forms
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """One kind of record the client owns, as the forms handle it."""
+
+    name: str  # the template (<name>_form.html) and the endpoints (<name>_new, ...)
+    id_arg: str  # the record's id in the URLs of its edit and delete forms
+    noun: str  # what a person calls one, in messages and titles
+    model: type
+    collection: str  # the client's attribute that holds them
+    section: str  # the section of the file the forms return to
+    fields: tuple[str, ...]  # what the form posts
+    load: Callable[[dict[str, str], Client], dict[str, Any]]  # ValidationError per form field
+    apply: Callable[[Any, dict[str, Any], Client], None]
+    defaults: Callable[[Client], dict[str, Any]]
+    values: Callable[[Any], dict[str, Any]]  # the form's values for an existing record
+    describe: Callable[[Any], str]  # the record in the confirmation before deleting it
+
+
+def _posted(names: Iterable[str]) -> dict[str, str]:
+    """The form's fields, stripped. An unchecked box is not posted, so its schema default
+    (false) applies."""
+    return {name: request.form.get(name, "").strip() for name in names if name in request.form}
+
+
+def _back(client: Client, part: Part, record: Any = None) -> str:
+    """The file, at the section that shows the record: a contact person's phones and emails are
+    shown with the person."""
+    section = "crm_contacts.persons" if getattr(record, "person", None) else part.section
+    return url_for("crm_contacts.client_file", client_id=client.id, _anchor=f"section-{section}")
+
+
+def _changed(client: Client) -> None:
+    """Move the client's version on: it is the version its children's forms are checked
+    against (they have none of their own)."""
+    client.version = client.version + 1
+
+
+def _form(
+    part: Part, client: Client, record: Any, values: dict[str, Any], errors: dict, status: int = 200
+):
+    return render_template(
+        f"crm_contacts/{part.name}_form.html",
+        part=part,
+        client=client,
+        record=record,
+        values=values,
+        errors=errors,
+        back=_back(client, part, record),
+        delete_url=url_for(f"crm_contacts.{part.name}_delete", **{part.id_arg: record.id})
+        if record is not None
+        else None,
+        person_options=[
+            (str(p.id), f"{p.name} — {p.position}" if p.position else p.name)
+            for p in persons_in_order(client)
+        ],
+        address_kinds=[(k, label(k)) for k in ADDRESS_KINDS],
+        phone_kinds=[(k, label(k)) for k in PHONE_KINDS],
+        email_kinds=[(k, label(k)) for k in EMAIL_KINDS],
+    ), status
+
+
+def _child(part: Part, record_id: int) -> tuple[Client, Any]:
+    """The record and its client, loaded through the client so that the client's record rules
+    decide (a hidden client's phone is as hidden as the client)."""
+    client_id = db_session.scalar(select(part.model.client_id).where(part.model.id == record_id))
+    if client_id is None:
+        abort(404)
+    client = load_client(client_id)
+    record = next((r for r in getattr(client, part.collection) if r.id == record_id), None)
+    if record is None:
+        abort(404)
+    return client, record
+
+
+def _new(part: Part, client_id: int):
+    client = load_client(client_id)
+    if request.method == "GET":
+        return _form(part, client, None, part.defaults(client), {})
+    raw = _posted(part.fields)
+    try:
+        data = part.load(raw, client)
+    except ValidationError as error:
+        return _form(part, client, None, raw, error.messages_dict, 400)
+    record = part.model()
+    part.apply(record, data, client)
+    getattr(client, part.collection).append(record)
+    _changed(client)
+    db_session.commit()
+    flash(f"{part.noun.capitalize()} added.", "success")
+    return redirect(_back(client, part, record))
+
+
+def _edit(part: Part, record_id: int):
+    client, record = _child(part, record_id)
+    if request.method == "GET":
+        return _form(part, client, record, {**part.values(record), "version": client.version}, {})
+    # Before validating: input typed over a stale form is to be redone, not corrected.
+    check_version(client, request.form.get("version"))
+    raw = _posted(part.fields)
+    try:
+        data = part.load(raw, client)
+    except ValidationError as error:
+        values = {**raw, "version": request.form.get("version", "")}
+        return _form(part, client, record, values, error.messages_dict, 400)
+    part.apply(record, data, client)
+    _changed(client)
+    db_session.commit()
+    flash(f"{part.noun.capitalize()} saved.", "success")
+    return redirect(_back(client, part, record))
+
+
+def _delete(part: Part, record_id: int):
+    client, record = _child(part, record_id)
+    back = _back(client, part, record)
+    if request.method == "GET":
+        return render_template(
+            "crm_contacts/client_file_delete.html",
+            part=part,
+            client=client,
+            what=part.describe(record),
+            back=back,
+        )
+    check_version(client, request.form.get("version"))
+    if isinstance(record, Person):
+        _remove_person(record, client)
+    else:
+        _remove(record, client, part.collection)
+    _changed(client)
+    db_session.commit()
+    flash(f"{part.noun.capitalize()} deleted.", "success")
+    return redirect(back)
+
+
+def _remove(record: Any, client: Client, collection: str) -> None:
+    """Delete a record, out of its owners' lists too: the client's search text is computed from
+    those lists before the flush."""
+    for owner in (client, getattr(record, "person", None)):
+        if owner is not None and record in getattr(owner, collection):
+            getattr(owner, collection).remove(record)
+    db_session.delete(record)
+
+
+def _person_of(client: Client, value: str | None) -> Person | None:
+    """The contact person a phone or email belongs to: none (the company's), or one of this
+    client's persons."""
+    if not value:
+        return None
+    person = next((p for p in client.persons if str(p.id) == value), None)
+    if person is None:
+        raise ValidationError("Choose one of this client's contact persons.")
+    return person
+
+
+def _only(raw: dict[str, str], names: Iterable[str]) -> dict[str, str]:
+    return {name: raw[name] for name in names if name in raw}
+
+
+# Addresses ------------------------------------------------------------------------------------
+
+
+def _load_address(raw: dict[str, str], client: Client) -> dict[str, Any]:
+    return AddressSchema().load(raw)
+
+
+def _apply_columns(record: Any, data: dict[str, Any], client: Client) -> None:
+    for key, value in data.items():
+        setattr(record, key, value)
+
+
+ADDRESS = Part(
+    name="address",
+    id_arg="address_id",
+    noun="address",
+    model=Address,
+    collection="addresses",
+    section="crm_contacts.addresses",
+    fields=("kind", "street", "city", "postal_code", "country"),
+    load=_load_address,
+    apply=_apply_columns,
+    defaults=lambda client: {
+        "kind": "delivery" if client.addresses else "head_office",
+        "country": client.country,
+    },
+    values=lambda a: {
+        "kind": a.kind,
+        "street": a.street,
+        "city": a.city,
+        "postal_code": a.postal_code,
+        "country": a.country,
+    },
+    describe=lambda a: (
+        f"the {label(a.kind).lower()} address "
+        f"“{', '.join(x for x in (a.street, a.postal_code, a.city, a.country) if x)}”"
+    ),
+)
+
+
+@bp.route("/clients/<int:client_id>/addresses/new", methods=["GET", "POST"])
+@permission_required(WRITE)
+def address_new(client_id: int):
+    return _new(ADDRESS, client_id)
+
+
+@bp.route("/addresses/<int:address_id>/edit", methods=["GET", "POST"])
+@permission_required(WRITE)
+def address_edit(address_id: int):
+    return _edit(ADDRESS, address_id)
+
+
+@bp.route("/addresses/<int:address_id>/delete", methods=["GET", "POST"])
+@permission_required(WRITE)
+def address_delete(address_id: int):
+    return _delete(ADDRESS, address_id)
+
+
+# Phones and emails ----------------------------------------------------------------------------
+
+
+def _load_phone(raw: dict[str, str], client: Client) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    try:
+        data = PhoneSchema().load(_only(raw, ("kind", "number")))
+    except ValidationError as error:
+        errors.update(error.messages_dict)
+    if "number" not in errors:
+        # Read as a number of the client's country unless it starts with its own country code.
+        try:
+            data["number"] = normalise_phone(data["number"], client.country)
+        except ValidationError as error:
+            errors["number"] = error.messages
+    try:
+        data["person"] = _person_of(client, raw.get("person_id"))
+    except ValidationError as error:
+        errors["person_id"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def _load_email(raw: dict[str, str], client: Client) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    try:
+        data = EmailSchema().load(_only(raw, ("kind", "address")))
+    except ValidationError as error:
+        errors.update(error.messages_dict)
+    try:
+        data["person"] = _person_of(client, raw.get("person_id"))
+    except ValidationError as error:
+        errors["person_id"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def _apply_reachable(record: Phone | Email, data: dict[str, Any], client: Client) -> None:
+    """A phone or an email: moving it to another person (or to the company) moves it out of the
+    former person's list as well."""
+    data = dict(data)
+    person = data.pop("person")
+    if record.person is not None and record.person is not person:
+        collection = record.person.phones if isinstance(record, Phone) else record.person.emails
+        if record in collection:
+            collection.remove(record)
+    record.person = person
+    _apply_columns(record, data, client)
+
+
+def _owner(record: Phone | Email) -> str:
+    return f" of {record.person.name}" if record.person is not None else ""
+
+
+def _new_with_person(client: Client, **values: Any) -> dict[str, Any]:
+    person = request.args.get("person_id", "")
+    if not any(str(p.id) == person for p in client.persons):
+        person = ""
+    return {**values, "person_id": person}
+
+
+PHONE = Part(
+    name="phone",
+    id_arg="phone_id",
+    noun="phone number",
+    model=Phone,
+    collection="phones",
+    section="crm_contacts.addresses",
+    fields=("kind", "number", "person_id"),
+    load=_load_phone,
+    apply=_apply_reachable,
+    defaults=lambda client: _new_with_person(client, kind="work"),
+    values=lambda p: {
+        "kind": p.kind,
+        "number": format_phone(p.number),
+        "person_id": str(p.person_id or ""),
+    },
+    describe=lambda p: f"the {label(p.kind).lower()} phone {format_phone(p.number)}{_owner(p)}",
+)
+
+EMAIL = Part(
+    name="email",
+    id_arg="email_id",
+    noun="email address",
+    model=Email,
+    collection="emails",
+    section="crm_contacts.addresses",
+    fields=("kind", "address", "person_id"),
+    load=_load_email,
+    apply=_apply_reachable,
+    defaults=lambda client: _new_with_person(client, kind="work"),
+    values=lambda e: {"kind": e.kind, "address": e.address, "person_id": str(e.person_id or "")},
+    describe=lambda e: f"the {label(e.kind).lower()} email address {e.address}{_owner(e)}",
+)
+
+
+@bp.route("/clients/<int:client_id>/phones/new", methods=["GET", "POST"])
+@permission_required(WRITE)
+def phone_new(client_id: int):
+    return _new(PHONE, client_id)
+
+
+@bp.route("/phones/<int:phone_id>/edit", methods=["GET", "POST"])
+@permission_required(WRITE)
+def phone_edit(phone_id: int):
+    return _edit(PHONE, phone_id)
+
+
+@bp.route("/phones/<int:phone_id>/delete", methods=["GET", "POST"])
+@permission_required(WRITE)
+def phone_delete(phone_id: int):
+    return _delete(PHONE, phone_id)
+
+
+@bp.route("/clients/<int:client_id>/emails/new", methods=["GET", "POST"])
+@permission_required(WRITE)
+def email_new(client_id: int):
+    return _new(EMAIL, client_id)
+
+
+@bp.route("/emails/<int:email_id>/edit", methods=["GET", "POST"])
+@permission_required(WRITE)
+def email_edit(email_id: int):
+    return _edit(EMAIL, email_id)
+
+
+@bp.route("/emails/<int:email_id>/delete", methods=["GET", "POST"])
+@permission_required(WRITE)
+def email_delete(email_id: int):
+    return _delete(EMAIL, email_id)
+
+
+# Contact persons ------------------------------------------------------------------------------
+
+PERSON_FIELDS = ("name", "position", "department", "is_primary", "notes")
+
+
+def _person_errors(messages: dict[str, Any]) -> dict[str, Any]:
+    """The schema's nested errors (``phones.0.number``) under the form's own field names."""
+    errors = {k: v for k, v in messages.items() if k not in ("phones", "emails")}
+    for key, field, name in (
+        ("phones", "number", "phone"),
+        ("phones", "kind", "phone_kind"),
+        ("emails", "address", "email"),
+    ):
+        nested = messages.get(key)
+        if isinstance(nested, dict) and field in nested.get(0, {}):
+            errors[name] = nested[0][field]
+    return errors
+
+
+def _load_person(raw: dict[str, str], client: Client) -> dict[str, Any]:
+    """The person's own fields and, on the same form, one phone and one email."""
+    phone, email = raw.get("phone", ""), raw.get("email", "")
+    payload: dict[str, Any] = {
+        **_only(raw, PERSON_FIELDS),
+        "phones": [{"kind": raw.get("phone_kind") or "mobile", "number": phone}] if phone else [],
+        "emails": [{"kind": "work", "address": email}] if email else [],
+    }
+    errors: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    number = ""
+    try:
+        data = PersonSchema().load(payload)
+    except ValidationError as error:
+        errors = _person_errors(error.messages_dict)
+    if phone and "phone" not in errors:
+        try:
+            number = normalise_phone(phone, client.country)
+        except ValidationError as error:
+            errors["phone"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    phones, emails = data.pop("phones"), data.pop("emails")
+    data["phone"] = {**phones[0], "number": number} if phones else None
+    data["email"] = emails[0] if emails else None
+    return data
+
+
+def _set_first(person: Person, client: Client, attribute: str, values: dict | None) -> None:
+    """The person form edits the person's first phone (or email); an emptied field deletes it.
+    Further ones are kept, edited through the phone and email forms."""
+    records = sorted(getattr(person, attribute), key=lambda r: r.id or 0)
+    first = records[0] if records else None
+    if values is None:
+        if first is not None:
+            _remove(first, client, attribute)
+        return
+    if first is None:
+        model = Phone if attribute == "phones" else Email
+        first = model(client=client, person=person)
+    for key, value in values.items():
+        setattr(first, key, value)
+
+
+def _apply_person(person: Person, data: dict[str, Any], client: Client) -> None:
+    for key in PERSON_FIELDS:
+        setattr(person, key, data[key])
+    _set_first(person, client, "phones", data["phone"])
+    _set_first(person, client, "emails", data["email"])
+    if person.is_primary:
+        # One primary contact person per client: the one the header shows.
+        for other in client.persons:
+            if other is not person:
+                other.is_primary = False
+
+
+def _person_values(person: Person) -> dict[str, Any]:
+    phones = sorted(person.phones, key=lambda r: r.id)
+    emails = sorted(person.emails, key=lambda r: r.id)
+    values: dict[str, Any] = {key: getattr(person, key) for key in PERSON_FIELDS}
+    values.update(
+        phone=format_phone(phones[0].number) if phones else "",
+        phone_kind=phones[0].kind if phones else "mobile",
+        email=emails[0].address if emails else "",
+    )
+    return values
+
+
+def _remove_person(person: Person, client: Client) -> None:
+    # Their phones and emails are the client's too: out of the client's lists with them.
+    for attribute in ("phones", "emails"):
+        for record in list(getattr(person, attribute)):
+            _remove(record, client, attribute)
+    client.persons.remove(person)
+    db_session.delete(person)
+
+
+PERSON = Part(
+    name="person",
+    id_arg="person_id",
+    noun="contact person",
+    model=Person,
+    collection="persons",
+    section="crm_contacts.persons",
+    fields=(*PERSON_FIELDS, "phone", "phone_kind", "email"),
+    load=_load_person,
+    apply=_apply_person,
+    defaults=lambda client: {"is_primary": not client.persons, "phone_kind": "mobile"},
+    values=_person_values,
+    describe=lambda p: f"the contact person {p.name} with their phones and emails",
+)
+
+
+@bp.route("/clients/<int:client_id>/persons/new", methods=["GET", "POST"])
+@permission_required(WRITE)
+def person_new(client_id: int):
+    return _new(PERSON, client_id)
+
+
+@bp.route("/persons/<int:person_id>/edit", methods=["GET", "POST"])
+@permission_required(WRITE)
+def person_edit(person_id: int):
+    return _edit(PERSON, person_id)
+
+
+@bp.route("/persons/<int:person_id>/delete", methods=["GET", "POST"])
+@permission_required(WRITE)
+def person_delete(person_id: int):
+    return _delete(PERSON, person_id)
+
+
+# Bank accounts --------------------------------------------------------------------------------
+
+
+def _load_bank(raw: dict[str, str], client: Client) -> dict[str, Any]:
+    return BankAccountSchema().load(raw)
+
+
+def _apply_bank(account: BankAccount, data: dict[str, Any], client: Client) -> None:
+    _apply_columns(account, data, client)
+    if account.is_default:
+        # One default account: the one documents print.
+        for other in client.bank_accounts:
+            if other is not account:
+                other.is_default = False
+
+
+BANK = Part(
+    name="bank",
+    id_arg="account_id",
+    noun="bank account",
+    model=BankAccount,
+    collection="bank_accounts",
+    section="crm_contacts.bank_accounts",
+    fields=("iban", "bic", "bank_name", "is_default"),
+    load=_load_bank,
+    apply=_apply_bank,
+    defaults=lambda client: {"is_default": not client.bank_accounts},
+    values=lambda b: {
+        "iban": b.iban,
+        "bic": b.bic,
+        "bank_name": b.bank_name,
+        "is_default": b.is_default,
+    },
+    describe=lambda b: f"the bank account {b.iban}" + (f" at {b.bank_name}" if b.bank_name else ""),
+)
+
+
+@bp.route("/clients/<int:client_id>/bank-accounts/new", methods=["GET", "POST"])
+@permission_required(WRITE)
+def bank_new(client_id: int):
+    return _new(BANK, client_id)
+
+
+@bp.route("/bank-accounts/<int:account_id>/edit", methods=["GET", "POST"])
+@permission_required(WRITE)
+def bank_edit(account_id: int):
+    return _edit(BANK, account_id)
+
+
+@bp.route("/bank-accounts/<int:account_id>/delete", methods=["GET", "POST"])
+@permission_required(WRITE)
+def bank_delete(account_id: int):
+    return _delete(BANK, account_id)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from flask import url_for
 from flask.cli import with_appcontext
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
@@ -18,6 +19,7 @@ from core.pricing import Adjustment, PricingRuleKind
 from core.record_rules import RecordRule
 from core.reports import ReportDefinition
 from core.search import SearchHit
+from crm_contacts.hookspecs import ClientFileSection
 from crm_contacts.models import Client
 
 # Imported at the top, not inside a hook, so that the model is in the metadata that
@@ -191,3 +193,16 @@ def crm_uninstall(session):
     if target:
         with Path(target).open("a", encoding="utf-8") as log:
             log.write(f"crm_fixture uninstalled with {count} notes\n")
+
+
+@hookimpl
+def crm_client_file_sections(client, user):
+    """A hook of crm_contacts (not of the core): the client's notes, as a section of its file."""
+    if not has_permission("crm_fixture.read", user):
+        return []
+    titles = db_session.scalars(
+        select(Note.title).where(Note.client_id == client.id).order_by(Note.title).limit(20)
+    ).all()
+    items = Markup("").join(Markup("<li>{}</li>").format(title) for title in titles)
+    html = Markup("<ul>{}</ul>").format(items) if titles else Markup("<p>No note yet.</p>")
+    return [ClientFileSection(id="crm_fixture.notes", title="Fixture notes", html=html, order=70)]

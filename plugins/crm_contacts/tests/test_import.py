@@ -1,0 +1,423 @@
+"""crm_contacts: the CSV import (page and ``crm contacts import``) and export of clients with their
+contact persons."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core.db import db_session
+from core.models import AuditEntry, Group, PermissionRecord
+from core.testing import logged_in, make_user
+from crm_contacts.importing import COLUMNS, apply_import, plan_import
+from crm_contacts.models import Address, Client, CustomerGroup, Email, Person, Phone
+from crm_contacts.permissions import IMPORT
+from crm_contacts.search import search_text
+from tests.helpers import run_cli
+
+HEADER = ",".join(COLUMNS)
+
+
+def row(**cells: str) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([cells.get(c, "") for c in COLUMNS])
+    return out.getvalue()
+
+
+BIOPROM = dict(
+    name="Bioprom",
+    legal_name="Bioprom OOD",
+    vat_number="BG175074752",
+    customer_group="Wholesale",
+    responsible="maria",
+    status="active",
+    tags="Horeca; Export",
+    payment_term_days="30",
+    invoice_remarks="Order number on every invoice.",
+    street="ul. Vasil Levski 12",
+    city="Plovdiv",
+    postal_code="4000",
+    phone="032 123 456",
+    email="office@bioprom.bg",
+)
+VALID = (
+    HEADER
+    + "\n"
+    + row(**BIOPROM, person_name="Ivan Petrov", person_position="Purchasing manager",
+          person_phone="0888 123 456", person_email="ivan@bioprom.bg")
+    + row(**BIOPROM, person_name="Elena Ivanova", person_position="Chief accountant",
+          person_phone="+359 87 234 5678")
+    + row(name="Agrotech", vat_number="BG131071587", city="Sofia", responsible="peter",
+          person_name="Georgi Kolev")
+    + row(name="Ivan Georgiev", kind="individual", city="Ruse")
+)  # fmt: skip
+
+
+@pytest.fixture
+def app(crm_app_factory):
+    app = crm_app_factory(["crm_contacts"])
+    app.boss = make_user(app, "boss", groups=("sales_manager",))
+    app.maria = make_user(app, "maria", groups=("sales_rep",))
+    app.peter = make_user(app, "peter", groups=("sales_rep",))
+    make_user(app, "guest")
+    return app
+
+
+def _counts(app) -> tuple[int, int, int, int]:
+    with app.app_context():
+        return tuple(
+            db_session.scalar(select(func.count()).select_from(model))
+            for model in (Client, Person, Phone, Email)
+        )
+
+
+def _upload(http, content: str | bytes, key: str = "vat_number", name: str = "clients.csv"):
+    data = content.encode() if isinstance(content, str) else content
+    return http.post(
+        "/contacts/import",
+        data={"action": "preview", "key": key, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="token" value="([^"]+)"', page).group(1)
+
+
+def _import(http, content: str, key: str = "vat_number"):
+    preview = _upload(http, content, key)
+    assert preview.status_code == 200, preview.get_data(as_text=True)
+    return http.post("/contacts/import", data={"action": "confirm", "token": _token(
+        preview.get_data(as_text=True))})  # fmt: skip
+
+
+def _no_inline_code(page: str) -> None:
+    assert "style=" not in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+    assert not re.search(r"\son[a-z]+=", page)
+
+
+def test_upload_preview_confirm_creates_clients_with_persons(app):
+    http = logged_in(app, "boss")
+    form = http.get("/contacts/import")
+    page = form.get_data(as_text=True)
+    assert form.status_code == 200
+    assert 'enctype="multipart/form-data"' in page and 'name="csrf_token"' in page
+    assert "person_email" in page and "UTF-8" in page  # the format is documented on the page
+    _no_inline_code(page)
+
+    preview = _upload(http, VALID)
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert 'data-count="create">3<' in page and 'data-count="errors">0<' in page
+    assert page.count('data-action="create"') == 4  # the first rows, each with what happens
+    assert 'name="token"' in page
+    _no_inline_code(page)
+    assert _counts(app) == (0, 0, 0, 0)  # a preview writes nothing
+
+    done = http.post("/contacts/import", data={"action": "confirm", "token": _token(page)})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/contacts/import/result")
+    result = http.get("/contacts/import/result").get_data(as_text=True)
+    assert 'data-count="created">3<' in result and 'data-count="persons">3<' in result
+
+    with app.app_context():
+        bioprom = db_session.scalars(select(Client).where(Client.name == "Bioprom")).one()
+        assert bioprom.vat_number == "BG175074752" and bioprom.status == "active"
+        assert bioprom.customer_group.name == "Wholesale" and bioprom.responsible_id == app.maria
+        assert sorted(t.name for t in bioprom.tags) == ["Export", "Horeca"]
+        assert bioprom.payment_term_days == 30
+        assert [(a.kind, a.street, a.city, a.postal_code) for a in bioprom.addresses] == [
+            ("head_office", "ul. Vasil Levski 12", "Plovdiv", "4000")
+        ]
+        persons = {p.name: p for p in bioprom.persons}
+        assert set(persons) == {"Ivan Petrov", "Elena Ivanova"}
+        assert persons["Ivan Petrov"].position == "Purchasing manager"
+        assert [p.number for p in persons["Ivan Petrov"].phones] == ["+359888123456"]
+        assert [e.address for e in persons["Ivan Petrov"].emails] == ["ivan@bioprom.bg"]
+        own = sorted(p.number for p in bioprom.phones if p.person_id is None)
+        assert own == ["+35932123456"]
+        # The search column is filled as the ORM would: name, city, phones, persons.
+        for word in ("bioprom", "plovdiv", "032123456", "ivan petrov", "office@bioprom.bg"):
+            assert word in bioprom.search_text
+        # The import computes search_text itself (bulk inserts skip the ORM): as the ORM would.
+        for client in db_session.scalars(select(Client)):
+            assert client.search_text == search_text(client)
+        individual = db_session.scalars(select(Client).where(Client.kind == "individual")).one()
+        assert individual.name == "Ivan Georgiev" and individual.persons == []
+    assert not list((Path(app.instance_path) / "crm_contacts_imports").glob("*.csv"))
+
+
+def test_reimport_changes_nothing(app):
+    http = logged_in(app, "boss")
+    _import(http, VALID)
+    before = _counts(app)
+    with app.app_context():
+        audit = db_session.scalar(select(func.count()).select_from(AuditEntry))
+        versions = dict(db_session.execute(select(Client.id, Client.version)).all())
+    preview = _upload(http, VALID).get_data(as_text=True)
+    assert 'data-count="create">0<' in preview and 'data-count="update">0<' in preview
+    assert 'data-count="unchanged">3<' in preview
+    assert "Nothing to import" in preview
+    http.post("/contacts/import", data={"action": "confirm", "token": _token(preview)})
+    assert _counts(app) == before
+    with app.app_context():
+        assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == audit
+        assert dict(db_session.execute(select(Client.id, Client.version)).all()) == versions
+
+
+def test_a_corrected_row_updates_the_client_and_is_audited(app):
+    http = logged_in(app, "boss")
+    _import(http, VALID)
+    corrected = VALID.replace("Plovdiv", "Pazardzhik").replace("Chief accountant", "CFO")
+    corrected += row(
+        name="Bioprom",
+        vat_number="BG175074752",
+        person_name="Nadezhda Popova",
+        person_phone="0899 111 222",
+    )  # the client's other cells left empty
+    preview = _upload(http, corrected).get_data(as_text=True)
+    assert 'data-count="update">1<' in preview and 'data-count="create">0<' in preview
+    assert 'data-action="update"' in preview
+    http.post("/contacts/import", data={"action": "confirm", "token": _token(preview)})
+    with app.app_context():
+        bioprom = db_session.scalars(select(Client).where(Client.name == "Bioprom")).one()
+        assert [a.city for a in bioprom.addresses] == ["Pazardzhik"]
+        positions = {p.name: p.position for p in bioprom.persons}
+        assert positions == {
+            "Ivan Petrov": "Purchasing manager",
+            "Elena Ivanova": "CFO",
+            "Nadezhda Popova": "",
+        }
+        assert "pazardzhik" in bioprom.search_text and "nadezhda popova" in bioprom.search_text
+        assert bioprom.version == 2
+        audited = db_session.scalars(
+            select(AuditEntry.model).where(AuditEntry.user_login == "boss")
+        ).all()
+        assert "crm_contacts_person" in audited  # the new person, through the ORM
+        assert db_session.scalar(select(func.count()).select_from(Client)) == 3
+        assert db_session.scalar(select(func.count()).select_from(Address)) == 3
+
+
+def test_invalid_rows_are_reported_by_row_and_nothing_is_written(app):
+    http = logged_in(app, "boss")
+    bad = (
+        HEADER
+        + "\n"
+        + row(name="Good One", vat_number="BG131071587")
+        + row(name="Bad VAT", vat_number="BG175074753")
+        + row(name="Bad phone", person_name="Ivan", person_phone="12")
+        + row(name="", city="Sofia")
+        + row(name="Unknown group", customer_group="Nobody", responsible="nobody")
+    )
+    response = _upload(http, bad)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "row 3, vat_number: Not a valid VAT number for BG." in page
+    assert "row 4, person_phone: Not a valid phone number" in page
+    assert "row 5, name: Required." in page
+    assert "row 6, customer_group: No customer group is named “Nobody”." in page
+    assert "row 6, responsible: No user has the login “nobody”." in page
+    assert "Nothing was imported" in page and 'name="token"' not in page
+    assert 'data-count="errors">5<' in page
+    _no_inline_code(page)
+    assert _counts(app) == (0, 0, 0, 0)
+    # A token that is not this session's imports nothing either.
+    forged = http.post("/contacts/import", data={"action": "confirm", "token": "x" * 32})
+    assert forged.status_code == 400 and "Upload the file again" in forged.get_data(as_text=True)
+    assert _counts(app) == (0, 0, 0, 0)
+
+
+def test_file_level_errors(app):
+    http = logged_in(app, "boss")
+    latin1 = (HEADER + "\n" + row(name="Café")).encode("latin-1")
+    page = _upload(http, latin1).get_data(as_text=True)
+    assert "not UTF-8 (line 2)" in page
+    page = _upload(http, "name,e-mail\nBioprom,x@y.bg\n").get_data(as_text=True)
+    assert "row 1, e-mail: Unknown column." in page
+    page = _upload(http, "city\nSofia\n").get_data(as_text=True)
+    assert "row 1, name: The column is required." in page
+    with_bom = "\ufeffname,vat_number\nBioprom,BG175074752\n".encode()
+    assert 'data-count="create">1<' in _upload(http, with_bom).get_data(as_text=True)
+    assert http.post("/contacts/import", data={"action": "preview"}).status_code == 400
+
+
+def test_rows_of_one_client_must_agree(app):
+    with app.app_context():
+        plan = plan_import(
+            db_session,
+            HEADER + "\n" + row(name="Bioprom", vat_number="BG175074752", city="Plovdiv",
+                                person_name="A") + row(vat_number="BG 175074752", city="Sofia",
+                                                       person_name="B"),
+        )  # fmt: skip
+        assert [str(e) for e in plan.errors] == [
+            "row 3, city: Differs from row 2, the same client: repeat “Plovdiv” or leave the "
+            "cell empty."
+        ]
+
+
+def test_similar_names_are_flagged_as_possible_duplicates(app):
+    http = logged_in(app, "boss")
+    _import(http, VALID)
+    with app.app_context():
+        bioprom_id = db_session.scalar(select(Client.id).where(Client.name == "Bioprom"))
+    similar = (
+        HEADER
+        + "\n"
+        + row(name="Bio-prom", vat_number="BG831909321")
+        + row(name="Nova Foods Plovdiv")
+        + row(name="Nova Food Plovdiv")
+    )
+    preview = _upload(http, similar)
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200  # warnings do not stop the import
+    assert f"row 2: Possible duplicate of Bioprom (#{bioprom_id})." in page
+    assert "row 4: Possible duplicate of Nova Foods Plovdiv (row 3)." in page
+    assert 'data-count="warnings">2<' in page and 'data-count="create">3<' in page
+
+
+def test_import_by_name(app):
+    http = logged_in(app, "boss")
+    _import(http, VALID)
+    renamed = HEADER + "\n" + row(name="agrotech", vat_number="BG131071587", city="Varna")
+    preview = _upload(http, renamed, key="name").get_data(as_text=True)
+    assert 'data-count="update">1<' in preview
+    http.post("/contacts/import", data={"action": "confirm", "token": _token(preview)})
+    with app.app_context():
+        client = db_session.scalars(select(Client).where(Client.vat_number == "BG131071587")).one()
+        # matched by name, case aside; the file's spelling of the name is taken
+        assert client.name == "agrotech" and [a.city for a in client.addresses] == ["Varna"]
+
+
+def test_the_command_imports_with_a_progress_bar_and_refuses_bad_files(app, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text(VALID, encoding="utf-8")
+    dry = run_cli(app, "contacts", "import", str(good), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "3 new clients" in dry.output and "nothing was written" in dry.output
+    assert _counts(app) == (0, 0, 0, 0)
+
+    done = run_cli(app, "contacts", "import", str(good))
+    assert done.exit_code == 0, done.output
+    assert "Checking" in done.output  # the progress bar
+    assert "Imported: 3 created, 0 updated, 0 unchanged, 3 contact persons added." in done.output
+    counts = _counts(app)
+    assert counts[0] == 3
+
+    again = run_cli(app, "contacts", "import", str(good))
+    assert "0 new clients, 0 to update, 3 unchanged" in again.output
+    assert _counts(app) == counts
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        HEADER + "\n" + row(name="New one") + row(name="X", vat_number="BG123", phone="1"),
+        encoding="utf-8",
+    )
+    refused = run_cli(app, "contacts", "import", str(bad))
+    assert refused.exit_code == 1
+    assert "row 3, vat_number: Not a valid VAT number for BG." in refused.output
+    assert "row 3, phone: Not a phone number." in refused.output
+    assert "Nothing was imported" in refused.output
+    assert _counts(app) == counts
+
+    by_name = run_cli(app, "contacts", "import", str(good), "--key", "name")
+    assert by_name.exit_code == 0 and "3 unchanged" in by_name.output
+
+
+def test_export_reimports_as_a_no_op(app, tmp_path):
+    http = logged_in(app, "boss")
+    _import(http, VALID)
+    export = http.get("/contacts/export.csv")
+    assert export.status_code == 200
+    assert export.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in export.headers["Content-Disposition"]
+    text = export.get_data(as_text=True)
+    assert text.startswith("\ufeff" + HEADER)
+    lines = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert len(lines) == 4  # Bioprom twice (one row per person), Agrotech, the individual
+    ivan = next(line for line in lines if line["person_name"] == "Ivan Petrov")
+    assert ivan["phone"] == "+359 32 123 456" and ivan["tags"] == "Export; Horeca"
+    assert ivan["customer_group"] == "Wholesale" and ivan["responsible"] == "maria"
+
+    with app.app_context():
+        plan = plan_import(db_session, export.get_data())
+        assert plan.valid and not plan.creates and not plan.updates and plan.unchanged == 3
+
+    path = tmp_path / "out.csv"
+    result = run_cli(app, "contacts", "export", str(path))
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes() == export.get_data()  # the command writes what the page streams
+
+
+def test_export_obeys_record_rules_and_permissions(app):
+    with app.app_context():
+        importers = Group(code="importers", name="Importers")
+        importers.permissions.append(db_session.get(PermissionRecord, IMPORT))
+        db_session.add(importers)
+        db_session.commit()
+    rita = make_user(app, "rita", groups=("sales_rep", "importers"))
+    _import(logged_in(app, "boss"), VALID)
+    with app.app_context():
+        db_session.scalars(
+            select(Client).where(Client.name == "Agrotech")
+        ).one().responsible_id = rita
+        db_session.commit()
+    text = logged_in(app, "rita").get("/contacts/export.csv").get_data(as_text=True)
+    names = {line["name"] for line in csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))}
+    assert names == {"Agrotech"}  # a representative's export: only their clients
+    boss = logged_in(app, "boss").get("/contacts/export.csv").get_data(as_text=True)
+    assert "Bioprom" in boss and "Agrotech" in boss
+    for login in ("maria", "guest"):  # no import permission
+        http = logged_in(app, login)
+        assert http.get("/contacts/export.csv").status_code == 403
+        assert http.get("/contacts/import").status_code == 403
+        assert _upload(http, VALID).status_code == 403
+
+
+def test_plan_and_apply_share_one_transaction(app):
+    """What the page and the command use: nothing is written before apply, and apply refuses a
+    plan with errors."""
+    with app.app_context():
+        plan = plan_import(db_session, HEADER + "\n" + row(name="X", vat_number="BG1"))
+        assert not plan.valid
+        with pytest.raises(ValueError):
+            apply_import(db_session, plan)
+        plan = plan_import(db_session, VALID)
+        apply_import(db_session, plan)
+        db_session.rollback()
+    assert _counts(app) == (0, 0, 0, 0)
+
+
+def test_customer_group_names_are_matched_without_case(app):
+    with app.app_context():
+        db_session.add(CustomerGroup(name="Horeca Sofia"))
+        db_session.commit()
+        plan = plan_import(db_session, HEADER + "\n" + row(name="Y", customer_group="horeca sofia"))
+        assert plan.valid
+        apply_import(db_session, plan)
+        db_session.commit()
+        client = db_session.scalars(select(Client)).one()
+        assert client.customer_group.name == "Horeca Sofia"
+
+
+def test_search_text_of_foreign_phones_is_the_orms(app):
+    rows = (
+        row(name="Munich GmbH", country="DE", vat_number="DE136695976", phone="089 1234567")
+        + row(name="Roma Srl", country="IT", phone="+39 06 1234 5678", person_name="Luca",
+              person_phone="+1 650 253 0000")
+        + row(name="Tallinn OU", country="EE", phone="+372 612 3456")
+    )  # fmt: skip
+    with app.app_context():
+        plan = plan_import(db_session, HEADER + "\n" + rows)
+        assert plan.valid, [str(e) for e in plan.errors]
+        apply_import(db_session, plan)
+        db_session.commit()
+        clients = db_session.scalars(select(Client)).all()
+        assert len(clients) == 3
+        for client in clients:
+            assert client.search_text == search_text(client)
+        assert "0891234567" in clients[0].search_text
