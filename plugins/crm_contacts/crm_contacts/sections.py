@@ -10,7 +10,6 @@ contacts cost queries, a fixed number of them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import render_template
@@ -22,6 +21,7 @@ from core import hookimpl
 from core.audit import HistoryEntry, history_for
 from core.auth import has_permission
 from core.db import db_session
+from crm_contacts.agenda import to_local
 from crm_contacts.hookspecs import ClientFileSection
 from crm_contacts.models import ADDRESS_KINDS, Client, Contact, Person
 from crm_contacts.permissions import WRITE
@@ -34,11 +34,6 @@ UPCOMING_CONTACTS = 3
 def label(code: str) -> str:
     """``head_office`` → ``Head office``: how the fixed lists' codes read on the page."""
     return code.replace("_", " ").capitalize()
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands timezone-aware columns back naive; every stored time is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _kind_rank(kind: str) -> int:
@@ -67,7 +62,7 @@ def _render(name: str, client: Client, **context: Any) -> Markup:
             client=client,
             label=label,
             format_phone=format_phone,
-            as_utc=as_utc,
+            as_local=to_local,
             **context,
         )
     )
