@@ -1,14 +1,14 @@
 """crm_contacts at 100,000 clients: the CSV import, then the pages a representative opens.
 
 Generates a CSV of 100,000 clients with their contact persons (valid VAT and phone numbers, as the
-demo data), imports it into a fresh SQLite database through ``crm_contacts.importing`` (the code
-behind the import page and ``crm contacts import``) and prints the time; imports it again (nothing
-may change). Then, through the real WSGI stack (Flask test client, a logged-in administrator), it
-times the median of: the client list (first page and a deep page), a search by a name fragment, a
-search by a phone number, and the client file of a client with several persons and 300 contacts;
-with the number of SQL statements each request issues, and the ratio to raw sqlite3 running the
-same statements (the page's own SQL, captured, so the same rows): what the framework, the ORM and
-the templates add to the database's work.
+demo data, and a valid IBAN for one client in three), imports it into a fresh SQLite database
+through ``crm_contacts.importing`` (the code behind the import page and ``crm contacts import``) and
+prints the time; imports it again (nothing may change). Then, through the real WSGI stack (Flask
+test client, a logged-in administrator), it times the median of: the client list (first page and a
+deep page), a search by a name fragment, a search by a phone number, and the client file of a client
+with several persons and 300 contacts; with the number of SQL statements each request issues, and
+the ratio to raw sqlite3 running the same statements (the page's own SQL, captured, so the same
+rows): what the framework, the ORM and the templates add to the database's work.
 
     .venv/bin/python bench/contacts.py [--clients 100000] [--requests 100] [--skip-reimport]
     .venv/bin/python bench/contacts.py --database /tmp/crm-bench-contacts-…/bench.sqlite3
@@ -47,18 +47,21 @@ TARGETS_MS = {"list": 50, "search": 50, "file": 100}
 
 
 def generate_csv(clients: int, reps: list[str], seed: int = 100) -> tuple[str, dict]:
-    """A CSV of ``clients`` clients, 0 to 3 contact persons each (one row per person), and what
-    the bench needs to know of it: counts, and the VAT number of a client with three persons."""
+    """A CSV of ``clients`` clients, 0 to 3 contact persons each (one row per person), a bank
+    account for one client in three, and what the bench needs to know of it: counts, and the VAT
+    number of a client with three persons."""
     from crm_contacts import demo
     from crm_contacts.importing import COLUMNS
 
     rng = random.Random(seed)
+    # Its own generator: the clients and persons stay those of a file without bank accounts.
+    bank_rng = random.Random(seed + 1)
     out = io.StringIO()
     writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
     writer.writeheader()
     names: set[str] = set()
     vats: set[str] = set()
-    rows = persons = 0
+    rows = persons = accounts = 0
     facts: dict = {}
     for index in range(clients):
         city, postal_code, area = demo.CITIES[index % len(demo.CITIES)]
@@ -94,6 +97,9 @@ def generate_csv(clients: int, reps: list[str], seed: int = 100) -> tuple[str, d
             "phone": phone,
             "email": f"office@{demo.slug(name)}.bg",
         }
+        if index % 3 == 0:
+            client["iban"], client["bic"], client["bank_name"] = demo.bg_iban(bank_rng)
+            accounts += 1
         count = rng.choice((0, 1, 1, 2, 2, 3))
         if count == 3 and "file" not in facts:
             facts["file"] = vat
@@ -114,7 +120,7 @@ def generate_csv(clients: int, reps: list[str], seed: int = 100) -> tuple[str, d
             )
             rows += 1
             persons += 1
-    facts.update(rows=rows, persons=persons)
+    facts.update(rows=rows, persons=persons, accounts=accounts)
     return out.getvalue(), facts
 
 
@@ -143,7 +149,8 @@ def build(args, app, folder: Path) -> None:
     csv_path = folder / "clients.csv"
     csv_path.write_text(content, encoding="utf-8")
     print(
-        f"generated {args.clients} clients, {facts['persons']} persons, {facts['rows']} rows "
+        f"generated {args.clients} clients, {facts['persons']} persons, "
+        f"{facts['accounts']} bank accounts, {facts['rows']} rows "
         f"({csv_path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s"
     )
 

@@ -71,6 +71,7 @@ def format_phone(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_iban(value: str) -> str:
     try:
         return iban.validate(value or "")
@@ -78,6 +79,7 @@ def normalise_iban(value: str) -> str:
         raise ValidationError("Not a valid IBAN (check the digits and the length).") from None
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_bic(value: str) -> str:
     if not (value or "").strip():
         return ""

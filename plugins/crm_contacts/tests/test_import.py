@@ -15,7 +15,7 @@ from core.db import db_session
 from core.models import AuditEntry, Group, PermissionRecord
 from core.testing import logged_in, make_user
 from crm_contacts.importing import COLUMNS, apply_import, plan_import
-from crm_contacts.models import Address, Client, CustomerGroup, Email, Person, Phone
+from crm_contacts.models import Address, BankAccount, Client, CustomerGroup, Email, Person, Phone
 from crm_contacts.permissions import IMPORT
 from crm_contacts.search import search_text
 from tests.helpers import run_cli
@@ -44,6 +44,9 @@ BIOPROM = dict(
     postal_code="4000",
     phone="032 123 456",
     email="office@bioprom.bg",
+    iban="BG80 BNBG 9661 1020 3456 78",
+    bic="bnbgbgsf",
+    bank_name="Bulgarian National Bank",
 )
 VALID = (
     HEADER
@@ -109,6 +112,7 @@ def test_upload_preview_confirm_creates_clients_with_persons(app):
     assert form.status_code == 200
     assert 'enctype="multipart/form-data"' in page and 'name="csrf_token"' in page
     assert "person_email" in page and "UTF-8" in page  # the format is documented on the page
+    assert "<code>iban</code>" in page and "<code>bank_name</code>" in page
     _no_inline_code(page)
 
     preview = _upload(http, VALID)
@@ -141,6 +145,10 @@ def test_upload_preview_confirm_creates_clients_with_persons(app):
         assert [e.address for e in persons["Ivan Petrov"].emails] == ["ivan@bioprom.bg"]
         own = sorted(p.number for p in bioprom.phones if p.person_id is None)
         assert own == ["+35932123456"]
+        assert [(b.iban, b.bic, b.bank_name, b.is_default) for b in bioprom.bank_accounts] == [
+            ("BG80BNBG96611020345678", "BNBGBGSF", "Bulgarian National Bank", True)
+        ]
+        assert db_session.scalar(select(func.count()).select_from(BankAccount)) == 1
         # The search column is filled as the ORM would: name, city, phones, persons.
         for word in ("bioprom", "plovdiv", "032123456", "ivan petrov", "office@bioprom.bg"):
             assert word in bioprom.search_text
@@ -208,11 +216,15 @@ def test_invalid_rows_are_reported_by_row_and_nothing_is_written(app):
     bad = (
         HEADER
         + "\n"
-        + row(name="Good One", vat_number="BG131071587")
+        + row(name="Good One", vat_number="BG131071587", iban="BG80BNBG96611020345678")
         + row(name="Bad VAT", vat_number="BG175074753")
         + row(name="Bad phone", person_name="Ivan", person_phone="12")
         + row(name="", city="Sofia")
         + row(name="Unknown group", customer_group="Nobody", responsible="nobody")
+        + row(name="Bad IBAN", iban="BG80BNBG96611020345679")
+        + row(name="Bad BIC", iban="BG18RZBB91550123456789", bic="RZBB")
+        + row(name="No IBAN", bic="RZBBBGSF", bank_name="Raiffeisenbank")
+        + row(name="Long bank name", iban="DE89370400440532013000", bank_name="x" * 101)
     )
     response = _upload(http, bad)
     page = response.get_data(as_text=True)
@@ -222,10 +234,16 @@ def test_invalid_rows_are_reported_by_row_and_nothing_is_written(app):
     assert "row 5, name: Required." in page
     assert "row 6, customer_group: No customer group is named “Nobody”." in page
     assert "row 6, responsible: No user has the login “nobody”." in page
+    assert "row 7, iban: Not a valid IBAN (check the digits and the length)." in page
+    assert "row 8, bic: Not a valid BIC (8 or 11 letters and digits)." in page
+    assert "row 9, iban: Required with a BIC or a bank name" in page
+    assert "row 10, bank_name: At most 100 characters." in page
     assert "Nothing was imported" in page and 'name="token"' not in page
-    assert 'data-count="errors">5<' in page
+    assert 'data-count="errors">9<' in page
     _no_inline_code(page)
     assert _counts(app) == (0, 0, 0, 0)
+    with app.app_context():
+        assert db_session.scalar(select(func.count()).select_from(BankAccount)) == 0
     # A token that is not this session's imports nothing either.
     forged = http.post("/contacts/import", data={"action": "confirm", "token": "x" * 32})
     assert forged.status_code == 400 and "Upload the file again" in forged.get_data(as_text=True)
@@ -251,12 +269,17 @@ def test_rows_of_one_client_must_agree(app):
         plan = plan_import(
             db_session,
             HEADER + "\n" + row(name="Bioprom", vat_number="BG175074752", city="Plovdiv",
-                                person_name="A") + row(vat_number="BG 175074752", city="Sofia",
-                                                       person_name="B"),
+                                iban="BG80 BNBG 9661 1020 3456 78", person_name="A")
+            + row(vat_number="BG 175074752", city="Sofia", iban="bg80bnbg96611020345678",
+                  person_name="B")
+            + row(vat_number="BG175074752", iban="BG18RZBB91550123456789", person_name="C"),
         )  # fmt: skip
+        # The same IBAN written another way is the same account; another one is not.
         assert [str(e) for e in plan.errors] == [
             "row 3, city: Differs from row 2, the same client: repeat “Plovdiv” or leave the "
-            "cell empty."
+            "cell empty.",
+            "row 4, iban: Differs from row 2, the same client: repeat “BG80 BNBG 9661 1020 3456 "
+            "78” or leave the cell empty.",
         ]
 
 
@@ -342,6 +365,9 @@ def test_export_reimports_as_a_no_op(app, tmp_path):
     ivan = next(line for line in lines if line["person_name"] == "Ivan Petrov")
     assert ivan["phone"] == "+359 32 123 456" and ivan["tags"] == "Export; Horeca"
     assert ivan["customer_group"] == "Wholesale" and ivan["responsible"] == "maria"
+    assert (ivan["iban"], ivan["bic"], ivan["bank_name"]) == (
+        "BG80BNBG96611020345678", "BNBGBGSF", "Bulgarian National Bank"
+    )  # fmt: skip
 
     with app.app_context():
         plan = plan_import(db_session, export.get_data())
@@ -421,3 +447,62 @@ def test_search_text_of_foreign_phones_is_the_orms(app):
         for client in clients:
             assert client.search_text == search_text(client)
         assert "0891234567" in clients[0].search_text
+
+
+def _accounts(app, name: str = "Bioprom") -> list[tuple[str, str, str, bool]]:
+    with app.app_context():
+        client = db_session.scalars(select(Client).where(Client.name == name)).one()
+        return [
+            (b.iban, b.bic, b.bank_name, b.is_default)
+            for b in sorted(client.bank_accounts, key=lambda b: b.id)
+        ]
+
+
+def test_the_bank_account_is_created_compared_and_updated(app):
+    http = logged_in(app, "boss")
+    _import(http, VALID)
+    assert _accounts(app) == [
+        ("BG80BNBG96611020345678", "BNBGBGSF", "Bulgarian National Bank", True)
+    ]
+    # Written the other way (compact, lower case) it is the same account: nothing to do.
+    same = VALID.replace("BG80 BNBG 9661 1020 3456 78", "bg80bnbg96611020345678")
+    preview = _upload(http, same).get_data(as_text=True)
+    assert 'data-count="unchanged">3<' in preview and 'data-count="update">0<' in preview
+    # An empty iban cell removes nothing.
+    blank = VALID.replace("BG80 BNBG 9661 1020 3456 78", "").replace("bnbgbgsf", "")
+    blank = blank.replace("Bulgarian National Bank", "")
+    preview = _upload(http, blank).get_data(as_text=True)
+    assert 'data-count="unchanged">3<' in preview
+
+    # A changed IBAN updates the default account.
+    changed = VALID.replace("BG80 BNBG 9661 1020 3456 78", "BG18RZBB91550123456789")
+    changed = changed.replace("bnbgbgsf", "RZBBBGSF").replace(
+        "Bulgarian National Bank", "Raiffeisen"
+    )
+    preview = _upload(http, changed).get_data(as_text=True)
+    assert 'data-count="update">1<' in preview
+    http.post("/contacts/import", data={"action": "confirm", "token": _token(preview)})
+    assert _accounts(app) == [("BG18RZBB91550123456789", "RZBBBGSF", "Raiffeisen", True)]
+    assert 'data-count="unchanged">3<' in _upload(http, changed).get_data(as_text=True)
+
+    # A client's other account named in the file becomes the default one; none is removed.
+    with app.app_context():
+        bioprom = db_session.scalars(select(Client).where(Client.name == "Bioprom")).one()
+        bioprom.bank_accounts.append(BankAccount(iban="BG80BNBG96611020345678", bic="BNBGBGSF"))
+        db_session.commit()
+    _import(http, VALID)
+    assert _accounts(app) == [
+        ("BG18RZBB91550123456789", "RZBBBGSF", "Raiffeisen", False),
+        ("BG80BNBG96611020345678", "BNBGBGSF", "Bulgarian National Bank", True),
+    ]
+    assert 'data-count="unchanged">3<' in _upload(http, VALID).get_data(as_text=True)
+
+    # A client without an account gets one; export and import back change nothing.
+    agrotech = HEADER + "\n" + row(name="Agrotech", vat_number="BG131071587",
+                                   iban="DE89 3704 0044 0532 0130 00")  # fmt: skip
+    _import(http, agrotech)
+    assert _accounts(app, "Agrotech") == [("DE89370400440532013000", "", "", True)]
+    with app.app_context():
+        plan = plan_import(db_session, http.get("/contacts/export.csv").get_data())
+        assert plan.valid and not plan.creates and not plan.updates and plan.unchanged == 3
+        assert db_session.scalar(select(func.count()).select_from(BankAccount)) == 3
