@@ -5,14 +5,11 @@ phone's calendar, and opens the client file from it, in the web UI and through t
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import icalendar
 import pytest
-import time_machine
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from core.db import db_session
 from core.models import User
@@ -25,19 +22,8 @@ TOMORROW = NOW + timedelta(days=1)
 
 
 @pytest.fixture
-def app(crm_app_factory):
-    # The machine's clock, moved (not our code patched): every "now" in the stack agrees.
-    with time_machine.travel(NOW, tick=False):
-        yield _build(crm_app_factory)
-
-
-def _build(crm_app_factory):
-    app = crm_app_factory(["crm_contacts"])
-    ids = SimpleNamespace(
-        maria=make_user(app, "maria", groups=("sales_rep",)),
-        peter=make_user(app, "peter", groups=("sales_rep",)),
-        georgi=make_user(app, "georgi", groups=("sales_manager",)),
-    )
+def app(sales_app):
+    app, ids = sales_app, sales_app.ids
     with app.app_context():
         bioprom = Client(
             name="Bioprom", responsible_id=ids.maria, persons=[Person(name="Ivan Petrov")]
@@ -48,7 +34,6 @@ def _build(crm_app_factory):
         db_session.commit()
         ids.bioprom, ids.agrola, ids.other = bioprom.id, agrola.id, other.id
         ids.ivan = bioprom.persons[0].id
-    app.ids = ids
     return app
 
 
@@ -86,21 +71,6 @@ def _events(response) -> dict[str, icalendar.Event]:
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
     calendar = icalendar.Calendar.from_ical(response.get_data())
     return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
-
-
-@contextmanager
-def count_queries(app):
-    statements: list[str] = []
-    engine = app.extensions["crm"].engine
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 # --- the journey of the issue ---------------------------------------------------------------------
@@ -258,7 +228,7 @@ def test_the_agenda_of_a_new_user_is_empty_and_gives_a_calendar_address(app):
     assert _events(app.test_client().get(url)) == {}
 
 
-def test_the_agenda_runs_a_bounded_number_of_queries(app):
+def test_the_agenda_runs_a_bounded_number_of_queries(app, count_queries):
     ids = app.ids
     maria = logged_in(app, "maria")
     _add(app, ids.bioprom, ids.maria, NOW - timedelta(days=1))

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -128,6 +128,7 @@ class Part:
 
     name: str  # the template (<name>_form.html) and the endpoints (<name>_new, ...)
     id_arg: str  # the record's id in the URLs of its edit and delete forms
+    url: str  # the records' part of the URLs: /clients/<id>/<url>/new, /<url>/<id>/edit
     noun: str  # what a person calls one, in messages and titles
     model: type
     collection: str  # the client's attribute that holds them
@@ -196,22 +197,32 @@ def _child(part: Part, record_id: int) -> tuple[Client, Any]:
     return client, record
 
 
-def _new(part: Part, client_id: int):
-    client = load_client(client_id)
-    if request.method == "GET":
-        return _form(part, client, None, part.defaults(client), {})
+def _save(part: Part, client: Client, record: Any):
+    """Write what a new (``record`` None) or edit form posted, or show the form again with a
+    message per field and nothing written."""
     raw = _posted(part.fields)
     try:
         data = part.load(raw, client)
     except ValidationError as error:
-        return _form(part, client, None, raw, error.messages_dict, 400)
-    record = part.model()
+        values = raw if record is None else {**raw, "version": request.form.get("version", "")}
+        return _form(part, client, record, values, error.messages_dict, 400)
+    new = record is None
+    if new:
+        record = part.model()
     part.apply(record, data, client)
-    getattr(client, part.collection).append(record)
+    if new:
+        getattr(client, part.collection).append(record)
     _changed(client)
     db_session.commit()
-    flash(f"{part.noun.capitalize()} added.", "success")
+    flash(f"{part.noun.capitalize()} {'added' if new else 'saved'}.", "success")
     return redirect(_back(client, part, record))
+
+
+def _new(part: Part, client_id: int):
+    client = load_client(client_id)
+    if request.method == "GET":
+        return _form(part, client, None, part.defaults(client), {})
+    return _save(part, client, None)
 
 
 def _edit(part: Part, record_id: int):
@@ -220,17 +231,7 @@ def _edit(part: Part, record_id: int):
         return _form(part, client, record, {**part.values(record), "version": client.version}, {})
     # Before validating: input typed over a stale form is to be redone, not corrected.
     check_version(client, request.form.get("version"))
-    raw = _posted(part.fields)
-    try:
-        data = part.load(raw, client)
-    except ValidationError as error:
-        values = {**raw, "version": request.form.get("version", "")}
-        return _form(part, client, record, values, error.messages_dict, 400)
-    part.apply(record, data, client)
-    _changed(client)
-    db_session.commit()
-    flash(f"{part.noun.capitalize()} saved.", "success")
-    return redirect(_back(client, part, record))
+    return _save(part, client, record)
 
 
 def _delete(part: Part, record_id: int):
@@ -253,6 +254,29 @@ def _delete(part: Part, record_id: int):
     db_session.commit()
     flash(f"{part.noun.capitalize()} deleted.", "success")
     return redirect(back)
+
+
+def _routes(part: Part) -> None:
+    """The part's new, edit and delete forms, under the endpoints and URLs the file links to
+    (``crm_contacts.<name>_new``, ...), each a form for people allowed to write."""
+
+    def new(client_id: int):
+        return _new(part, client_id)
+
+    def edit(**ids: int):
+        return _edit(part, ids[part.id_arg])
+
+    def delete(**ids: int):
+        return _delete(part, ids[part.id_arg])
+
+    item = f"/{part.url}/<int:{part.id_arg}>"
+    for rule, action, view in (
+        (f"/clients/<int:client_id>/{part.url}/new", "new", new),
+        (f"{item}/edit", "edit", edit),
+        (f"{item}/delete", "delete", delete),
+    ):
+        view.__name__ = f"{part.name}_{action}"
+        bp.add_url_rule(rule, view_func=permission_required(WRITE)(view), methods=["GET", "POST"])
 
 
 def _remove(record: Any, client: Client, collection: str) -> None:
@@ -293,6 +317,7 @@ def _apply_columns(record: Any, data: dict[str, Any], client: Client) -> None:
 
 ADDRESS = Part(
     name="address",
+    url="addresses",
     id_arg="address_id",
     noun="address",
     model=Address,
@@ -317,58 +342,29 @@ ADDRESS = Part(
         f"“{', '.join(x for x in (a.street, a.postal_code, a.city, a.country) if x)}”"
     ),
 )
-
-
-@bp.route("/clients/<int:client_id>/addresses/new", methods=["GET", "POST"])
-@permission_required(WRITE)
-def address_new(client_id: int):
-    return _new(ADDRESS, client_id)
-
-
-@bp.route("/addresses/<int:address_id>/edit", methods=["GET", "POST"])
-@permission_required(WRITE)
-def address_edit(address_id: int):
-    return _edit(ADDRESS, address_id)
-
-
-@bp.route("/addresses/<int:address_id>/delete", methods=["GET", "POST"])
-@permission_required(WRITE)
-def address_delete(address_id: int):
-    return _delete(ADDRESS, address_id)
+_routes(ADDRESS)
 
 
 # Phones and emails ----------------------------------------------------------------------------
 
 
-def _load_phone(raw: dict[str, str], client: Client) -> dict[str, Any]:
+def _load_reachable(
+    schema: Schema, field: str, raw: dict[str, str], client: Client
+) -> dict[str, Any]:
+    """A phone (``field`` "number") or an email ("address") and the person it belongs to, with
+    every field's errors reported at once."""
     errors: dict[str, Any] = {}
     data: dict[str, Any] = {}
     try:
-        data = PhoneSchema().load(_only(raw, ("kind", "number")))
+        data = schema.load(_only(raw, ("kind", field)))
     except ValidationError as error:
         errors.update(error.messages_dict)
-    if "number" not in errors:
+    if field == "number" and "number" not in errors:
         # Read as a number of the client's country unless it starts with its own country code.
         try:
             data["number"] = normalise_phone(data["number"], client.country)
         except ValidationError as error:
             errors["number"] = error.messages
-    try:
-        data["person"] = _person_of(client, raw.get("person_id"))
-    except ValidationError as error:
-        errors["person_id"] = error.messages
-    if errors:
-        raise ValidationError(errors)
-    return data
-
-
-def _load_email(raw: dict[str, str], client: Client) -> dict[str, Any]:
-    errors: dict[str, Any] = {}
-    data: dict[str, Any] = {}
-    try:
-        data = EmailSchema().load(_only(raw, ("kind", "address")))
-    except ValidationError as error:
-        errors.update(error.messages_dict)
     try:
         data["person"] = _person_of(client, raw.get("person_id"))
     except ValidationError as error:
@@ -402,75 +398,42 @@ def _new_with_person(client: Client, **values: Any) -> dict[str, Any]:
     return {**values, "person_id": person}
 
 
-PHONE = Part(
-    name="phone",
-    id_arg="phone_id",
-    noun="phone number",
-    model=Phone,
-    collection="phones",
-    section="crm_contacts.addresses",
-    fields=("kind", "number", "person_id"),
-    load=_load_phone,
-    apply=_apply_reachable,
-    defaults=lambda client: _new_with_person(client, kind="work"),
-    values=lambda p: {
-        "kind": p.kind,
-        "number": format_phone(p.number),
-        "person_id": str(p.person_id or ""),
-    },
-    describe=lambda p: f"the {label(p.kind).lower()} phone {format_phone(p.number)}{_owner(p)}",
+def _reachable(
+    name: str,
+    noun: str,
+    called: str,
+    model: type,
+    field: str,
+    schema: type[Schema],
+    shown: Callable[[Any], str],
+) -> Part:
+    """Phones and emails: the company's own or a contact person's, shown in the addresses."""
+    return Part(
+        name=name,
+        url=f"{name}s",
+        id_arg=f"{name}_id",
+        noun=noun,
+        model=model,
+        collection=f"{name}s",
+        section="crm_contacts.addresses",
+        fields=("kind", field, "person_id"),
+        load=lambda raw, client: _load_reachable(schema(), field, raw, client),
+        apply=_apply_reachable,
+        defaults=lambda client: _new_with_person(client, kind="work"),
+        values=lambda r: {"kind": r.kind, field: shown(r), "person_id": str(r.person_id or "")},
+        describe=lambda r: f"the {label(r.kind).lower()} {called} {shown(r)}{_owner(r)}",
+    )
+
+
+PHONE = _reachable(
+    "phone", "phone number", "phone", Phone, "number", PhoneSchema, lambda p: format_phone(p.number)
 )
+_routes(PHONE)
 
-EMAIL = Part(
-    name="email",
-    id_arg="email_id",
-    noun="email address",
-    model=Email,
-    collection="emails",
-    section="crm_contacts.addresses",
-    fields=("kind", "address", "person_id"),
-    load=_load_email,
-    apply=_apply_reachable,
-    defaults=lambda client: _new_with_person(client, kind="work"),
-    values=lambda e: {"kind": e.kind, "address": e.address, "person_id": str(e.person_id or "")},
-    describe=lambda e: f"the {label(e.kind).lower()} email address {e.address}{_owner(e)}",
+EMAIL = _reachable(
+    "email", "email address", "email address", Email, "address", EmailSchema, lambda e: e.address
 )
-
-
-@bp.route("/clients/<int:client_id>/phones/new", methods=["GET", "POST"])
-@permission_required(WRITE)
-def phone_new(client_id: int):
-    return _new(PHONE, client_id)
-
-
-@bp.route("/phones/<int:phone_id>/edit", methods=["GET", "POST"])
-@permission_required(WRITE)
-def phone_edit(phone_id: int):
-    return _edit(PHONE, phone_id)
-
-
-@bp.route("/phones/<int:phone_id>/delete", methods=["GET", "POST"])
-@permission_required(WRITE)
-def phone_delete(phone_id: int):
-    return _delete(PHONE, phone_id)
-
-
-@bp.route("/clients/<int:client_id>/emails/new", methods=["GET", "POST"])
-@permission_required(WRITE)
-def email_new(client_id: int):
-    return _new(EMAIL, client_id)
-
-
-@bp.route("/emails/<int:email_id>/edit", methods=["GET", "POST"])
-@permission_required(WRITE)
-def email_edit(email_id: int):
-    return _edit(EMAIL, email_id)
-
-
-@bp.route("/emails/<int:email_id>/delete", methods=["GET", "POST"])
-@permission_required(WRITE)
-def email_delete(email_id: int):
-    return _delete(EMAIL, email_id)
+_routes(EMAIL)
 
 
 # Contact persons ------------------------------------------------------------------------------
@@ -571,6 +534,7 @@ def _remove_person(person: Person, client: Client) -> None:
 
 PERSON = Part(
     name="person",
+    url="persons",
     id_arg="person_id",
     noun="contact person",
     model=Person,
@@ -583,24 +547,7 @@ PERSON = Part(
     values=_person_values,
     describe=lambda p: f"the contact person {p.name} with their phones and emails",
 )
-
-
-@bp.route("/clients/<int:client_id>/persons/new", methods=["GET", "POST"])
-@permission_required(WRITE)
-def person_new(client_id: int):
-    return _new(PERSON, client_id)
-
-
-@bp.route("/persons/<int:person_id>/edit", methods=["GET", "POST"])
-@permission_required(WRITE)
-def person_edit(person_id: int):
-    return _edit(PERSON, person_id)
-
-
-@bp.route("/persons/<int:person_id>/delete", methods=["GET", "POST"])
-@permission_required(WRITE)
-def person_delete(person_id: int):
-    return _delete(PERSON, person_id)
+_routes(PERSON)
 
 
 # Bank accounts --------------------------------------------------------------------------------
@@ -621,6 +568,7 @@ def _apply_bank(account: BankAccount, data: dict[str, Any], client: Client) -> N
 
 BANK = Part(
     name="bank",
+    url="bank-accounts",
     id_arg="account_id",
     noun="bank account",
     model=BankAccount,
@@ -638,21 +586,4 @@ BANK = Part(
     },
     describe=lambda b: f"the bank account {b.iban}" + (f" at {b.bank_name}" if b.bank_name else ""),
 )
-
-
-@bp.route("/clients/<int:client_id>/bank-accounts/new", methods=["GET", "POST"])
-@permission_required(WRITE)
-def bank_new(client_id: int):
-    return _new(BANK, client_id)
-
-
-@bp.route("/bank-accounts/<int:account_id>/edit", methods=["GET", "POST"])
-@permission_required(WRITE)
-def bank_edit(account_id: int):
-    return _edit(BANK, account_id)
-
-
-@bp.route("/bank-accounts/<int:account_id>/delete", methods=["GET", "POST"])
-@permission_required(WRITE)
-def bank_delete(account_id: int):
-    return _delete(BANK, account_id)
+_routes(BANK)

@@ -170,6 +170,51 @@ def _render_form(mode: str, client: Client, contact: Contact | None, values, err
     ), status
 
 
+def _save(
+    mode: str,
+    client: Client,
+    contact: Contact,
+    data: dict,
+    message: str,
+    *,
+    new: bool = False,
+    partial: bool | tuple[str, ...] = False,
+) -> Any:
+    """Validate what the form posted and write it, or show the form again with a message per
+    field (and nothing written)."""
+    try:
+        values = agenda.load_contact(
+            db_session,
+            ContactApiSchema(),
+            data,
+            contact=contact,
+            client=client,
+            new=new,
+            partial=partial,
+        )
+    except ValidationError as error:
+        db_session.rollback()
+        record = None if new else contact
+        return _render_form(mode, client, record, _form_values(), _flat(error.messages), 400)
+    agenda.apply(contact, client, values)
+    if new:
+        db_session.add(contact)
+    db_session.commit()
+    flash(message, "success")
+    return _after_save(contact)
+
+
+def _not_scheduled(contact: Contact) -> Any:
+    """Back to the file when the contact has already taken place or been called off: marking it
+    done or cancelling it is for scheduled contacts. None when it is still scheduled."""
+    if request.method == "POST":
+        check_version(contact, request.form.get("version"))
+    if contact.state == agenda.SCHEDULED:
+        return None
+    flash(f"This contact is already {contact.state}.", "warning")
+    return redirect(url_for("crm_contacts.client_file", client_id=contact.client_id))
+
+
 # --- log, schedule, edit, mark done, cancel ---------------------------------------------------
 
 
@@ -203,19 +248,8 @@ def contact_new(client_id: int):
     data["state"] = agenda.SCHEDULED if scheduled else agenda.DONE
     if scheduled:
         data.pop("outcome", None)  # nothing came out of a meeting that has not happened
-    contact = Contact(user_id=current_user.id)
-    try:
-        values = agenda.load_contact(
-            db_session, ContactApiSchema(), data, contact=contact, client=client, new=True
-        )
-    except ValidationError as error:
-        db_session.rollback()
-        return _render_form(mode, client, None, _form_values(), _flat(error.messages), 400)
-    agenda.apply(contact, client, values)
-    db_session.add(contact)
-    db_session.commit()
-    flash("Contact scheduled." if scheduled else "Contact logged.", "success")
-    return _after_save(contact)
+    message = "Contact scheduled." if scheduled else "Contact logged."
+    return _save(mode, client, Contact(user_id=current_user.id), data, message, new=True)
 
 
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -230,24 +264,8 @@ def contact_edit(contact_id: int):
     data["client_id"] = client.id
     if contact.state == agenda.SCHEDULED:
         data.pop("outcome", None)
-    try:
-        values = agenda.load_contact(
-            db_session,
-            ContactApiSchema(),
-            data,
-            contact=contact,
-            client=client,
-            new=False,
-            # The state changes through its own actions (done, cancel), never through this form.
-            partial=("state", "outcome"),
-        )
-    except ValidationError as error:
-        db_session.rollback()
-        return _render_form("edit", client, contact, _form_values(), _flat(error.messages), 400)
-    agenda.apply(contact, client, values)
-    db_session.commit()
-    flash("Contact saved.", "success")
-    return _after_save(contact)
+    # The state changes through its own actions (done, cancel), never through this form.
+    return _save("edit", client, contact, data, "Contact saved.", partial=("state", "outcome"))
 
 
 @bp.route("/contacts/<int:contact_id>/done", methods=["GET", "POST"])
@@ -256,32 +274,14 @@ def contact_done(contact_id: int):
     """A scheduled contact took place: its actual time and duration, notes and outcome."""
     contact = _contact_or_404(contact_id)
     client = contact.client
-    if request.method == "POST":
-        check_version(contact, request.form.get("version"))
-    if contact.state != agenda.SCHEDULED:
-        flash(f"This contact is already {contact.state}.", "warning")
-        return redirect(url_for("crm_contacts.client_file", client_id=client.id))
+    refused = _not_scheduled(contact)
+    if refused is not None:
+        return refused
     if request.method == "GET":
         return _render_form("done", client, contact, _values_of(contact), {})
     data = _posted(DONE_FIELDS)
     data["state"] = agenda.DONE
-    try:
-        values = agenda.load_contact(
-            db_session,
-            ContactApiSchema(),
-            data,
-            contact=contact,
-            client=client,
-            new=False,
-            partial=True,
-        )
-    except ValidationError as error:
-        db_session.rollback()
-        return _render_form("done", client, contact, _form_values(), _flat(error.messages), 400)
-    agenda.apply(contact, client, values)
-    db_session.commit()
-    flash("Contact marked done.", "success")
-    return _after_save(contact)
+    return _save("done", client, contact, data, "Contact marked done.", partial=True)
 
 
 @bp.route("/contacts/<int:contact_id>/cancel", methods=["GET", "POST"])
@@ -289,11 +289,9 @@ def contact_done(contact_id: int):
 def contact_cancel(contact_id: int):
     """Call off a scheduled contact, after a confirmation; it stays in the history."""
     contact = _contact_or_404(contact_id)
-    if request.method == "POST":
-        check_version(contact, request.form.get("version"))
-    if contact.state != agenda.SCHEDULED:
-        flash(f"This contact is already {contact.state}.", "warning")
-        return redirect(url_for("crm_contacts.client_file", client_id=contact.client_id))
+    refused = _not_scheduled(contact)
+    if refused is not None:
+        return refused
     if request.method == "GET":
         return render_template(
             "crm_contacts/contact_cancel.html", contact=contact, zone=zone_name()
