@@ -21,7 +21,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Select, func, select
 
@@ -77,6 +77,14 @@ def validation_error(error: ValidationError):
 def api_error(error: ApiError):
     db_session.rollback()
     return jsonify(errors=error.errors), error.status
+
+
+def created(body: Any, location: str) -> Response:
+    """``201 Created`` with the new resource and the URL to read it again."""
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = location
+    return response
 
 
 def load_json(schema: Schema, partial: bool = False) -> dict[str, Any]:

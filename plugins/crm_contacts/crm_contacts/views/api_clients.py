@@ -15,7 +15,7 @@ from marshmallow import ValidationError, fields, pre_load
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from core.api import ApiError, api_doc, load_json, paginate
+from core.api import ApiError, api_doc, created, load_json, paginate
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
@@ -162,10 +162,9 @@ def api_client_create():
     apply_client_data(client, data)
     db_session.add(client)
     db_session.commit()
-    response = jsonify(dump_client(client))
-    response.status_code = 201
-    response.headers["Location"] = url_for("crm_contacts_api.api_client_get", client_id=client.id)
-    return response
+    return created(
+        dump_client(client), url_for("crm_contacts_api.api_client_get", client_id=client.id)
+    )
 
 
 @api.route("/clients/<int:client_id>")
@@ -261,10 +260,9 @@ def api_person_create(client_id: int):
     _normalise_phones(data, client.country)
     person = new_person(client, data)
     db_session.commit()
-    response = jsonify(dump_person(person))
-    response.status_code = 201
-    response.headers["Location"] = url_for("crm_contacts_api.api_person_get", person_id=person.id)
-    return response
+    return created(
+        dump_person(person), url_for("crm_contacts_api.api_person_get", person_id=person.id)
+    )
 
 
 @api.route("/persons/<int:person_id>")

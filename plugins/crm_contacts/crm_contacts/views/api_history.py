@@ -11,7 +11,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
-from core.api import ApiError, api_doc, paginate
+from core.api import ApiError, api_doc, created, paginate
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
@@ -152,12 +152,9 @@ def api_contact_create():
     agenda.apply(contact, client, values)
     db_session.add(contact)
     db_session.commit()
-    response = jsonify(_dump(contact))
-    response.status_code = 201
-    response.headers["Location"] = url_for(
-        "crm_contacts_api.api_contact_get", contact_id=contact.id
+    return created(
+        _dump(contact), url_for("crm_contacts_api.api_contact_get", contact_id=contact.id)
     )
-    return response
 
 
 @api.route("/contacts/<int:contact_id>")
