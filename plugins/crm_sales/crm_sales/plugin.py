@@ -1,8 +1,13 @@
-"""Manifest and hook implementations of crm_sales."""
+"""Manifest and hook implementations of crm_sales.
+
+The implementations live next to what they concern and are gathered here, where pluggy finds them.
+"""
 
 from __future__ import annotations
 
-from core import Manifest, Permission, hookimpl
+from core import Manifest, ModelDef, Permission, hookimpl
+from crm_sales.models import Payment, Product, ProductGroup, SalesDocument, SalesLine
+from crm_sales.permissions import IMPORT, READ, WRITE
 
 MANIFEST = Manifest(
     name="crm_sales",
@@ -13,16 +18,32 @@ MANIFEST = Manifest(
 
 
 @hookimpl
+def crm_models():
+    return [
+        ModelDef(ProductGroup, label="Product group"),
+        ModelDef(Product, label="Product"),
+        ModelDef(SalesDocument, label="Sales document"),
+        ModelDef(SalesLine, label="Sales line"),
+        ModelDef(Payment, label="Payment"),
+    ]
+
+
+@hookimpl
 def crm_permissions() -> list[Permission]:
     return [
         Permission(
-            "crm_sales.read",
+            READ,
             "Read products and sales documents",
             groups=("sales_manager", "sales_rep", "back_office"),
         ),
         Permission(
-            "crm_sales.write",
+            WRITE,
             "Create and edit products and sales documents",
             groups=("sales_manager", "sales_rep", "back_office"),
+        ),
+        Permission(
+            IMPORT,
+            "Import sales documents from the ERP (CSV, API)",
+            groups=("sales_manager", "back_office"),
         ),
     ]

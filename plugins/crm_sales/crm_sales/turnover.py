@@ -1,0 +1,264 @@
+"""The turnover service: net trade turnover (invoices less credit notes) in the installation
+currency, computed in SQL, one query per call whatever the number of lines.
+
+Used by the pricing engine (turnover tiers), the analysis page, the client-file section and
+reports. Dates are inclusive. ``product_group_ids`` restricts to those groups **and all their
+subgroups** (``None``: every line, including products without a group). Clients are given as ids,
+or as a customer group (``client_ids=None, customer_group_id=…``), or neither (every client).
+
+- ``turnover(session, client_ids, start, end, product_group_ids=None, *, quantity=False)``
+- ``turnover_by_client(...)`` → ``{client_id: Decimal}`` for many clients in one query
+- ``turnover_by_period(..., period="month"|"quarter"|"half"|"year")`` → ``{Period: Decimal}``
+  with every period of the range present (zero when nothing was sold)
+- ``average_days_to_payment(session, client_id, start=None, end=None)`` → ``Decimal | None``:
+  days from invoice to payment, weighted by the amounts paid
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, extract, func, select
+from sqlalchemy.orm import Session, aliased
+
+from crm_contacts.models import Client
+from crm_sales.models import Payment, ProductGroup, SalesDocument, SalesLine
+from crm_sales.settings import from_cents
+
+QUANTUM = Decimal("0.0001")
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A calendar month, quarter, half-year or year: ``Period("quarter", 2026, 3)`` is Q3 2026."""
+
+    kind: str
+    year: int
+    index: int
+
+    @classmethod
+    def containing(cls, kind: str, day: date) -> Period:
+        return cls(kind, day.year, (day.month - 1) // PERIOD_MONTHS[kind] + 1)
+
+    @property
+    def start(self) -> date:
+        return date(self.year, (self.index - 1) * PERIOD_MONTHS[self.kind] + 1, 1)
+
+    @property
+    def end(self) -> date:
+        return self.next().start - timedelta(days=1)
+
+    def next(self) -> Period:
+        per_year = 12 // PERIOD_MONTHS[self.kind]
+        if self.index == per_year:
+            return Period(self.kind, self.year + 1, 1)
+        return Period(self.kind, self.year, self.index + 1)
+
+    def previous(self) -> Period:
+        if self.index == 1:
+            return Period(self.kind, self.year - 1, 12 // PERIOD_MONTHS[self.kind])
+        return Period(self.kind, self.year, self.index - 1)
+
+    def year_before(self) -> Period:
+        return Period(self.kind, self.year - 1, self.index)
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return f"{MONTH_NAMES[self.index - 1]} {self.year}"
+        if self.kind == "quarter":
+            return f"Q{self.index} {self.year}"
+        if self.kind == "half":
+            return f"H{self.index} {self.year}"
+        return str(self.year)
+
+    @property
+    def short_label(self) -> str:
+        """Without the year: for charts comparing the same periods of two years."""
+        if self.kind == "year":
+            return str(self.year)
+        return self.label.rsplit(" ", 1)[0]
+
+
+def periods_between(kind: str, start: date, end: date) -> list[Period]:
+    if kind not in PERIOD_MONTHS:
+        raise ValueError(f"period must be one of {', '.join(PERIOD_MONTHS)}")
+    found, period = [], Period.containing(kind, start)
+    while period.start <= end:
+        found.append(period)
+        period = period.next()
+    return found
+
+
+def group_condition(product_group_ids: Iterable[int]) -> ColumnElement[bool]:
+    """Lines of those groups and of every group below them (materialised paths)."""
+    ancestor = aliased(ProductGroup)
+    groups = (
+        select(ProductGroup.id)
+        .join(ancestor, ProductGroup.path.startswith(ancestor.path))
+        .where(ancestor.id.in_(list(product_group_ids)))
+    )
+    return SalesLine.group_id.in_(groups)
+
+
+def line_conditions(
+    client_ids: Iterable[int] | None,
+    start: date,
+    end: date,
+    product_group_ids: Iterable[int] | None = None,
+    customer_group_id: int | None = None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if client_ids is not None:
+        conditions.append(SalesLine.client_id.in_(list(client_ids)))
+    elif customer_group_id is not None:
+        conditions.append(
+            SalesLine.client_id.in_(
+                select(Client.id).where(Client.customer_group_id == customer_group_id)
+            )
+        )
+    conditions += [SalesLine.date >= start, SalesLine.date <= end]
+    if product_group_ids is not None:
+        conditions.append(group_condition(product_group_ids))
+    return conditions
+
+
+def _measure(quantity: bool):
+    return func.sum(SalesLine.signed_quantity if quantity else SalesLine.signed_cents)
+
+
+def _value(raw, quantity: bool) -> Decimal:
+    if quantity:
+        return Decimal(str(raw or 0)).quantize(QUANTUM)
+    return from_cents(raw)
+
+
+def _empty(client_ids, product_group_ids) -> bool:
+    return (client_ids is not None and not list(client_ids)) or (
+        product_group_ids is not None and not list(product_group_ids)
+    )
+
+
+def turnover(
+    session: Session,
+    client_ids: Iterable[int] | None,
+    start: date,
+    end: date,
+    product_group_ids: Iterable[int] | None = None,
+    *,
+    quantity: bool = False,
+    customer_group_id: int | None = None,
+) -> Decimal:
+    """Net turnover (or net quantity) of those clients between ``start`` and ``end`` inclusive."""
+    client_ids = None if client_ids is None else tuple(client_ids)
+    product_group_ids = None if product_group_ids is None else tuple(product_group_ids)
+    if _empty(client_ids, product_group_ids):
+        return _value(0, quantity)
+    stmt = select(_measure(quantity)).where(
+        *line_conditions(client_ids, start, end, product_group_ids, customer_group_id)
+    )
+    return _value(session.scalar(stmt), quantity)
+
+
+def turnover_by_client(
+    session: Session,
+    client_ids: Iterable[int] | None,
+    start: date,
+    end: date,
+    product_group_ids: Iterable[int] | None = None,
+    *,
+    quantity: bool = False,
+    customer_group_id: int | None = None,
+) -> dict[int, Decimal]:
+    """``{client_id: turnover}`` for many clients in one query (clients without sales are
+    absent)."""
+    client_ids = None if client_ids is None else tuple(client_ids)
+    product_group_ids = None if product_group_ids is None else tuple(product_group_ids)
+    if _empty(client_ids, product_group_ids):
+        return {}
+    stmt = (
+        select(SalesLine.client_id, _measure(quantity))
+        .where(*line_conditions(client_ids, start, end, product_group_ids, customer_group_id))
+        .group_by(SalesLine.client_id)
+    )
+    return {client_id: _value(raw, quantity) for client_id, raw in session.execute(stmt)}
+
+
+def turnover_by_period(
+    session: Session,
+    client_ids: Iterable[int] | None,
+    start: date,
+    end: date,
+    period: str = "month",
+    product_group_ids: Iterable[int] | None = None,
+    *,
+    quantity: bool = False,
+    customer_group_id: int | None = None,
+) -> dict[Period, Decimal]:
+    """Turnover per calendar ``period`` ("month", "quarter", "half" or "year") between ``start``
+    and ``end``: every period of the range is present, in order. One query (by month; coarser
+    periods are sums of months)."""
+    periods = periods_between(period, start, end)
+    result = {p: _value(0, quantity) for p in periods}
+    for (year, month), value in monthly(
+        session,
+        client_ids,
+        start,
+        end,
+        product_group_ids,
+        quantity=quantity,
+        customer_group_id=customer_group_id,
+    ).items():
+        key = Period.containing(period, date(year, month, 1))
+        result[key] += value
+    return result
+
+
+def monthly(
+    session: Session,
+    client_ids: Iterable[int] | None,
+    start: date,
+    end: date,
+    product_group_ids: Iterable[int] | None = None,
+    *,
+    quantity: bool = False,
+    customer_group_id: int | None = None,
+) -> dict[tuple[int, int], Decimal]:
+    """``{(year, month): turnover}`` of the months with sales, in one query."""
+    client_ids = None if client_ids is None else tuple(client_ids)
+    product_group_ids = None if product_group_ids is None else tuple(product_group_ids)
+    if _empty(client_ids, product_group_ids):
+        return {}
+    year = extract("year", SalesLine.date)
+    month = extract("month", SalesLine.date)
+    stmt = (
+        select(year, month, _measure(quantity))
+        .where(*line_conditions(client_ids, start, end, product_group_ids, customer_group_id))
+        .group_by(year, month)
+    )
+    return {(int(y), int(m)): _value(raw, quantity) for y, m, raw in session.execute(stmt)}
+
+
+def average_days_to_payment(
+    session: Session, client_id: int, start: date | None = None, end: date | None = None
+) -> Decimal | None:
+    """Average days from invoice date to payment, weighted by the amounts paid, over the
+    client's invoices dated in the range (all of them by default); None when nothing was paid."""
+    conditions = [SalesDocument.client_id == client_id, SalesDocument.kind == "invoice"]
+    if start is not None:
+        conditions.append(SalesDocument.date >= start)
+    if end is not None:
+        conditions.append(SalesDocument.date <= end)
+    weighted, paid = session.execute(
+        select(func.sum(Payment.amount * Payment.days), func.sum(Payment.amount))
+        .join(SalesDocument, Payment.document_id == SalesDocument.id)
+        .where(and_(*conditions))
+    ).one()
+    if not paid:
+        return None
+    return (Decimal(str(weighted)) / Decimal(str(paid))).quantize(Decimal("0.1"))
