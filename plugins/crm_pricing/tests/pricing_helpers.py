@@ -1,0 +1,62 @@
+"""Building blocks of the engine's tests: a pricing context built by hand, with turnover from a
+dict, and rules whose parameters went through their kind's schema as the service loads them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from core.pricing import PricingContext
+from crm_pricing.engine import Rule
+from crm_pricing.kinds import BUNDLED_KINDS
+
+KINDS = {k.name: k for k in BUNDLED_KINDS}
+ON = date(2026, 11, 26)
+
+
+class Turnover:
+    """Turnover ``{(start, end, groups or None, quantity): amount}``; unknown periods are 0.
+    ``calls`` records every lookup (the service caches them; the engine does not need to)."""
+
+    def __init__(self, figures: dict[tuple, Any] | None = None) -> None:
+        self.figures = {k: Decimal(str(v)) for k, v in (figures or {}).items()}
+        self.calls: list[tuple] = []
+
+    def __call__(self, start, end, product_group_ids=None, *, quantity=False) -> Decimal:
+        key = (start, end, tuple(product_group_ids) if product_group_ids else None, quantity)
+        self.calls.append(key)
+        return self.figures.get(key, Decimal(0))
+
+
+def context(**overrides: Any) -> PricingContext:
+    values: dict[str, Any] = {
+        "client_id": 1,
+        "customer_group_id": 2,
+        "product_id": 7,
+        "product_code": "P-7",
+        "product_group_ids": (4, 1),
+        "product_group_codes": ("PAPER-A4", "PAPER"),
+        "quantity": Decimal(10),
+        "on": ON,
+        "payment_days": None,
+        "list_price": Decimal("100.00"),
+        "currency": "BGN",
+        "turnover": Turnover(),
+    }
+    values.update(overrides)
+    for name in ("quantity", "list_price"):
+        values[name] = Decimal(str(values[name]))
+    return PricingContext(**values)
+
+
+_ids = iter(range(1, 1_000_000))
+
+
+def rule(kind: str, params: dict[str, Any], **fields: Any) -> Rule:
+    """A rule of ``kind`` (short name, e.g. ``"early_payment"``), its params through the schema."""
+    name = kind if "." in kind else f"crm_pricing.{kind}"
+    loaded = KINDS[name].schema().load(params) if name in KINDS else dict(params)
+    fields.setdefault("id", next(_ids))
+    fields.setdefault("name", f"{kind} {fields['id']}")
+    return Rule(kind=name, params=loaded, **fields)
