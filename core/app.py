@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import admin, api, auth, throttle, tokens, views
+from core import admin, api, attachment_views, auth, notifications, throttle, tokens, views
+from core.attachments import install_attachment_cleanup
 from core.audit import install_audit
 from core.config import load_settings
 from core.db import close_session, db_session, make_engine, make_session_factory
@@ -69,6 +70,7 @@ def configure_database(app: Flask, plugins: dict[str, PluginInfo] | None) -> Non
     factory = make_session_factory(engine)
     install_listener(factory)
     install_audit(factory)
+    install_attachment_cleanup(factory)
     app.extensions["crm"] = CRM(engine, factory, plugins, Runtime(plugins))
     app.teardown_appcontext(close_session)
 
@@ -114,7 +116,16 @@ def configure_blueprints(app: Flask) -> None:
     """
     runtime: Runtime = app.extensions["crm"].runtime
     app.view_functions["static"].crm_permission = PUBLIC  # type: ignore[attr-defined]
-    for blueprint in (auth.bp, views.bp, api.bp, admin.bp, tokens.bp):
+    core_blueprints = (
+        auth.bp,
+        views.bp,
+        api.bp,
+        admin.bp,
+        tokens.bp,
+        attachment_views.bp,
+        notifications.bp,
+    )
+    for blueprint in core_blueprints:
         app.register_blueprint(blueprint)
         runtime.blueprint_owner[blueprint.name] = "core"
     loadable = [p for p in app.extensions["crm"].plugins.values() if not p.broken]
@@ -228,7 +239,17 @@ def configure_templates(app: Flask) -> None:
                 plugins[n] for n in state.installed if plugins[n].application and _may_use(state, n)
             ],
             "has_permission": auth.has_permission,
+            "crm_unread_notifications": _unread_notifications,
         }
+
+
+def _unread_notifications() -> int:
+    """The number on the bell: one query, only on pages that show the bell."""
+    if not current_user.is_authenticated:
+        return 0
+    if "crm_unread_notifications" not in g:
+        g.crm_unread_notifications = notifications.unread_count(db_session, current_user.id)
+    return g.crm_unread_notifications
 
 
 def _may_use(state: RuntimeState, module: str) -> bool:

@@ -279,3 +279,45 @@ def routes_command() -> None:
         click.echo(
             f"{rule.rule:45} {methods:18} {owners.get(top, 'core'):16} {needed:28} {rule.endpoint}"
         )
+
+
+@main.group("attachments")
+def attachments_group() -> None:
+    """Files attached to records."""
+
+
+@attachments_group.command("gc")
+@click.option(
+    "--grace-seconds",
+    type=click.IntRange(min=0),
+    default=None,
+    help="How long a file must stay unreferenced before it is deleted "
+    "(default: ATTACHMENT_GRACE_SECONDS, one hour).",
+)
+@with_appcontext
+def attachments_gc(grace_seconds: int | None) -> None:
+    """Delete the stored files no attachment references any more (run it from cron).
+
+    Also deletes the attachment rows of records that are gone (deleted by a bulk statement or a
+    database cascade). A file found unreferenced is noted, and deleted by a later run once it has
+    stayed unreferenced for the grace period: never a file whose row is not committed yet.
+    """
+    from datetime import timedelta
+
+    from core.app import current_state
+    from core.attachments import collect_garbage
+    from core.db import db_session
+
+    grace = (
+        grace_seconds
+        if grace_seconds is not None
+        else current_app.config["ATTACHMENT_GRACE_SECONDS"]
+    )
+    report = collect_garbage(
+        db_session, grace=timedelta(seconds=grace), registry=current_state().models
+    )
+    click.echo(
+        f"Attachment rows of deleted records removed: {report.rows_of_deleted_records}. "
+        f"Files: {report.files_deleted} deleted, {report.files_noted} newly unreferenced, "
+        f"{report.files_kept} kept."
+    )

@@ -56,6 +56,11 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Where failed logins are counted (core/throttle.py): redis://… when several workers or
         # hosts serve the site, so that they share the count.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        # Attachments (core/attachments.py): an fsspec URL (a folder, s3://bucket/prefix...), the
+        # largest file accepted, and how long an unreferenced file waits before the clean-up.
+        "ATTACHMENTS_URL": os.environ.get("CRM_ATTACHMENTS_URL") or str(folder / "attachments"),
+        "ATTACHMENT_MAX_BYTES": int(os.environ.get("CRM_ATTACHMENT_MAX_BYTES") or 25 * 1024 * 1024),
+        "ATTACHMENT_GRACE_SECONDS": int(os.environ.get("CRM_ATTACHMENT_GRACE_SECONDS") or 3600),
     }
     settings.update(overrides)
     return settings

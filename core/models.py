@@ -164,3 +164,57 @@ class RecordRuleState(Base):
 
     code: Mapped[str] = mapped_column(String(100), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Attachment(Base):
+    """A file attached to a record of any registered model (``core.attachments``).
+
+    The record is named by its model's registry name and its primary key as text, like the audit
+    trail: no foreign key, so any module's records can have files. The file itself lives in the
+    attachment storage under its SHA-256; ``name`` is what the user uploaded it as, for display
+    and for the download's file name only, never a path.
+    """
+
+    __tablename__ = "core_attachment"
+    __table_args__ = (Index("ix_core_attachment_model_record", "model", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(100))
+    record_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(150))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("core_user.id", ondelete="SET NULL")
+    )
+
+    created_by: Mapped[User | None] = relationship()
+
+
+class AttachmentOrphan(Base):
+    """A stored file that the clean-up found referenced by no attachment, and when it first did.
+
+    The file is deleted by a later clean-up only if it is still unreferenced after the grace
+    period: a file written for an attachment whose transaction has not committed yet is never
+    collected."""
+
+    __tablename__ = "core_attachment_orphan"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Notification(Base):
+    """An in-app message to one user (``core.notifications``): the bell in the navigation bar."""
+
+    __tablename__ = "core_notification"
+    __table_args__ = (Index("ix_core_notification_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

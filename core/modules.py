@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, delete, func, inspect, select, table,
 from sqlalchemy.orm import Session
 
 from core import migrate
-from core.models import Group, Module, PermissionRecord, RegistrySignal
+from core.models import Attachment, Group, Module, PermissionRecord, RegistrySignal
 from core.permissions import Permission
 from core.plugins import (
     PluginError,
@@ -204,6 +204,11 @@ def uninstall(engine: Engine, plugins: dict[str, PluginInfo], name: str) -> Unin
         call_one(pm, "crm_uninstall", name, session=session)
         session.flush()
         session.close()
+        # Its records go with its tables, and so do their attachment rows (the files follow at
+        # the next `crm attachments gc`): a later reinstall must not find them on new records.
+        tables = [t.name for t in impact.tables]
+        if tables:
+            connection.execute(delete(Attachment).where(Attachment.model.in_(tables)))
         migrate.downgrade(connection, plugins.values(), name)
         connection.execute(delete(PermissionRecord).where(PermissionRecord.module == name))
         connection.execute(update(Module).where(Module.name == name).values(state="uninstalled"))

@@ -38,6 +38,14 @@ AUTHENTICATED_ENDPOINTS = {
     "core_tokens.tokens",
     "core_tokens.token_create",
     "core_tokens.token_revoke",
+    # Every user's own notifications.
+    "core_notifications.notification_list",
+    "core_notifications.notification_open",
+    "core_notifications.notification_read_all",
+    # Attachments check the record's module permission and record rules themselves.
+    "core_attachments.download",
+    "core_attachments.upload",
+    "core_attachments.remove",
 }
 
 _ARGUMENT = re.compile(

@@ -1,0 +1,374 @@
+"""Attachments: files of any format attached to a record of any registered model.
+
+Plugins use four functions and one template macro (documented in ``docs/plugins.md``):
+
+- ``attach(session, record, file, user)`` stores an uploaded file and adds its ``Attachment`` row
+  to ``session`` (the caller commits); a file that is empty or above ``ATTACHMENT_MAX_BYTES``
+  raises ``AttachmentError`` with a message for the user, and nothing is written;
+- ``attachments_of(session, record)`` lists a record's attachments (one query);
+- ``detach(session, attachment)`` deletes the row; the file stays until the clean-up;
+- ``{% from "core/_attachments.html" import attachments %}{{ attachments(items, record) }}``
+  shows the list with download links, an upload form and delete links.
+
+Storage. Files are stored under ``CRM_ATTACHMENTS_URL`` (an fsspec URL: a local folder, the
+default being ``<instance>/attachments``; ``s3://bucket/crm`` and the like in a cluster) by the
+SHA-256 of their content: ``<root>/ab/cd/abcd…``. The same content uploaded twice is stored once.
+The name the user gave is kept for display and as the download's file name, never used as a path.
+
+Deleting. A transaction may roll back, files are not transactional: so nothing deletes a file
+while the row that references it could come back. Deleting an attachment (or its record: an ORM
+delete of a record deletes its attachment rows in the same flush) only deletes rows. ``crm
+attachments gc`` (cron) deletes the files no row references any more, in two steps: a file found
+unreferenced is noted with the time, and deleted by a later run only if it is still unreferenced
+after the grace period (``ATTACHMENT_GRACE_SECONDS``, one hour), so a file written for a row whose
+transaction has not committed yet is never collected.
+
+Access. A download (``/attachments/<id>``) is allowed to users holding the read permission of the
+module that owns the record's model (``<module>.read``) who can load the record through the
+request's session, so record rules apply: a record they may not see answers 403. Uploading and
+deleting ask for ``<module>.write`` the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import mimetypes
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any
+
+import fsspec
+from flask import current_app
+from sqlalchemy import String, cast, delete, event, exists, inspect, select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from core.models import Attachment, AttachmentOrphan, utcnow
+
+CHUNK = 1024 * 1024
+_HASH = re.compile(r"[0-9a-f]{64}")
+_CONTENT_TYPE = re.compile(r"[a-zA-Z0-9.+-]+/[a-zA-Z0-9.+-]+")
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+
+
+class AttachmentError(ValueError):
+    """A file that cannot be attached; ``str(error)`` is the message for the user."""
+
+    field = "file"
+
+
+@dataclass(frozen=True)
+class GcReport:
+    """What one clean-up did."""
+
+    rows_of_deleted_records: int = 0
+    files_noted: int = 0
+    files_deleted: int = 0
+    files_kept: int = 0
+
+
+# --- storage ---------------------------------------------------------------------------------
+
+
+@functools.cache
+def _filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    fs, root = fsspec.core.url_to_fs(url)
+    return fs, root.rstrip("/")
+
+
+def storage(url: str | None = None) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The file system and root folder of the attachment storage of this application."""
+    return _filesystem(url or current_app.config["ATTACHMENTS_URL"])
+
+
+def blob_path(root: str, sha256: str) -> str:
+    return f"{root}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def _write_blob(data: bytes, sha256: str) -> None:
+    fs, root = storage()
+    path = blob_path(root, sha256)
+    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    # Written whole under a temporary name, then moved: a reader never sees half a file. Written
+    # again when it exists, which renews its time against a clean-up running at this moment.
+    temporary = f"{path}.{uuid.uuid4().hex}.part"
+    with fs.open(temporary, "wb") as out:
+        out.write(data)
+    fs.mv(temporary, path)
+
+
+def open_file(attachment: Attachment) -> IO[bytes]:
+    """The stored content of ``attachment``, opened for reading."""
+    fs, root = storage()
+    return fs.open(blob_path(root, attachment.sha256), "rb")
+
+
+def read_bytes(attachment: Attachment) -> bytes:
+    with open_file(attachment) as stream:
+        return stream.read()
+
+
+# --- names and types -------------------------------------------------------------------------
+
+
+def display_name(raw: str | None) -> str:
+    """The file name as the user gave it, made harmless: the last part of any path, no control
+    characters, at most 255 characters. ``../../etc/passwd`` becomes ``passwd``."""
+    name = unicodedata.normalize("NFC", raw or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    name = name.lstrip(".").strip() or "file"
+    if len(name) > 255:
+        stem, dot, suffix = name.rpartition(".")
+        name = (stem[: 254 - len(suffix)] + dot + suffix) if dot and len(suffix) < 20 else name
+        name = name[:255]
+    return name
+
+
+def content_type_of(name: str, declared: str | None) -> str:
+    guessed, _encoding = mimetypes.guess_type(name, strict=False)
+    if guessed:
+        return guessed
+    if declared and _CONTENT_TYPE.fullmatch(declared) and len(declared) <= 150:
+        return declared.lower()
+    return "application/octet-stream"
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def human_size(size: int) -> str:
+    """``25 MB``, ``1.5 KB``, ``300 bytes``."""
+    if size < 1024:
+        return f"{size} bytes"
+    value = float(size)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            break
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
+def _read_limited(stream: Any, limit: int) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > limit:
+            raise AttachmentError(
+                f"The file is larger than the limit of {human_size(limit)}: nothing was attached."
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+def record_ref(record: Any) -> tuple[str, str]:
+    """``(model registry name, primary key as text)`` of a mapped record."""
+    state = inspect(record)
+    identity = state.identity
+    if identity is None:
+        raise ValueError(f"{type(record).__name__} has no primary key yet: flush it first")
+    if len(identity) != 1:
+        raise ValueError("attachments need a record with a one-column primary key")
+    return state.mapper.local_table.name, str(identity[0])
+
+
+def attach(
+    session: Session,
+    record: Any,
+    file: Any,
+    user: Any = None,
+    *,
+    name: str | None = None,
+    content_type: str | None = None,
+) -> Attachment:
+    """Store ``file`` (a werkzeug ``FileStorage``, a binary stream or ``bytes``) and attach it to
+    ``record``. Adds the row to ``session``; the caller commits. Raises ``AttachmentError`` (an
+    empty file, one above the size limit) before anything is stored."""
+    if inspect(record).identity is None:
+        session.flush()
+    model, record_id = record_ref(record)
+    if isinstance(file, bytes | bytearray):
+        data = bytes(file)
+        if len(data) > max_bytes():
+            _read_limited(_BytesReader(data), max_bytes())
+    else:
+        stream = getattr(file, "stream", file)
+        data = _read_limited(stream, max_bytes())
+    if not data:
+        raise AttachmentError("The file is empty: choose a file with content.")
+    shown = display_name(name if name is not None else getattr(file, "filename", None))
+    sha256 = hashlib.sha256(data).hexdigest()
+    _write_blob(data, sha256)
+    attachment = Attachment(
+        model=model,
+        record_id=record_id,
+        name=shown,
+        content_type=content_type_of(shown, content_type or getattr(file, "mimetype", None)),
+        size=len(data),
+        sha256=sha256,
+        created_by_id=getattr(user, "id", user),
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment
+
+
+class _BytesReader:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.at = data, 0
+
+    def read(self, size: int) -> bytes:
+        chunk = self.data[self.at : self.at + size]
+        self.at += size
+        return chunk
+
+
+def attachments_of(session: Session, record: Any) -> list[Attachment]:
+    """The attachments of ``record``, oldest first, with who added them: one query."""
+    model, record_id = record_ref(record)
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(Attachment.model == model, Attachment.record_id == record_id)
+            .options(joinedload(Attachment.created_by))
+            .order_by(Attachment.created_at, Attachment.id)
+        )
+    )
+
+
+def attachment_counts(session: Session, model: str, record_ids: list[Any]) -> dict[str, int]:
+    """``{record id as text: number of attachments}`` for many records of one model: one query."""
+    from sqlalchemy import func
+
+    if not record_ids:
+        return {}
+    rows = session.execute(
+        select(Attachment.record_id, func.count())
+        .where(Attachment.model == model, Attachment.record_id.in_([str(r) for r in record_ids]))
+        .group_by(Attachment.record_id)
+    )
+    return {record_id: count for record_id, count in rows}
+
+
+def detach(session: Session, attachment: Attachment) -> None:
+    """Delete the attachment's row. Its file is deleted by the clean-up, once no row references
+    it and the transaction that deleted this one can no longer roll back."""
+    session.delete(attachment)
+
+
+# --- deleting records deletes their attachment rows ------------------------------------------
+
+
+def install_attachment_cleanup(factory: sessionmaker[Session]) -> None:
+    """An ORM delete of a record deletes its attachment rows, in the same flush (and the same
+    transaction: a rollback brings them back). Deletes by bulk statements or by the database's
+    ``ON DELETE CASCADE`` are caught up by ``crm attachments gc``."""
+
+    @event.listens_for(factory, "after_flush")
+    def delete_attachment_rows(session: Session, _flush_context) -> None:
+        by_model: dict[str, list[str]] = {}
+        for obj in session.deleted:
+            table = getattr(type(obj), "__table__", None)
+            if table is None or table.name.startswith("core_"):
+                continue
+            identity = inspect(obj).identity
+            if identity is not None and len(identity) == 1:
+                by_model.setdefault(table.name, []).append(str(identity[0]))
+        for model, ids in by_model.items():
+            session.connection().execute(
+                delete(Attachment).where(Attachment.model == model, Attachment.record_id.in_(ids))
+            )
+
+
+# --- the clean-up ----------------------------------------------------------------------------
+
+
+def _stored_hashes(fs: fsspec.AbstractFileSystem, root: str) -> list[str]:
+    if not fs.exists(root):
+        return []
+    names = (path.rsplit("/", 1)[-1] for path in fs.find(root))
+    return sorted({n for n in names if _HASH.fullmatch(n)})
+
+
+def _modified(fs: fsspec.AbstractFileSystem, path: str) -> datetime | None:
+    try:
+        moment = fs.modified(path)
+    except (NotImplementedError, AttributeError, OSError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def collect_garbage(
+    session: Session,
+    *,
+    grace: timedelta,
+    registry: Any = None,
+    url: str | None = None,
+) -> GcReport:
+    """Delete rows of records that are gone, then files no row references (see the module's
+    docstring). Commits as it goes: run it from ``crm attachments gc``, not inside a request."""
+    rows_gone = 0
+    for info in registry or ():
+        primary = inspect(info.model).primary_key
+        if len(primary) != 1:
+            continue
+        still_there = exists().where(cast(primary[0], String) == Attachment.record_id)
+        result = session.execute(
+            delete(Attachment)
+            .where(Attachment.model == info.name, ~still_there)
+            .execution_options(synchronize_session=False)
+        )
+        rows_gone += result.rowcount or 0
+    session.commit()
+
+    fs, root = storage(url)
+    stored = _stored_hashes(fs, root)
+    referenced: set[str] = set()
+    for start in range(0, len(stored), 500):
+        batch = stored[start : start + 500]
+        referenced.update(
+            session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(batch)))
+        )
+    orphans = {o.sha256: o for o in session.scalars(select(AttachmentOrphan))}
+    now = utcnow()
+    cutoff = now - grace
+    noted = deleted = kept = 0
+    for sha256 in stored:
+        if sha256 in referenced:
+            if sha256 in orphans:
+                session.delete(orphans[sha256])
+            kept += 1
+            continue
+        seen = orphans.get(sha256)
+        first_seen = now if seen is None else seen.first_seen_at
+        if first_seen.tzinfo is None:
+            first_seen = first_seen.replace(tzinfo=UTC)
+        path = blob_path(root, sha256)
+        modified = _modified(fs, path)
+        if first_seen <= cutoff and (modified is None or modified <= cutoff):
+            fs.rm(path)
+            if seen is not None:
+                session.delete(seen)
+            deleted += 1
+            continue
+        if seen is None:
+            session.add(AttachmentOrphan(sha256=sha256, first_seen_at=now))
+            noted += 1
+        kept += 1
+    # Notes of files that are gone by now.
+    for sha256, orphan in orphans.items():
+        if sha256 not in stored:
+            session.delete(orphan)
+    session.commit()
+    return GcReport(rows_gone, noted, deleted, kept)
