@@ -1,11 +1,29 @@
-"""Manifest and hook implementations of crm_contracts."""
+"""Manifest and hook implementations of crm_contracts.
+
+The implementations live next to what they concern and are gathered here, where pluggy finds them.
+"""
 
 from __future__ import annotations
 
-from core import Manifest, Permission, hookimpl
+from sqlalchemy import select, true
+
+from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core.record_rules import RecordRule
+from core.reports import ReportDefinition
+from crm_contacts.models import Client
+from crm_contracts import pricing
+from crm_contracts.commands import crm_commands  # noqa: F401
+from crm_contracts.demo import crm_demo_data  # noqa: F401
+from crm_contracts.models import Condition, Contract, ContractType
+from crm_contracts.numbering import add_default_types, settings
+from crm_contracts.permissions import CONFIGURE, READ, WRITE
+from crm_contracts.schemas import ConditionSchema, ContractSchema
+from crm_contracts.search import crm_search  # noqa: F401
+from crm_contracts.sections import crm_client_file_sections  # noqa: F401
 
 MANIFEST = Manifest(
     name="crm_contracts",
+    label="Contracts",
     summary="Contracts, their validity and negotiated conditions",
     depends=("crm_contacts",),
     application=True,
@@ -13,16 +31,137 @@ MANIFEST = Manifest(
 
 
 @hookimpl
-def crm_permissions() -> list[Permission]:
+def crm_models():
     return [
+        ModelDef(Contract, label="Contract", schema=ContractSchema),
+        ModelDef(Condition, label="Contract condition", schema=ConditionSchema),
+        ModelDef(ContractType, label="Contract type"),
+    ]
+
+
+@hookimpl
+def crm_blueprints():
+    import crm_contracts.views  # noqa: F401 - registers the routes on the blueprints
+    from crm_contracts.blueprints import api, bp
+
+    return [bp, api]
+
+
+@hookimpl
+def crm_menus():
+    return [
+        MenuItem("crm_contracts.root", "Contracts", order=30),
+        MenuItem("crm_contracts.contracts", "All contracts", endpoint="crm_contracts.contract_list",
+                 parent="crm_contracts.root", order=10, permission=READ),
+        MenuItem("crm_contracts.expiring", "Expiring soon", endpoint="crm_contracts.dashboard",
+                 parent="crm_contracts.root", order=20, permission=READ),
+        MenuItem("crm_contracts.new", "New contract",
+                 endpoint="crm_contracts.contract_new_client", parent="crm_contracts.root",
+                 order=30, permission=WRITE),
+        MenuItem("crm_contracts.settings", "Contracts", endpoint="crm_contracts.settings_page",
+                 parent="core.settings", order=60, permission=CONFIGURE),
+    ]  # fmt: skip
+
+
+@hookimpl
+def crm_permissions():
+    return [
+        Permission(READ, "Read contracts", groups=("sales_manager", "sales_rep", "back_office")),
+        Permission(WRITE, "Create and edit contracts", groups=("sales_manager", "back_office")),
         Permission(
-            "crm_contracts.read",
-            "Read contracts",
-            groups=("sales_manager", "sales_rep", "back_office"),
-        ),
-        Permission(
-            "crm_contracts.write",
-            "Create and edit contracts",
-            groups=("sales_manager", "back_office"),
+            CONFIGURE,
+            "Edit contract types, numbering and the expiring window",
+            groups=("sales_manager",),
         ),
     ]
+
+
+def _clients_of(user) -> select:
+    return select(Client.id).where(Client.responsible_id == user.id)
+
+
+@hookimpl
+def crm_record_rules():
+    # As crm_contacts does for clients: a representative sees the contracts of the clients they
+    # are responsible for; managers and back office see all, even when they are representatives.
+    return [
+        RecordRule(
+            "crm_contracts.own_clients",
+            "Sales representatives see only the contracts of their own clients",
+            Contract,
+            groups=("sales_rep",),
+            criteria=lambda user: Contract.client_id.in_(_clients_of(user)),
+        ),
+        RecordRule(
+            "crm_contracts.all_contracts",
+            "Sales managers and back office see all contracts",
+            Contract,
+            groups=("sales_manager", "back_office"),
+            criteria=lambda user: true(),
+        ),
+        RecordRule(
+            "crm_contracts.own_clients_conditions",
+            "Sales representatives see only the conditions of their own clients' contracts",
+            Condition,
+            groups=("sales_rep",),
+            criteria=lambda user: Condition.contract_id.in_(
+                select(Contract.id).where(Contract.client_id.in_(_clients_of(user)))
+            ),
+        ),
+        RecordRule(
+            "crm_contracts.all_conditions",
+            "Sales managers and back office see all contract conditions",
+            Condition,
+            groups=("sales_manager", "back_office"),
+            criteria=lambda user: true(),
+        ),
+    ]
+
+
+@hookimpl
+def crm_pricing_rules():
+    return [pricing.rule_kind()]
+
+
+@hookimpl
+def crm_reports():
+    model = Contract.__tablename__
+    return [
+        ReportDefinition(
+            id="crm_contracts.by_status_and_type",
+            title="Contracts by status and type",
+            model=model,
+            columns=("status", "type_id", "id", "value"),
+            filters=("status", "type_id", "client_id", "responsible_id", "valid_from"),
+            group_by=("status", "type_id"),
+            aggregates={"id": "count", "value": "sum"},
+            chart="bar",
+        ),
+        ReportDefinition(
+            id="crm_contracts.expiring",
+            title="Expiring contracts",
+            model=model,
+            columns=("number", "client_id", "title", "valid_to", "responsible_id", "value"),
+            filters=("status", "valid_to", "responsible_id", "type_id"),
+            group_by=(),
+            aggregates={},
+            chart=None,
+        ),
+        ReportDefinition(
+            id="crm_contracts.value_by_client",
+            title="Contract value by client",
+            model=model,
+            columns=("client_id", "value", "id"),
+            filters=("status", "type_id", "valid_from", "currency"),
+            group_by=("client_id", "currency"),
+            aggregates={"value": "sum", "id": "count"},
+            chart="bar",
+        ),
+    ]
+
+
+@hookimpl
+def crm_install(session):
+    settings(session)
+    add_default_types(session)
+    session.flush()

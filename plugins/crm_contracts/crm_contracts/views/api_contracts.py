@@ -1,0 +1,212 @@
+"""JSON API of contracts: /api/v1/contracts (list, create, read, change, terminate, renew) and
+their conditions (/api/v1/contracts/<id>/conditions)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, jsonify, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from core.api import ApiError, api_doc, created, load_json, paginate
+from core.db import db_session
+from core.locking import check_version
+from core.permissions import permission_required
+from crm_contracts.blueprints import api
+from crm_contracts.dates import local_today
+from crm_contracts.models import IN_FORCE, STATUSES, Condition, Contract
+from crm_contracts.permissions import READ, WRITE
+from crm_contracts.schemas import (
+    ConditionSchema,
+    ContractSchema,
+    ContractUpdateSchema,
+    RenewSchema,
+    TerminateSchema,
+)
+from crm_contracts.service import (
+    add_condition,
+    create_contract,
+    renew,
+    terminate,
+    update_condition,
+    update_contract,
+)
+
+LIST_OPTIONS = (
+    joinedload(Contract.client),
+    joinedload(Contract.type),
+    selectinload(Contract.conditions),
+)
+
+
+def _contract_or_404(contract_id: int) -> Contract:
+    contract = db_session.scalars(
+        select(Contract).where(Contract.id == contract_id).options(*LIST_OPTIONS)
+    ).one_or_none()
+    return contract if contract is not None else abort(404)
+
+
+def _dump(contract: Contract) -> dict:
+    return ContractSchema().dump(contract)
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    if raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise ApiError({name: ["Must be a whole number."]})
+    return int(raw)
+
+
+@api.route("")
+@permission_required(READ)
+@api_doc(
+    "List the contracts of the clients you may see",
+    response_schema=ContractSchema,
+    many=True,
+    query=("status", "client_id", "type_id", "expiring_within", "page", "per_page", "sort"),
+)
+def api_contract_list():
+    stmt = select(Contract).options(*LIST_OPTIONS)
+    status = request.args.get("status", "")
+    if status:
+        if status not in STATUSES:
+            raise ApiError({"status": [f"Must be one of: {', '.join(STATUSES)}."]})
+        stmt = stmt.where(Contract.status == status)
+    for name, column in (("client_id", Contract.client_id), ("type_id", Contract.type_id)):
+        value = _int_arg(name)
+        if value is not None:
+            stmt = stmt.where(column == value)
+    within = _int_arg("expiring_within")
+    if within is not None:
+        stmt = stmt.where(
+            Contract.status.in_(IN_FORCE),
+            Contract.valid_to.is_not(None),
+            Contract.valid_to <= local_today() + timedelta(days=min(within, 3650)),
+        )
+    return jsonify(
+        paginate(
+            stmt,
+            ContractSchema(),
+            model=Contract,
+            sortable=("id", "number", "valid_from", "valid_to", "signed_on"),
+            default_sort="-id",
+        )
+    )
+
+
+@api.route("", methods=["POST"])
+@permission_required(WRITE)
+@api_doc("Create a contract (its number is allocated)", request_schema=ContractSchema,
+         response_schema=ContractSchema)  # fmt: skip
+def api_contract_create():
+    contract = create_contract(load_json(ContractSchema()))
+    db_session.commit()
+    contract = _contract_or_404(contract.id)
+    return created(_dump(contract), url_for(".api_contract_get", contract_id=contract.id))
+
+
+@api.route("/<int:contract_id>")
+@permission_required(READ)
+@api_doc("A contract with its conditions", response_schema=ContractSchema)
+def api_contract_get(contract_id: int):
+    return jsonify(_dump(_contract_or_404(contract_id)))
+
+
+@api.route("/<int:contract_id>", methods=["PATCH"])
+@permission_required(WRITE)
+@api_doc("Change a contract: the fields given, and the version read",
+         request_schema=ContractUpdateSchema, response_schema=ContractSchema)  # fmt: skip
+def api_contract_update(contract_id: int):
+    contract = _contract_or_404(contract_id)
+    payload = request.get_json(silent=True)
+    check_version(contract, payload.get("version") if isinstance(payload, dict) else None)
+    data = load_json(ContractUpdateSchema(), partial=True)
+    if "client_id" in data and data["client_id"] != contract.client_id:
+        raise ApiError({"client_id": ["A contract stays with its client."]})
+    update_contract(contract, data)
+    db_session.commit()
+    return jsonify(_dump(_contract_or_404(contract_id)))
+
+
+@api.route("/<int:contract_id>/terminate", methods=["POST"])
+@permission_required(WRITE)
+@api_doc("Terminate a contract early (date and reason)", request_schema=TerminateSchema,
+         response_schema=ContractSchema)  # fmt: skip
+def api_contract_terminate(contract_id: int):
+    contract = _contract_or_404(contract_id)
+    data = load_json(TerminateSchema())
+    check_version(contract, data.get("version"))
+    terminate(contract, data)
+    db_session.commit()
+    return jsonify(_dump(_contract_or_404(contract_id)))
+
+
+@api.route("/<int:contract_id>/renew", methods=["POST"])
+@permission_required(WRITE)
+@api_doc("Renew a contract: a successor draft, linked both ways", request_schema=RenewSchema,
+         response_schema=ContractSchema)  # fmt: skip
+def api_contract_renew(contract_id: int):
+    contract = _contract_or_404(contract_id)
+    data = load_json(RenewSchema())
+    check_version(contract, data.get("version"))
+    successor = renew(contract, data)
+    db_session.commit()
+    successor = _contract_or_404(successor.id)
+    return created(_dump(successor), url_for(".api_contract_get", contract_id=successor.id))
+
+
+@api.route("/<int:contract_id>/conditions")
+@permission_required(READ)
+@api_doc("The conditions of a contract", response_schema=ConditionSchema, many=True)
+def api_condition_list(contract_id: int):
+    contract = _contract_or_404(contract_id)
+    return jsonify(items=ConditionSchema().dump(contract.conditions, many=True))
+
+
+@api.route("/<int:contract_id>/conditions", methods=["POST"])
+@permission_required(WRITE)
+@api_doc("Add a negotiated price or a group discount", request_schema=ConditionSchema,
+         response_schema=ConditionSchema)  # fmt: skip
+def api_condition_create(contract_id: int):
+    contract = _contract_or_404(contract_id)
+    condition = add_condition(contract, load_json(ConditionSchema()))
+    contract.version = contract.version + 1
+    db_session.commit()
+    return created(
+        ConditionSchema().dump(condition),
+        url_for(".api_condition_list", contract_id=contract.id),
+    )
+
+
+def _condition_or_404(contract_id: int, condition_id: int) -> Condition:
+    contract = _contract_or_404(contract_id)
+    for condition in contract.conditions:
+        if condition.id == condition_id:
+            return condition
+    abort(404)
+
+
+@api.route("/<int:contract_id>/conditions/<int:condition_id>", methods=["PUT"])
+@permission_required(WRITE)
+@api_doc("Replace a condition", request_schema=ConditionSchema, response_schema=ConditionSchema)
+def api_condition_update(contract_id: int, condition_id: int):
+    condition = _condition_or_404(contract_id, condition_id)
+    update_condition(condition, load_json(ConditionSchema()))
+    condition.contract.version = condition.contract.version + 1
+    db_session.commit()
+    return jsonify(ConditionSchema().dump(condition))
+
+
+@api.route("/<int:contract_id>/conditions/<int:condition_id>", methods=["DELETE"])
+@permission_required(WRITE)
+@api_doc("Delete a condition")
+def api_condition_delete(contract_id: int, condition_id: int):
+    condition = _condition_or_404(contract_id, condition_id)
+    contract = condition.contract
+    contract.conditions.remove(condition)
+    contract.version = contract.version + 1
+    db_session.commit()
+    return "", 204

@@ -1,0 +1,90 @@
+"""Helpers shared by the module's pages: form values in, schema errors out, the records a user may
+see, paging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, request
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from core.db import db_session
+from core.models import User
+from crm_contracts.models import Contract, ContractType
+
+PER_PAGE = 50
+
+
+def form_values(names: tuple[str, ...]) -> dict[str, str]:
+    return {name: request.form.get(name, "").strip() for name in names}
+
+
+def schema_input(values: dict[str, str], optional: tuple[str, ...]) -> dict[str, Any]:
+    """Form text shaped for a schema: an empty optional field is none (not an invalid date)."""
+    data: dict[str, Any] = dict(values)
+    for name in optional:
+        if name in data and data[name] == "":
+            data[name] = None
+    return data
+
+
+def _messages(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [m for v in value.values() for m in _messages(v)]
+    if isinstance(value, list | tuple):
+        return [m for v in value for m in _messages(v)]
+    return [str(value)]
+
+
+def form_errors(messages: dict[str, Any]) -> dict[str, list[str]]:
+    return {name: _messages(value) for name, value in messages.items()}
+
+
+def int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+def page_links(page: int, pages: int) -> list[int | None]:
+    wanted = {1, pages, *range(page - 2, page + 3)}
+    links: list[int | None] = []
+    for number in sorted(n for n in wanted if 1 <= n <= pages):
+        if links and number - (links[-1] or 0) > 1:
+            links.append(None)
+        links.append(number)
+    return links
+
+
+def load_contract(contract_id: int, *, with_conditions: bool = True) -> Contract:
+    """The contract, or 404 when it does not exist or a record rule hides it (a statement, not
+    ``session.get``, so that the rules apply)."""
+    options = [
+        joinedload(Contract.client),
+        joinedload(Contract.type),
+        joinedload(Contract.responsible),
+        joinedload(Contract.predecessor),
+        joinedload(Contract.successor),
+    ]
+    if with_conditions:
+        options.append(selectinload(Contract.conditions))
+    contract = db_session.scalars(
+        select(Contract).where(Contract.id == contract_id).options(*options)
+    ).one_or_none()
+    if contract is None:
+        abort(404)
+    return contract
+
+
+def users(keep: int | None) -> list[Any]:
+    """Who can be responsible: the active users, and ``keep`` even if deactivated."""
+    condition = User.active if keep is None else or_(User.active, User.id == keep)
+    return db_session.execute(
+        select(User.id, User.name).where(condition).order_by(User.name, User.id)
+    ).all()
+
+
+def contract_types() -> list[Any]:
+    return db_session.execute(
+        select(ContractType.id, ContractType.name).order_by(ContractType.order, ContractType.name)
+    ).all()
