@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from core.models import utcnow
+from crm_contacts.models import Client
 from crm_sales.models import Payment, Product, SalesDocument, SalesLine
 from crm_sales.settings import cents, from_cents, money
 
@@ -53,6 +54,9 @@ class DocumentData:
     client_id: int
     date: date
     due_date: date | None = None
+    # The client's representative, credited with the sale in reports; looked up unless known.
+    responsible_id: int | None = None
+    responsible_known: bool = False
     currency: str = "EUR"
     rate: Decimal = Decimal("1")
     lines: list[LineData] = field(default_factory=list)
@@ -119,6 +123,12 @@ def write_document(
     document.rate = data.rate
     document.checksum = checksum
     document.updated_at = utcnow()
+    responsible_id = data.responsible_id
+    if not data.responsible_known:
+        responsible_id = session.scalar(
+            select(Client.responsible_id).where(Client.id == data.client_id)
+        )
+    month = data.date.isoformat()[:7]
     lines, total, total_cents = [], Decimal("0"), 0
     for position, line in enumerate(data.lines, start=1):
         amount = line.computed_amount()
@@ -138,6 +148,9 @@ def write_document(
                 group_id=line.product.group_id,
                 signed_cents=sign * line_cents,
                 signed_quantity=sign * line.quantity,
+                net_amount=from_cents(sign * line_cents),
+                month=month,
+                responsible_id=responsible_id,
             )
         )
     document.lines = lines

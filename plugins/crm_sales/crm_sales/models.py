@@ -197,6 +197,18 @@ class SalesLine(Base):
         BigInteger, info={"label": "Net amount (installation currency, cents)"}
     )
     signed_quantity: Mapped[Decimal] = mapped_column(Numeric(14, 4), info={"label": "Net quantity"})
+    # For the report generator, whose reports read one table (migration 0002): the same net
+    # amount in currency units, the month ("2026-03") and the client's representative when the
+    # document was written (who made the sale).
+    net_amount: Mapped[Decimal] = mapped_column(
+        Numeric(16, 2), default=Decimal("0"), info={"label": "Net amount"}
+    )
+    month: Mapped[str] = mapped_column(String(7), default="", info={"label": "Month"})
+    responsible_id: Mapped[int | None] = mapped_column(
+        ForeignKey("core_user.id", ondelete="SET NULL"),
+        index=True,
+        info={"label": "Representative"},
+    )
 
     document: Mapped[SalesDocument] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()

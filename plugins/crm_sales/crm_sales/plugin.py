@@ -5,9 +5,19 @@ The implementations live next to what they concern and are gathered here, where 
 
 from __future__ import annotations
 
-from core import Manifest, ModelDef, Permission, hookimpl
+from sqlalchemy import select, true
+
+from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core.record_rules import RecordRule
+from core.reports import ReportDefinition
+from crm_contacts.models import Client
+from crm_sales.commands import crm_commands  # noqa: F401
+from crm_sales.demo import crm_demo_data  # noqa: F401
 from crm_sales.models import Payment, Product, ProductGroup, SalesDocument, SalesLine
 from crm_sales.permissions import IMPORT, READ, WRITE
+from crm_sales.schemas import DocumentSummarySchema, ProductOutSchema
+from crm_sales.search import crm_search  # noqa: F401
+from crm_sales.sections import crm_client_file_sections  # noqa: F401
 
 MANIFEST = Manifest(
     name="crm_sales",
@@ -21,11 +31,34 @@ MANIFEST = Manifest(
 def crm_models():
     return [
         ModelDef(ProductGroup, label="Product group"),
-        ModelDef(Product, label="Product"),
-        ModelDef(SalesDocument, label="Sales document"),
+        ModelDef(Product, label="Product", schema=ProductOutSchema),
+        ModelDef(SalesDocument, label="Sales document", schema=DocumentSummarySchema),
         ModelDef(SalesLine, label="Sales line"),
         ModelDef(Payment, label="Payment"),
     ]
+
+
+@hookimpl
+def crm_blueprints():
+    import crm_sales.views  # noqa: F401 - registers the routes on the blueprints
+    from crm_sales.blueprints import api, bp
+
+    return [bp, api]
+
+
+@hookimpl
+def crm_menus():
+    return [
+        MenuItem("crm_sales.root", "Sales", order=30),
+        MenuItem("crm_sales.documents", "Sales documents", endpoint="crm_sales.document_list",
+                 parent="crm_sales.root", order=10, permission=READ),
+        MenuItem("crm_sales.products", "Products", endpoint="crm_sales.product_list",
+                 parent="crm_sales.root", order=20, permission=READ),
+        MenuItem("crm_sales.groups", "Product groups", endpoint="crm_sales.group_list",
+                 parent="crm_sales.root", order=30, permission=READ),
+        MenuItem("crm_sales.import", "Import from the ERP", endpoint="crm_sales.import_documents",
+                 parent="crm_sales.root", order=40, permission=IMPORT),
+    ]  # fmt: skip
 
 
 @hookimpl
@@ -45,5 +78,92 @@ def crm_permissions() -> list[Permission]:
             IMPORT,
             "Import sales documents from the ERP (CSV, API)",
             groups=("sales_manager", "back_office"),
+        ),
+    ]
+
+
+def _clients_of(user):
+    return select(Client.id).where(Client.responsible_id == user.id)
+
+
+@hookimpl
+def crm_record_rules():
+    """Consistent with crm_contacts: a representative sees the documents (and lines) of the
+    clients they are responsible for; managers and back office see all."""
+    return [
+        RecordRule(
+            "crm_sales.own_documents",
+            "Sales representatives see only the sales documents of their clients",
+            SalesDocument,
+            groups=("sales_rep",),
+            criteria=lambda user: SalesDocument.client_id.in_(_clients_of(user)),
+        ),
+        RecordRule(
+            "crm_sales.all_documents",
+            "Sales managers and back office see all sales documents",
+            SalesDocument,
+            groups=("sales_manager", "back_office"),
+            criteria=lambda user: true(),
+        ),
+        RecordRule(
+            "crm_sales.own_lines",
+            "Sales representatives see only the sales lines of their clients",
+            SalesLine,
+            groups=("sales_rep",),
+            criteria=lambda user: SalesLine.client_id.in_(_clients_of(user)),
+        ),
+        RecordRule(
+            "crm_sales.all_lines",
+            "Sales managers and back office see all sales lines",
+            SalesLine,
+            groups=("sales_manager", "back_office"),
+            criteria=lambda user: true(),
+        ),
+    ]
+
+
+@hookimpl
+def crm_reports():
+    lines = SalesLine.__tablename__
+    return [
+        ReportDefinition(
+            id="crm_sales.turnover_by_client",
+            title="Turnover by client",
+            model=lines,
+            columns=("client_id", "net_amount"),
+            filters=("date", "month", "group_id", "responsible_id"),
+            group_by=("client_id",),
+            aggregates={"net_amount": "sum"},
+            chart="bar",
+        ),
+        ReportDefinition(
+            id="crm_sales.turnover_by_group",
+            title="Turnover by product group",
+            model=lines,
+            columns=("group_id", "net_amount", "signed_quantity"),
+            filters=("date", "month", "client_id", "responsible_id"),
+            group_by=("group_id",),
+            aggregates={"net_amount": "sum", "signed_quantity": "sum"},
+            chart="bar",
+        ),
+        ReportDefinition(
+            id="crm_sales.turnover_by_representative",
+            title="Turnover by representative",
+            model=lines,
+            columns=("responsible_id", "net_amount"),
+            filters=("date", "month", "group_id"),
+            group_by=("responsible_id",),
+            aggregates={"net_amount": "sum"},
+            chart="bar",
+        ),
+        ReportDefinition(
+            id="crm_sales.turnover_by_month",
+            title="Turnover by month",
+            model=lines,
+            columns=("month", "net_amount"),
+            filters=("date", "client_id", "group_id", "responsible_id"),
+            group_by=("month",),
+            aggregates={"net_amount": "sum"},
+            chart="line",
         ),
     ]

@@ -1,0 +1,79 @@
+"""The trade turnover analysis of a client (page, CSV and XLSX), from ``crm_sales.analysis``."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request
+from sqlalchemy import select
+
+from core.charts import bar_chart
+from core.db import db_session
+from core.permissions import permission_required
+from crm_contacts.models import Client
+from crm_sales.analysis import PERIOD_TITLES, client_analysis, to_csv, to_xlsx, today
+from crm_sales.blueprints import bp
+from crm_sales.permissions import READ
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _client_and_year(client_id: int) -> tuple[Client, int]:
+    # Record rules apply: a representative reaches only the clients they may see.
+    client = db_session.scalar(select(Client).where(Client.id == client_id))
+    if client is None:
+        abort(404)
+    this_year = today().year
+    year = request.args.get("year", type=int) or this_year
+    if not 1900 < year <= this_year + 1:
+        abort(404)
+    return client, year
+
+
+@bp.route("/clients/<int:client_id>/analysis")
+@permission_required(READ)
+def client_analysis_page(client_id: int):
+    client, year = _client_and_year(client_id)
+    period = request.args.get("period", "month")
+    if period not in PERIOD_TITLES:
+        period = "month"
+    analysis = client_analysis(db_session, client.id, year)
+    rows = analysis.periods[period]
+    chart = bar_chart(
+        [r.label for r in rows],
+        {str(year): [r.current for r in rows], str(year - 1): [r.previous for r in rows]},
+        f"Turnover of {client.name} by {PERIOD_TITLES[period].lower()}, {year} against {year - 1}",
+        unit=analysis.currency,
+    )
+    return render_template(
+        "crm_sales/analysis.html",
+        client=client,
+        analysis=analysis,
+        period=period,
+        periods=PERIOD_TITLES,
+        rows=rows,
+        chart=chart,
+        years=range(today().year, today().year - 6, -1),
+    )
+
+
+@bp.route("/clients/<int:client_id>/analysis.csv")
+@permission_required(READ)
+def client_analysis_csv(client_id: int):
+    client, year = _client_and_year(client_id)
+    body = to_csv(client_analysis(db_session, client.id, year))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=turnover-{client.id}-{year}.csv"},
+    )
+
+
+@bp.route("/clients/<int:client_id>/analysis.xlsx")
+@permission_required(READ)
+def client_analysis_xlsx(client_id: int):
+    client, year = _client_and_year(client_id)
+    body = to_xlsx(client_analysis(db_session, client.id, year))
+    return Response(
+        body,
+        mimetype=XLSX,
+        headers={"Content-Disposition": f"attachment; filename=turnover-{client.id}-{year}.xlsx"},
+    )
