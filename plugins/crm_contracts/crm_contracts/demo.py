@@ -88,9 +88,9 @@ def crm_demo_data(session: Session, scale: int) -> None:
         shape = rng.choice(shapes)
         type_id, type_code = rng.choice(types)
         if shape == "active":
-            start = today - timedelta(days=rng.randint(30, 250))
+            start = today - timedelta(days=rng.randint(30, 300))
         elif shape == "expiring":
-            start = today - timedelta(days=364 - rng.randint(5, 85))
+            start = today - timedelta(days=364 - rng.randint(3, 28))
         elif shape in ("expired", "renewed"):
             start = today - timedelta(days=rng.randint(380, 700))
         elif shape == "terminated":

@@ -9,6 +9,7 @@ rolled-back creation leaves no gap-filling race behind. SQLite serialises writer
 
 from __future__ import annotations
 
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from crm_contracts.dates import local_today
@@ -37,22 +38,32 @@ def format_number(prefix: str, year: int, counter: int, digits: int) -> str:
 
 
 def next_number(session: Session) -> str:
-    """Allocate the next number of this year (in the installation's time zone)."""
-    config = settings(session)
+    """Allocate the next number of this year (in the installation's time zone).
+
+    The counter is written before anything is read, with the prefix taken from the settings in
+    the same statement: on SQLite a transaction that read first and wrote second could find
+    another writer between the two and fail with "database is locked" instead of waiting.
+    """
     year = local_today().year
     table = NumberSequence.__table__
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    source = select(Settings.number_prefix, literal(year), literal(1)).where(Settings.id == 1)
     stmt = (
         insert(table)
-        .values(prefix=config.number_prefix, year=year, last_number=1)
+        .from_select(["prefix", "year", "last_number"], source)
         .on_conflict_do_update(
             index_elements=[table.c.prefix, table.c.year],
             set_={"last_number": table.c.last_number + 1},
         )
-        .returning(table.c.last_number)
+        .returning(table.c.prefix, table.c.last_number)
     )
-    counter = session.execute(stmt).scalar_one()
-    return format_number(config.number_prefix, year, counter, config.number_digits)
+    allocated = session.execute(stmt).one_or_none()
+    if allocated is None:  # no settings row yet: create it with the defaults, then allocate
+        settings(session)
+        allocated = session.execute(stmt).one()
+    prefix, counter = allocated
+    digits = session.scalar(select(Settings.number_digits).where(Settings.id == 1))
+    return format_number(prefix, year, counter, digits)

@@ -1,0 +1,361 @@
+"""crm_contracts' pages: statuses from dates and acts, numbering, the list and its filters, the
+dashboard, renewing, deleting drafts, locking, history, record rules, the client file section,
+settings, demo data and uninstalling."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from core.cli import main as crm
+from core.db import db_session, make_engine
+from core.testing import form_fields, logged_in, make_user
+from crm_contracts.models import Condition, Contract, Settings
+from crm_contracts.numbering import next_number
+
+TODAY = date(2026, 12, 1)
+
+
+def add_contract(app, client_id: int, *, signed=True, start=TODAY, days=364, **extra) -> int:
+    """A contract written directly (numbered like any other), with a 5 % group discount."""
+    with app.app_context():
+        contract = Contract(
+            number=next_number(db_session),
+            client_id=client_id,
+            title=extra.pop("title", "Supply"),
+            signed_on=start if signed else None,
+            valid_from=start,
+            valid_to=None if days is None else start + timedelta(days=days),
+            **extra,
+        )
+        contract.conditions = [
+            Condition(kind="discount", group_code="DAIRY", discount_percent=Decimal("5"))
+        ]
+        db_session.add(contract)
+        db_session.commit()
+        return contract.id
+
+
+def status_of(app, contract_id: int) -> str:
+    with app.app_context():
+        return db_session.scalar(select(Contract.status).where(Contract.id == contract_id))
+
+
+def test_status_follows_dates_and_acts(app, clock):
+    ids = app.ids
+    draft = add_contract(app, ids.bioprom, signed=False)
+    upcoming = add_contract(app, ids.bioprom, start=TODAY + timedelta(days=10))
+    active = add_contract(app, ids.bioprom)
+    expiring = add_contract(app, ids.bioprom, start=TODAY - timedelta(days=350))
+    expired = add_contract(app, ids.bioprom, start=TODAY - timedelta(days=400))
+    open_ended = add_contract(app, ids.bioprom, days=None)
+    terminated = add_contract(app, ids.bioprom, terminated_on=TODAY, termination_reason="x")
+    announced = add_contract(app, ids.bioprom, days=None, terminated_on=TODAY + timedelta(days=90))
+    assert {
+        name: status_of(app, contract_id)
+        for name, contract_id in [
+            ("draft", draft), ("upcoming", upcoming), ("active", active),
+            ("expiring", expiring), ("expired", expired), ("open_ended", open_ended),
+            ("terminated", terminated), ("announced", announced),
+        ]
+    } == {
+        "draft": "draft", "upcoming": "upcoming", "active": "active", "expiring": "expiring",
+        "expired": "expired", "open_ended": "active", "terminated": "terminated",
+        "announced": "active",
+    }  # fmt: skip
+    # The expiring window is a setting.
+    with app.app_context():
+        db_session.get(Settings, 1).expiring_days = 400
+        db_session.commit()
+    assert status_of(app, active) == "expiring"
+    assert status_of(app, announced) == "expiring"
+    # And the date is the clock's, not the database's.
+    clock.move_to(TODAY + timedelta(days=500))
+    assert status_of(app, active) == "expired"
+
+
+def test_numbers_come_from_a_configurable_sequence_per_year(app, clock):
+    with app.app_context():
+        assert next_number(db_session) == "C-2026-0001"
+        assert next_number(db_session) == "C-2026-0002"
+        settings = db_session.get(Settings, 1)
+        settings.number_prefix, settings.number_digits = "SUP/", 6
+        db_session.commit()
+        assert next_number(db_session) == "SUP/2026-000001"
+    clock.move_to(date(2027, 1, 2))
+    with app.app_context():
+        assert next_number(db_session) == "SUP/2027-000001"
+        db_session.commit()
+
+
+def test_two_sessions_allocating_at_once_never_get_the_same_number(app):
+    url = app.config["DATABASE_URL"]
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def allocate() -> None:
+        engine = make_engine(url)
+        try:
+            from sqlalchemy.orm import Session
+
+            for _ in range(10):
+                with Session(engine) as session:
+                    numbers.append(next_number(session))
+                    session.commit()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    with app.app_context():
+        threads = [threading.Thread(target=allocate) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not errors
+    assert len(numbers) == 30 and len(set(numbers)) == 30
+
+
+def test_the_list_filters_by_status_client_type_and_end(app, clock):
+    ids = app.ids
+    active = add_contract(app, ids.bioprom, title="Active one")
+    soon = add_contract(app, ids.agrotech, start=TODAY - timedelta(days=350), title="Soon")
+    add_contract(app, ids.bioprom, start=TODAY - timedelta(days=400), title="Old")
+    georgi = logged_in(app, "georgi")
+    page = georgi.get("/contracts/").text
+    assert 'data-testid="total">3<' in page
+    page = georgi.get("/contracts/?status=expiring").text
+    assert f'data-contract="{soon}"' in page and f'data-contract="{active}"' not in page
+    page = georgi.get(f"/contracts/?client={ids.bioprom}").text
+    assert "Contracts of Bioprom" in page and 'data-testid="total">2<' in page
+    page = georgi.get("/contracts/?within=60").text
+    assert f'data-contract="{soon}"' in page and f'data-contract="{active}"' not in page
+    page = georgi.get("/contracts/?q=activ").text
+    assert 'data-testid="total">1<' in page
+    page = georgi.get("/contracts/?status=renewed").text
+    assert 'data-testid="no-match"' in page
+
+
+def test_the_list_paginates_with_a_bounded_number_of_queries(app, count_queries):
+    for _ in range(3):
+        add_contract(app, app.ids.bioprom)
+    georgi = logged_in(app, "georgi")
+    with count_queries(app) as few:
+        georgi.get("/contracts/")
+    with app.app_context():
+        for i in range(60):
+            db_session.add(
+                Contract(number=f"X-{i}", client_id=app.ids.agrotech, title="Bulk",
+                         valid_from=TODAY, signed_on=TODAY)
+            )  # fmt: skip
+        db_session.commit()
+    with count_queries(app) as many:
+        page = georgi.get("/contracts/?page=2").text
+    assert len(many) == len(few)
+    assert 'data-testid="pages"' in page and 'data-testid="total">63<' in page
+
+
+def test_an_empty_list_says_so(app):
+    page = logged_in(app, "georgi").get("/contracts/").text
+    assert 'data-testid="empty"' in page and "Record the first one" in page
+
+
+def test_the_dashboard_shows_contracts_ending_within_30_60_and_90_days(app):
+    ids = app.ids
+    in_20 = add_contract(app, ids.bioprom, start=TODAY - timedelta(days=344))
+    in_45 = add_contract(app, ids.bioprom, start=TODAY - timedelta(days=319))
+    in_80 = add_contract(app, ids.agrotech, start=TODAY - timedelta(days=284))
+    add_contract(app, ids.agrotech)  # a year away
+    renewed = add_contract(app, ids.agrotech, start=TODAY - timedelta(days=344))
+    with app.app_context():
+        db_session.get(Contract, renewed).successor_id = in_80
+        db_session.commit()
+    page = logged_in(app, "georgi").get("/contracts/expiring").text
+    assert 'data-count="30">1<' in page and 'data-count="60">1<' in page
+    assert 'data-count="90">1<' in page
+    sections = {days: page.split(f'data-period="{days}"')[1].split("</section>")[0]
+                for days in (30, 60, 90)}  # fmt: skip
+    assert f'data-contract="{in_20}"' in sections[30]
+    assert f'data-contract="{in_45}"' in sections[60]
+    assert f'data-contract="{in_80}"' in sections[90]
+    assert f'data-contract="{renewed}"' not in page
+    assert "Renew" in page  # a manager may write
+
+
+def test_renewing_creates_a_linked_draft_successor_with_the_conditions(app):
+    contract_id = add_contract(app, app.ids.bioprom, start=TODAY - timedelta(days=340))
+    georgi = logged_in(app, "georgi")
+    url = f"/contracts/{contract_id}/renew"
+    page = georgi.get(url).text
+    form = form_fields(page, action=url)
+    assert form["valid_from"] == (TODAY + timedelta(days=25)).isoformat()
+    answer = georgi.post(url, data=form)
+    assert answer.status_code == 302, answer.text
+    successor_id = int(answer.headers["Location"].rsplit("/", 1)[-1])
+    with app.app_context():
+        old, new = db_session.get(Contract, contract_id), db_session.get(Contract, successor_id)
+        assert old.successor_id == new.id and new.predecessor_id == old.id
+        assert old.status == "renewed" and new.status == "draft"
+        old_version = old.version
+        assert [(c.group_code, c.discount_percent, c.valid_from) for c in new.conditions] == [
+            ("DAIRY", Decimal("5.00"), None)
+        ]
+    page = georgi.get(f"/contracts/{contract_id}").text
+    assert f"/contracts/{successor_id}" in page and "Renewed by" in page
+    again = georgi.post(url, data={**form, "version": str(old_version)})
+    assert again.status_code == 400 and "renewed already" in again.text
+
+
+def test_renewal_must_start_after_the_contract_ends(app):
+    contract_id = add_contract(app, app.ids.bioprom)
+    georgi = logged_in(app, "georgi")
+    url = f"/contracts/{contract_id}/renew"
+    form = form_fields(georgi.get(url).text, action=url)
+    answer = georgi.post(url, data={**form, "valid_from": TODAY.isoformat()})
+    assert answer.status_code == 400 and 'data-error="valid_from"' in answer.text
+
+
+def test_only_a_draft_can_be_deleted_and_only_after_confirming(app):
+    draft = add_contract(app, app.ids.bioprom, signed=False)
+    signed = add_contract(app, app.ids.bioprom)
+    georgi = logged_in(app, "georgi")
+    page = georgi.get(f"/contracts/{draft}/delete").text
+    assert "Yes, delete" in page
+    with app.app_context():
+        version = db_session.get(Contract, draft).version
+    answer = georgi.post(f"/contracts/{draft}/delete", data={"version": version})
+    assert answer.status_code == 302
+    assert georgi.get(f"/contracts/{draft}").status_code == 404
+    answer = georgi.get(f"/contracts/{signed}/delete")
+    assert answer.status_code == 302 and georgi.get(f"/contracts/{signed}").status_code == 200
+
+
+def test_a_stale_edit_answers_409_and_changes_nothing(app):
+    contract_id = add_contract(app, app.ids.bioprom)
+    georgi = logged_in(app, "georgi")
+    url = f"/contracts/{contract_id}/edit"
+    form = form_fields(georgi.get(url).text, action=url)
+    assert georgi.post(url, data={**form, "title": "First"}).status_code == 302
+    answer = georgi.post(url, data={**form, "title": "Second"})
+    assert answer.status_code == 409
+    with app.app_context():
+        assert db_session.get(Contract, contract_id).title == "First"
+    # A condition form opened before the contract changed is stale too.
+    add = f"/contracts/{contract_id}/conditions/new"
+    stale = form_fields(georgi.get(add).text, action=add)
+    georgi.post(url, data={**form_fields(georgi.get(url).text, action=url), "title": "Third"})
+    answer = georgi.post(add, data={**stale, "group_code": "X", "discount_percent": "1"})
+    assert answer.status_code == 409
+
+
+def test_the_contract_page_shows_its_history_and_documents(app):
+    contract_id = add_contract(app, app.ids.bioprom)
+    georgi = logged_in(app, "georgi")
+    url = f"/contracts/{contract_id}/edit"
+    form = form_fields(georgi.get(url).text, action=url)
+    georgi.post(url, data={**form, "title": "Renamed"})
+    page = georgi.get(f"/contracts/{contract_id}").text
+    assert "Renamed" in page and "History of changes" in page and "Supply" in page
+    upload = f"/attachments/crm_contracts_contract/{contract_id}"
+    answer = georgi.post(
+        upload,
+        data={"file": (__import__("io").BytesIO(b"%PDF signed"), "signed.pdf"),
+              "next": f"/contracts/{contract_id}"},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert answer.status_code == 302
+    page = georgi.get(f"/contracts/{contract_id}").text
+    assert "signed.pdf" in page
+    # A representative reads it but does not upload.
+    maria_page = logged_in(app, "maria").get(f"/contracts/{contract_id}").text
+    assert "signed.pdf" in maria_page and 'type="file"' not in maria_page
+
+
+def test_a_representative_sees_only_the_contracts_of_their_clients(app):
+    mine = add_contract(app, app.ids.bioprom)
+    theirs = add_contract(app, app.ids.agrotech)
+    maria = logged_in(app, "maria")
+    page = maria.get("/contracts/").text
+    assert f'data-contract="{mine}"' in page and f'data-contract="{theirs}"' not in page
+    assert maria.get(f"/contracts/{theirs}").status_code == 404
+    assert maria.get(f"/api/v1/contracts/{theirs}").status_code == 404
+    items = maria.get("/api/v1/contracts").get_json()["items"]
+    assert [c["id"] for c in items] == [mine]
+    assert maria.get(f"/contracts/{mine}/edit").status_code == 403  # reps read only
+    hits = maria.get("/search?q=supply").text
+    assert f"/contracts/{mine}" in hits and f"/contracts/{theirs}" not in hits
+
+
+def test_the_client_file_section_costs_the_same_queries_for_many_contracts(app, count_queries):
+    add_contract(app, app.ids.bioprom)
+    maria = logged_in(app, "maria")
+    url = f"/contacts/clients/{app.ids.bioprom}"
+    maria.get(url)
+    with count_queries(app) as one:
+        maria.get(url)
+    for start in range(30):
+        add_contract(app, app.ids.bioprom, start=TODAY - timedelta(days=start * 40))
+    with count_queries(app) as many:
+        page = maria.get(url).text
+    assert len(many) == len(one)
+    assert 'data-earlier="expired"' in page
+
+
+def test_the_section_says_when_there_is_no_contract(app):
+    page = logged_in(app, "georgi").get(f"/contacts/clients/{app.ids.bioprom}").text
+    section = page.split('data-section="crm_contracts.contracts"')[1].split("</section>")[0]
+    assert "No contract in force." in section
+    assert f"/contracts/new/{app.ids.bioprom}" in section
+
+
+def test_choosing_the_client_of_a_new_contract(app):
+    georgi = logged_in(app, "georgi")
+    page = georgi.get("/contracts/new?q=biop").text
+    assert f"/contracts/new/{app.ids.bioprom}" in page and "Agrotech" not in page
+
+
+def test_settings_and_contract_types(app):
+    make_user(app, "root", groups=("admin",))
+    georgi = logged_in(app, "georgi")
+    url = "/contracts/settings"
+    page = georgi.get(url).text
+    assert "Framework agreement" in page and "Distribution" in page
+    form = form_fields(page, action=url)
+    answer = georgi.post(url, data={**form, "expiring_days": "0"})
+    assert answer.status_code == 400 and 'data-error="expiring_days"' in answer.text
+    answer = georgi.post(url, data={**form, "number_prefix": "K-", "expiring_days": "45"})
+    assert answer.status_code == 302
+    with app.app_context():
+        assert db_session.get(Settings, 1).expiring_days == 45
+    answer = georgi.post(
+        "/contracts/settings/types/new", data={"code": "lease", "name": "Lease", "order": ""}
+    )
+    assert answer.status_code == 302
+    answer = georgi.post(
+        "/contracts/settings/types/new", data={"code": "lease", "name": "Again", "order": "1"}
+    )
+    assert answer.status_code == 400 and "Another type has this code" in answer.text
+    assert logged_in(app, "maria").get(url).status_code == 403
+
+
+def test_demo_data_and_remind_and_uninstall(app):
+    from core.modules import uninstall
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(crm, ["demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        statuses = set(db_session.scalars(select(Contract.status)))
+        assert {"active", "expiring", "expired", "terminated", "renewed", "draft"} <= statuses
+        assert db_session.scalar(select(Condition.id).limit(1)) is not None
+    result = runner.invoke(crm, ["contracts", "remind"])
+    assert result.exit_code == 0 and "reminders sent" in result.output
+    assert logged_in(app, "georgi").get("/contracts/expiring").status_code == 200
+    crm_state = app.extensions["crm"]
+    uninstall(crm_state.engine, crm_state.plugins, "crm_contracts")
+    make_user(app, "root", groups=("admin",))
+    assert logged_in(app, "root").get("/contracts/").status_code == 404
