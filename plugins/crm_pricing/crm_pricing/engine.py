@@ -54,6 +54,8 @@ class Rule:
     valid_to: date | None = None
     #: Who and what the rule is for, as people read it ("product group Paper"): for the reasons.
     products_label: str = ""
+    #: Why the rule cannot be used at all (its stored parameters no longer fit its kind).
+    error: str | None = None
 
     @property
     def sort_key(self) -> tuple:
@@ -168,6 +170,9 @@ def price(
         kind = kinds.get(rule.kind)
         if kind is None:
             skip(rule, f"its kind {rule.kind} is not available (is its module installed?)")
+            continue
+        if rule.error:
+            skip(rule, rule.error)
             continue
         reason = _validity(rule, context.on) or _products(rule, context)
         if reason:

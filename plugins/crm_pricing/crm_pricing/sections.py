@@ -1,0 +1,91 @@
+"""crm_pricing's section of the client file: the client's negotiated discounts (the rules for the
+client and for its customer group) and where it stands against each turnover tier.
+
+A constant number of queries for the rules (one), plus one turnover figure per distinct period of
+the client's tier rules (cached, so rules that share a period share the query).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import render_template
+from markupsafe import Markup
+from marshmallow import ValidationError
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
+
+from core import hookimpl
+from core.auth import has_permission
+from core.db import db_session
+from crm_contacts.hookspecs import ClientFileSection
+from crm_pricing.kinds import TURNOVER_TIERS
+from crm_pricing.models import PricingRule
+from crm_pricing.permissions import READ, WRITE
+from crm_pricing.service import CachedTurnover, current_kinds, today_local
+from crm_pricing.standing import tier_standing
+
+
+def _rules_for(client: Any) -> list[PricingRule]:
+    whom = [PricingRule.client_id == client.id]
+    if client.customer_group_id is not None:
+        whom.append(
+            and_(
+                PricingRule.client_id.is_(None),
+                PricingRule.customer_group_id == client.customer_group_id,
+            )
+        )
+    everyone = and_(
+        PricingRule.client_id.is_(None),
+        PricingRule.customer_group_id.is_(None),
+        PricingRule.kind == TURNOVER_TIERS,
+    )
+    stmt = (
+        select(PricingRule)
+        .where(PricingRule.active.is_(True), or_(*whom, everyone))
+        .options(joinedload(PricingRule.product), joinedload(PricingRule.product_group))
+        .order_by(PricingRule.priority, PricingRule.name, PricingRule.id)
+    )
+    return list(db_session.scalars(stmt))
+
+
+def _summary(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {json.dumps(v)}" for k, v in sorted(params.items()))
+
+
+@hookimpl
+def crm_client_file_sections(client: Any, user: Any) -> list[ClientFileSection]:
+    if not has_permission(READ, user):
+        return []
+    today = today_local()
+    kinds = current_kinds()
+    rules = _rules_for(client)
+    turnover = CachedTurnover(db_session, client.id)
+    negotiated, standings = [], []
+    for rule in rules:
+        valid = (rule.valid_from is None or rule.valid_from <= today) and (
+            rule.valid_to is None or today <= rule.valid_to
+        )
+        kind = kinds.get(rule.kind)
+        if rule.kind == TURNOVER_TIERS and kind is not None and valid:
+            try:
+                params = kind.schema().load(rule.params)
+            except ValidationError:
+                params = None  # a rule whose params no longer fit its kind is left out
+            if params is not None:
+                standings.append((rule, tier_standing(params, turnover, today)))
+        if rule.client_id is not None or rule.customer_group_id is not None:
+            negotiated.append((rule, kind.label if kind else rule.kind, valid))
+    html = Markup(  # noqa: S704 - a template rendered by Jinja with autoescaping
+        render_template(
+            "crm_pricing/section_client.html",
+            client=client,
+            negotiated=negotiated,
+            standings=standings,
+            summary=_summary,
+            can_write=has_permission(WRITE, user),
+            today=today,
+        )
+    )
+    return [ClientFileSection("crm_pricing.discounts", "Prices and discounts", html, order=45)]

@@ -1,0 +1,279 @@
+"""The rules page for managers: list, create, edit, deactivate (after a confirmation) and
+reactivate pricing rules, and set the discount caps. Parameters are validated by the schema of the
+rule's kind, and every message is shown next to its field; nothing is saved while one is wrong."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from core.db import db_session
+from core.locking import check_version
+from core.permissions import permission_required
+from crm_contacts.models import Client, CustomerGroup
+from crm_pricing.blueprints import bp
+from crm_pricing.engine import MODES
+from crm_pricing.kinds import EXAMPLES
+from crm_pricing.models import DiscountCap, PricingRule
+from crm_pricing.permissions import READ, WRITE
+from crm_pricing.rules import apply_rule_data
+from crm_pricing.schemas import RuleSchema
+from crm_pricing.service import current_kinds
+from crm_pricing.views.forms import PER_PAGE, field_errors, pages
+from crm_sales.models import Product, ProductGroup
+
+_OPTIONAL_INTS = ("client_id", "customer_group_id", "product_group_id")
+
+
+def _choices() -> dict[str, Any]:
+    kinds = current_kinds()
+    return {
+        "kinds": [(k.name, k.label) for k in kinds.values()],
+        "examples": {k: EXAMPLES.get(k, "{}") for k in kinds},
+        "modes": [(m, m.capitalize()) for m in MODES],
+        "customer_groups": db_session.execute(
+            select(CustomerGroup.id, CustomerGroup.name).order_by(CustomerGroup.name)
+        ).all(),
+        "product_groups": db_session.execute(
+            select(ProductGroup.id, ProductGroup.name, ProductGroup.path).order_by(
+                ProductGroup.path
+            )
+        ).all(),
+    }
+
+
+def _form_data(form) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The posted form as RuleSchema input, with the errors only the form can make."""
+    errors: dict[str, list[str]] = {}
+    data: dict[str, Any] = {
+        "name": form.get("name", "").strip(),
+        "kind": form.get("kind", ""),
+        "mode": form.get("mode", "stack"),
+        "priority": form.get("priority", "").strip() or "100",
+        "notes": form.get("notes", ""),
+        "active": form.get("active") in ("y", "on", "true"),
+        "valid_from": form.get("valid_from") or None,
+        "valid_to": form.get("valid_to") or None,
+    }
+    for name in _OPTIONAL_INTS:
+        raw = form.get(name, "").strip()
+        if not raw:
+            data[name] = None
+        elif raw.isdigit():
+            data[name] = int(raw)
+        else:
+            errors[name] = ["Must be a number."]
+    code = form.get("product_code", "").strip()
+    data["product_id"] = None
+    if code:
+        product_id = db_session.scalar(select(Product.id).where(Product.code == code))
+        if product_id is None:
+            errors["product_code"] = [f"No product has the code {code}."]
+        data["product_id"] = product_id
+    try:
+        data["params"] = json.loads(form.get("params", "") or "{}")
+        if not isinstance(data["params"], dict):
+            errors["params"] = ['Must be a JSON object, such as {"percent": 5}.']
+    except ValueError as exc:
+        errors["params"] = [f"Not valid JSON: {exc}."]
+    return data, errors
+
+
+def _save(rule: PricingRule, form) -> dict[str, list[str]]:
+    data, errors = _form_data(form)
+    if errors:
+        # still validate the rest, so that every field's message shows at once
+        data = {k: v for k, v in data.items() if k not in errors}
+    schema = RuleSchema(kinds=current_kinds())
+    try:
+        loaded = schema.load(data)
+        if not errors:
+            apply_rule_data(db_session, rule, loaded)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        for key, value in field_errors(messages).items():
+            errors.setdefault("product_code" if key == "product_id" else key, []).extend(value)
+    return errors
+
+
+def _values(rule: PricingRule) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "kind": rule.kind,
+        "mode": rule.mode,
+        "priority": rule.priority,
+        "notes": rule.notes,
+        "active": rule.active,
+        "valid_from": rule.valid_from.isoformat() if rule.valid_from else "",
+        "valid_to": rule.valid_to.isoformat() if rule.valid_to else "",
+        "client_id": rule.client_id or "",
+        "customer_group_id": rule.customer_group_id or "",
+        "product_group_id": rule.product_group_id or "",
+        "product_code": rule.product.code if rule.product else "",
+        "params": json.dumps(rule.params, indent=1) if rule.params else "",
+        "version": rule.version,
+    }
+
+
+def _rule(rule_id: int) -> PricingRule:
+    rule = db_session.scalar(
+        select(PricingRule)
+        .where(PricingRule.id == rule_id)
+        .options(joinedload(PricingRule.product), joinedload(PricingRule.client))
+    )
+    if rule is None:
+        abort(404)
+    return rule
+
+
+@bp.route("/rules")
+@permission_required(READ)
+def rule_list():
+    show = request.args.get("show", "active")
+    stmt = select(PricingRule)
+    if show == "active":
+        stmt = stmt.where(PricingRule.active.is_(True))
+    elif show == "inactive":
+        stmt = stmt.where(PricingRule.active.is_(False))
+    total = db_session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page, count = pages(total)
+    rules = db_session.scalars(
+        stmt.options(
+            joinedload(PricingRule.client),
+            joinedload(PricingRule.customer_group),
+            joinedload(PricingRule.product),
+            joinedload(PricingRule.product_group),
+        )
+        .order_by(PricingRule.priority, PricingRule.name, PricingRule.id)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    caps = db_session.execute(
+        select(DiscountCap.id, DiscountCap.percent, CustomerGroup.name)
+        .outerjoin(CustomerGroup, DiscountCap.customer_group_id == CustomerGroup.id)
+        .order_by(CustomerGroup.name.is_not(None), CustomerGroup.name)
+    ).all()
+    labels = {k.name: k.label for k in current_kinds().values()}
+    return render_template(
+        "crm_pricing/rule_list.html",
+        rules=rules,
+        labels=labels,
+        show=show,
+        page=page,
+        pages=count,
+        total=total,
+        caps=caps,
+        customer_groups=_choices()["customer_groups"],
+        automatic=[k for k in current_kinds().values() if k.automatic],
+    )
+
+
+@bp.route("/rules/new", methods=["GET", "POST"])
+@permission_required(WRITE)
+def rule_new():
+    values: dict[str, Any] = {"mode": "stack", "priority": 100, "active": True}
+    values["kind"] = request.args.get("kind", "")
+    values["client_id"] = request.args.get("client_id", "")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        rule = PricingRule()
+        errors = _save(rule, request.form)
+        if not errors:
+            db_session.add(rule)
+            db_session.commit()
+            flash(f"Rule “{rule.name}” saved.", "success")
+            return redirect(url_for(".rule_list"))
+        db_session.rollback()
+        values = request.form.to_dict()
+        values["active"] = request.form.get("active")
+    return render_template(
+        "crm_pricing/rule_form.html", rule=None, values=values, errors=errors, **_choices()
+    ), (400 if errors else 200)
+
+
+@bp.route("/rules/<int:rule_id>/edit", methods=["GET", "POST"])
+@permission_required(WRITE)
+def rule_edit(rule_id: int):
+    rule = _rule(rule_id)
+    values = _values(rule)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        check_version(rule, request.form.get("version", type=int))
+        errors = _save(rule, request.form)
+        if not errors:
+            db_session.commit()
+            flash(f"Rule “{rule.name}” saved.", "success")
+            return redirect(url_for(".rule_list"))
+        db_session.rollback()
+        values = request.form.to_dict()
+        values["active"] = request.form.get("active")
+    return render_template(
+        "crm_pricing/rule_form.html", rule=rule, values=values, errors=errors, **_choices()
+    ), (400 if errors else 200)
+
+
+@bp.route("/rules/<int:rule_id>/deactivate", methods=["GET", "POST"])
+@permission_required(WRITE)
+def rule_deactivate(rule_id: int):
+    rule = _rule(rule_id)
+    if request.method == "POST":
+        check_version(rule, request.form.get("version", type=int))
+        rule.active = request.form.get("active") == "y"
+        db_session.commit()
+        state = "reactivated" if rule.active else "deactivated"
+        flash(f"Rule “{rule.name}” {state}.", "success")
+        return redirect(url_for(".rule_list"))
+    return render_template("crm_pricing/rule_deactivate.html", rule=rule)
+
+
+@bp.route("/caps", methods=["POST"])
+@permission_required(WRITE)
+def cap_save():
+    """Set (or, empty, remove) the installation-wide cap or a customer group's."""
+    raw_group = request.form.get("customer_group_id", "").strip()
+    raw = request.form.get("percent", "").strip().replace(",", ".")
+    group_id = int(raw_group) if raw_group.isdigit() else None
+    if raw_group and group_id is None:
+        abort(400)
+    if group_id is not None and db_session.get(CustomerGroup, group_id) is None:
+        flash("No such customer group.", "danger")
+        return redirect(url_for(".rule_list"))
+    cap = db_session.scalar(
+        select(DiscountCap).where(
+            DiscountCap.customer_group_id.is_(None)
+            if group_id is None
+            else DiscountCap.customer_group_id == group_id
+        )
+    )
+    if not raw:
+        if cap is not None:
+            db_session.delete(cap)
+            db_session.commit()
+        flash("Cap removed.", "success")
+        return redirect(url_for(".rule_list"))
+    try:
+        percent = Decimal(raw)
+    except InvalidOperation:
+        percent = Decimal(-1)
+    if not percent.is_finite() or not (0 <= percent <= 100):
+        flash("Cap (%): must be a number from 0 to 100.", "danger")
+        return redirect(url_for(".rule_list"))
+    if cap is None:
+        cap = DiscountCap(customer_group_id=group_id)
+        db_session.add(cap)
+    cap.percent = percent.quantize(Decimal("0.01"))
+    db_session.commit()
+    flash("Cap saved.", "success")
+    return redirect(url_for(".rule_list"))
+
+
+def client_name(client_id: int | None) -> str:
+    if client_id is None:
+        return ""
+    return db_session.scalar(select(Client.name).where(Client.id == client_id)) or ""

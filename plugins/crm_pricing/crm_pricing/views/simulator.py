@@ -1,0 +1,137 @@
+"""The quote simulator for representatives: client, product, quantity, payment days → the price
+and its explanation; and the batch form: many lines for one client at once."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import render_template, request
+from marshmallow import ValidationError
+
+from core.db import db_session
+from core.permissions import permission_required
+from crm_pricing.blueprints import bp
+from crm_pricing.money import round_price
+from crm_pricing.permissions import READ
+from crm_pricing.quoting import UnknownProducts, quote_lines
+from crm_pricing.schemas import MAX_BATCH_LINES, BatchQuoteRequestSchema, QuoteRequestSchema
+from crm_pricing.service import UnknownClient, today_local
+from crm_pricing.views.forms import field_errors
+
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def _common(source) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name in ("client_id", "payment_days"):
+        raw = (source.get(name) or "").strip()
+        if raw:
+            data[name] = int(raw) if raw.isdigit() else raw
+    raw_date = (source.get("date") or "").strip()
+    if raw_date:
+        data["date"] = raw_date
+    return data
+
+
+def _run(data: dict[str, Any], lines: list[dict[str, Any]]):
+    try:
+        return quote_lines(db_session, data["client_id"], data["date"], data["payment_days"], lines)
+    except UnknownClient:
+        raise ValidationError({"client_id": ["No such client."]}) from None
+    except UnknownProducts as exc:
+        raise ValidationError(
+            {"product_code": [f"No product has the code {', '.join(exc.missing)}."]}
+        ) from None
+
+
+@bp.route("/simulator")
+@permission_required(READ)
+def simulator():
+    args = request.args
+    values = args.to_dict()
+    values.setdefault("quantity", "1")
+    values.setdefault("date", today_local().isoformat())
+    errors: dict[str, list[str]] = {}
+    quote = None
+    if args.get("client_id") or args.get("product_code"):
+        data = _common(args)
+        data["product_code"] = (args.get("product_code") or "").strip() or None
+        data["quantity"] = (args.get("quantity") or "1").strip()
+        if data["product_code"] is None:
+            del data["product_code"]
+        try:
+            loaded = QuoteRequestSchema().load(data)
+            line = {"product_code": loaded["product_code"], "quantity": loaded["quantity"]}
+            _, quotes = _run(loaded, [line])
+            quote = quotes[0]
+        except ValidationError as exc:
+            errors = field_errors(exc.messages if isinstance(exc.messages, dict) else {})
+            if "product_id" in errors:
+                errors["product_code"] = errors.pop("product_id")
+    return render_template(
+        "crm_pricing/simulator.html", values=values, errors=errors, quote=quote
+    ), (400 if errors else 200)
+
+
+def parse_lines(text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """``CODE quantity`` per line (quantity optional, default 1) → lines, and the errors by
+    line number."""
+    lines, errors = [], []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        parts = [p for p in _SPLIT.split(raw.strip()) if p]
+        if not parts:
+            continue
+        if len(parts) > 2:
+            errors.append(f"line {number}: write a product code and a quantity, nothing else.")
+            continue
+        quantity = Decimal(1)
+        if len(parts) == 2:
+            try:
+                quantity = Decimal(parts[1])
+            except InvalidOperation:
+                quantity = Decimal(-1)
+            if not quantity.is_finite() or quantity <= 0:
+                errors.append(f"line {number}: the quantity must be a number above 0.")
+                continue
+        lines.append({"product_code": parts[0], "quantity": quantity})
+    if not lines and not errors:
+        errors.append("Write at least one line: a product code and a quantity.")
+    if len(lines) > MAX_BATCH_LINES:
+        errors.append(f"At most {MAX_BATCH_LINES} lines at once.")
+    return lines, errors
+
+
+@bp.route("/simulator/batch", methods=["GET", "POST"])
+@permission_required(READ)
+def batch():
+    values = request.form.to_dict() if request.method == "POST" else request.args.to_dict()
+    values.setdefault("date", today_local().isoformat())
+    errors: dict[str, list[str]] = {}
+    quotes: list[dict[str, Any]] = []
+    total = None
+    if request.method == "POST":
+        lines, line_errors = parse_lines(values.get("lines", ""))
+        if line_errors:
+            errors["lines"] = line_errors
+        data = _common(request.form)
+        try:
+            loaded = BatchQuoteRequestSchema().load(
+                {**data, "lines": [{**line, "quantity": str(line["quantity"])} for line in lines]
+                 or [{"product_code": "-"}]}
+            )  # fmt: skip
+            if not errors:
+                _, quotes = _run(loaded, loaded["lines"])
+        except ValidationError as exc:
+            messages = exc.messages if isinstance(exc.messages, dict) else {}
+            messages.pop("lines", None)
+            for key, value in field_errors(messages).items():
+                errors.setdefault("lines" if key == "product_code" else key, []).extend(value)
+        currencies = {q["currency"] for q in quotes}
+        if len(currencies) == 1:
+            currency = currencies.pop()
+            total = (round_price(sum(q["line_total"] for q in quotes), currency), currency)
+    return render_template(
+        "crm_pricing/batch.html", values=values, errors=errors, quotes=quotes, total=total
+    ), (400 if errors else 200)
