@@ -95,7 +95,7 @@ def build_catalogue(session: Session, rng: random.Random) -> list[Product]:
                     price = Decimal(rng.uniform(low, high)).quantize(CENT, ROUND_HALF_UP)
                     products.append(
                         Product(
-                            code=f"{_code(sub_name)}{b + 1:02d}{v + 1}",
+                            code=f"{top.code[:2]}{_code(sub_name, 3)}-{b + 1:02d}{v + 1}",
                             name=f"{base} {variant}".strip(),
                             unit=unit,
                             list_price=price + Decimal("0.99") - price % 1,
