@@ -1,21 +1,28 @@
-"""Manifest and hook implementations of crm_tasks."""
+"""Manifest and hook implementations of crm_tasks.
+
+The implementations live next to what they concern and are gathered here, where pluggy finds them.
+"""
 
 from __future__ import annotations
 
-import random
-from datetime import date, timedelta
-
 from flask import Blueprint
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, true
 
 from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
-from crm_contacts.models import Client
-from crm_tasks.models import Task
-from crm_tasks.schemas import TaskSchema
+from core.record_rules import RecordRule
+from core.reports import ReportDefinition
+from crm_tasks import hookspecs
+from crm_tasks.commands import crm_commands  # noqa: F401
+from crm_tasks.demo import crm_demo_data  # noqa: F401
+from crm_tasks.models import CommitmentType, Task, Transition
+from crm_tasks.permissions import DELETE, MANAGE, READ, WRITE
+from crm_tasks.schemas import CommitmentTypeSchema, TaskSchema, TransitionSchema
+from crm_tasks.search import crm_search  # noqa: F401
+from crm_tasks.sections import crm_client_file_sections  # noqa: F401
 
 MANIFEST = Manifest(
     name="crm_tasks",
+    label="Tasks",
     summary="Tasks and commitments, their statuses, assignment and attachments",
     depends=("crm_contacts",),
     application=True,
@@ -23,76 +30,106 @@ MANIFEST = Manifest(
 
 
 @hookimpl
+def crm_addhooks(pluginmanager):
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
 def crm_models() -> list[ModelDef]:
-    return [ModelDef(Task, label="Task", schema=TaskSchema)]
+    return [
+        ModelDef(Task, label="Task", schema=TaskSchema),
+        ModelDef(Transition, label="Task transition", schema=TransitionSchema),
+        ModelDef(CommitmentType, label="Commitment type", schema=CommitmentTypeSchema),
+    ]
 
 
 @hookimpl
 def crm_blueprints() -> list[Blueprint]:
-    from crm_tasks.views import bp
+    import crm_tasks.views  # noqa: F401 - registers the routes on the blueprints
+    from crm_tasks.blueprints import api, bp
 
-    return [bp]
+    return [bp, api]
 
 
 @hookimpl
 def crm_menus() -> list[MenuItem]:
     return [
         MenuItem("crm_tasks.root", "Tasks", order=20),
-        MenuItem(
-            "crm_tasks.tasks",
-            "All tasks",
-            endpoint="crm_tasks.task_list",
-            parent="crm_tasks.root",
-            order=10,
-            permission="crm_tasks.read",
-        ),
-    ]
+        MenuItem("crm_tasks.mine", "My tasks", endpoint="crm_tasks.task_list",
+                 parent="crm_tasks.root", order=10, permission=READ),
+        MenuItem("crm_tasks.by_me", "Tasks I assigned", endpoint="crm_tasks.assigned_by_me",
+                 parent="crm_tasks.root", order=20, permission=READ),
+        MenuItem("crm_tasks.board", "Board", endpoint="crm_tasks.board",
+                 parent="crm_tasks.root", order=30, permission=READ),
+        MenuItem("crm_tasks.new", "New task", endpoint="crm_tasks.task_new",
+                 parent="crm_tasks.root", order=40, permission=WRITE),
+        MenuItem("crm_tasks.monitoring", "Monitoring commitments",
+                 endpoint="crm_tasks.monitoring", parent="crm_tasks.root", order=50,
+                 permission=MANAGE),
+        MenuItem("crm_tasks.types", "Commitment types", endpoint="crm_tasks.type_list",
+                 parent="core.settings", order=55, permission=MANAGE),
+    ]  # fmt: skip
 
 
 @hookimpl
 def crm_permissions() -> list[Permission]:
+    everyone = ("sales_manager", "sales_rep", "back_office")
     return [
+        Permission(READ, "Read tasks", groups=everyone),
+        Permission(WRITE, "Create tasks, move them through their workflow", groups=everyone),
+        Permission(DELETE, "Delete tasks", groups=("sales_manager",)),
         Permission(
-            "crm_tasks.read",
-            "Read tasks",
-            groups=("sales_manager", "sales_rep", "back_office"),
-        ),
-        Permission(
-            "crm_tasks.write",
-            "Create and edit tasks",
-            groups=("sales_manager", "sales_rep", "back_office"),
+            MANAGE,
+            "Monitor commitments, see every task, edit commitment types",
+            groups=("sales_manager",),
         ),
     ]
 
 
-_TITLES = (
-    "Call about the new price list",
-    "Send the offer",
-    "Visit the warehouse",
-    "Prepare the contract renewal",
-    "Remind of the overdue invoice",
-    "Deliver the brochures",
-    "Agree the delivery schedule",
-    "Present the new product line",
-    "Collect the signed order",
-    "Ask for feedback on the last delivery",
-)
+@hookimpl
+def crm_record_rules() -> list[RecordRule]:
+    return [
+        RecordRule(
+            "crm_tasks.own_tasks",
+            "Representatives and back office see the tasks assigned to them or by them",
+            Task,
+            groups=("sales_rep", "back_office"),
+            criteria=lambda user: or_(
+                Task.assigned_to_id == user.id, Task.assigned_by_id == user.id
+            ),
+        ),
+        # Managers see every task, even when they are representatives too.
+        RecordRule(
+            "crm_tasks.all_tasks",
+            "Sales managers see all tasks",
+            Task,
+            groups=("sales_manager",),
+            criteria=lambda user: true(),
+        ),
+    ]
 
 
 @hookimpl
-def crm_demo_data(session: Session, scale: int) -> None:
-    rng = random.Random(7)  # the same demo every time
-    client_ids = session.scalars(select(Client.id).order_by(Client.id)).all()
-    # Due dates relative to today, so that a fresh demo always has overdue and upcoming tasks.
-    today = date.today()
-    for i in range(30 * scale):
-        session.add(
-            Task(
-                title=_TITLES[i % len(_TITLES)],
-                client_id=rng.choice(client_ids) if client_ids and rng.random() < 0.9 else None,
-                due_date=today + timedelta(days=rng.randint(-20, 40))
-                if rng.random() < 0.8
-                else None,
-                done=rng.random() < 0.3,
-            )
-        )
+def crm_reports() -> list[ReportDefinition]:
+    return [
+        ReportDefinition(
+            id="crm_tasks.commitments_by_status",
+            title="Commitments by status and representative",
+            model="crm_tasks_task",
+            columns=("commitment_type_id", "status", "assigned_to_id", "due_date", "client_id"),
+            filters=("commitment_type_id", "status", "assigned_to_id", "due_date", "created_at"),
+            group_by=("status", "assigned_to_id"),
+            aggregates={"id": "count"},
+            chart="bar",
+        ),
+        ReportDefinition(
+            id="crm_tasks.commitments_by_type",
+            title="Commitments by type and status",
+            model="crm_tasks_task",
+            columns=("commitment_type_id", "status", "completed_at"),
+            filters=("status", "assigned_to_id", "completed_at", "created_at"),
+            group_by=("commitment_type_id", "status"),
+            aggregates={"id": "count"},
+            chart="bar",
+        ),
+    ]

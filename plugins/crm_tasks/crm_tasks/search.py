@@ -1,0 +1,35 @@
+"""Tasks in the global search box."""
+
+from __future__ import annotations
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from core import hookimpl
+from core.auth import has_permission
+from core.search import SearchHit
+from crm_tasks import workflow
+from crm_tasks.models import Task
+from crm_tasks.permissions import READ
+
+
+@hookimpl
+def crm_search(session, query, user):
+    if not has_permission(READ, user):
+        return []
+    tasks = session.scalars(
+        select(Task)
+        .where(func.lower(Task.title).contains(query.lower(), autoescape=True))
+        .order_by(Task.id.desc())
+        .limit(10)
+    )
+    return [
+        SearchHit(
+            t.title,
+            url_for("crm_tasks.task_detail", task_id=t.id),
+            "Task",
+            workflow.label(t.status) + (f", due {t.due_date.isoformat()}" if t.due_date else ""),
+            order=30,
+        )
+        for t in tasks
+    ]

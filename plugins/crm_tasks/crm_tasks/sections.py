@@ -1,0 +1,60 @@
+"""The client file's section of crm_tasks: the client's open tasks and how its commitments stand.
+
+Three queries whatever the number of tasks: the open tasks (limited), their count, and the
+commitments by type and status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from core import hookimpl
+from core.auth import has_permission
+from core.db import db_session
+from crm_contacts.hookspecs import ClientFileSection
+from crm_contacts.models import Client
+from crm_tasks import workflow
+from crm_tasks.models import CommitmentType, Task
+from crm_tasks.permissions import READ, WRITE
+from crm_tasks.service import count, open_tasks_of_client, urgent_first, with_details
+
+SHOWN = 8
+
+
+@hookimpl
+def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSection]:
+    if not has_permission(READ, user):
+        return []
+    from crm_tasks.views.common import today
+
+    stmt = open_tasks_of_client(db_session, client.id)
+    tasks = db_session.scalars(with_details(urgent_first(stmt)).limit(SHOWN)).all()
+    total_open = count(db_session, stmt)
+    rows = db_session.execute(
+        select(CommitmentType.name, Task.status, func.count())
+        .join(CommitmentType, CommitmentType.id == Task.commitment_type_id)
+        .where(Task.client_id == client.id)
+        .group_by(CommitmentType.name, CommitmentType.sort_order, Task.status)
+        .order_by(CommitmentType.sort_order, CommitmentType.name)
+    ).all()
+    summary: dict[str, dict[str, int]] = {}
+    for name, status, number in rows:
+        summary.setdefault(name, {s: 0 for s in workflow.STATUSES})[status] = number
+    html = Markup(  # noqa: S704 - a template rendered by Jinja with autoescaping
+        render_template(
+            "crm_tasks/section_client.html",
+            client=client,
+            tasks=tasks,
+            total_open=total_open,
+            summary=summary,
+            today=today(),
+            is_overdue=workflow.is_overdue,
+            can_write=has_permission(WRITE, user),
+            open_statuses=workflow.OPEN,
+        )
+    )
+    return [ClientFileSection("crm_tasks.commitments", "Open tasks and commitments", html, 65)]
