@@ -20,6 +20,7 @@ from crm_contracts.permissions import CONFIGURE, READ, WRITE
 from crm_contracts.schemas import ConditionSchema, ContractSchema
 from crm_contracts.search import crm_search  # noqa: F401
 from crm_contracts.sections import crm_client_file_sections  # noqa: F401
+from crm_contracts.tasks import crm_tasks_completion_links  # noqa: F401
 
 MANIFEST = Manifest(
     name="crm_contracts",
