@@ -22,6 +22,7 @@ from crm_pricing.periods import (
     basis_period,
 )
 
+DISCOUNT = "crm_pricing.discount"
 PRODUCT_GROUP_DISCOUNT = "crm_pricing.product_group_discount"
 CUSTOMER_GROUP_DISCOUNT = "crm_pricing.customer_group_discount"
 QUANTITY_BREAKS = "crm_pricing.quantity_breaks"
@@ -253,6 +254,13 @@ BUNDLED_KINDS: tuple[PricingRuleKind, ...] = (
         FIXED_PRICE, "Fixed client price", FixedPriceSchema, evaluate_fixed_price, order=10
     ),
     PricingRuleKind(
+        DISCOUNT,
+        "Negotiated discount",
+        PercentSchema,
+        evaluate_percent("negotiated discount"),
+        order=15,
+    ),
+    PricingRuleKind(
         PRODUCT_GROUP_DISCOUNT,
         "Product-group discount",
         PercentSchema,
@@ -293,6 +301,7 @@ BUNDLED_KINDS: tuple[PricingRuleKind, ...] = (
 #: An example of the parameters of each bundled kind, shown on the rule form and in the docs.
 EXAMPLES: dict[str, str] = {
     FIXED_PRICE: '{"price": "12.40"}',
+    DISCOUNT: '{"percent": "4"}',
     PRODUCT_GROUP_DISCOUNT: '{"percent": "5"}',
     CUSTOMER_GROUP_DISCOUNT: '{"percent": "3"}',
     QUANTITY_BREAKS: (

@@ -126,7 +126,7 @@ class RuleSchema(Schema):
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
     version = fields.Integer(load_only=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _rule(self, data: dict[str, Any], partial: Any = None, **_: Any) -> None:
         errors: dict[str, list[str]] = {}
         kinds = self.kinds

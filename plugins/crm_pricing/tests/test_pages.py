@@ -1,0 +1,247 @@
+"""The pages: rules (list, create, edit, deactivate, caps), the simulator and the batch form, the
+client price list and its exports, the client-file section, and who may do what."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import time_machine
+from conftest import NOW, add_products
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from core.db import db_session
+from core.testing import form_fields, logged_in
+from crm_pricing.models import PricingRule
+from crm_sales.models import ProductGroup
+
+TIERS = {"period": "quarter", "tiers": [{"threshold": 50000, "percent": 3},
+                                        {"threshold": 100000, "percent": 5}]}  # fmt: skip
+
+
+def _new_rule(http, **fields):
+    form = {"name": "Rule", "kind": "crm_pricing.customer_group_discount", "mode": "stack",
+            "priority": "100", "active": "y", "params": '{"percent": 3}'}  # fmt: skip
+    form.update(fields)
+    return http.post("/pricing/rules/new", data=form)
+
+
+def _rule_count(app) -> int:
+    with app.app_context():
+        return db_session.scalar(select(func.count()).select_from(PricingRule))
+
+
+def test_a_manager_creates_edits_and_deactivates_a_rule(shop):
+    http = logged_in(shop, "georgi")
+    assert "No active pricing rules" in http.get("/pricing/rules").text
+    page = http.get("/pricing/rules/new")
+    assert page.status_code == 200 and "Turnover tiers" in page.text
+    answer = _new_rule(http, name="Quarterly tiers", kind="crm_pricing.turnover_tiers",
+                       params=json.dumps(TIERS), priority="50")  # fmt: skip
+    assert answer.status_code == 302
+    listing = http.get("/pricing/rules").text
+    assert "Quarterly tiers" in listing and "everyone" in listing
+    with shop.app_context():
+        rule_id = db_session.scalar(select(PricingRule.id))
+
+    url = f"/pricing/rules/{rule_id}/edit"
+    form = form_fields(http.get(url).text, action=url)
+    assert json.loads(form["params"]) == TIERS
+    answer = http.post(url, data={**form, "name": "Quarterly tiers 2027", "mode": "exclusive"})
+    assert answer.status_code == 302
+    # a stale form (the version moved on) saves nothing
+    stale = http.post(url, data={**form, "name": "Lost update"})
+    assert stale.status_code == 409
+    with shop.app_context():
+        rule = db_session.get(PricingRule, rule_id)
+        assert (rule.name, rule.mode) == ("Quarterly tiers 2027", "exclusive")
+
+    confirm = http.get(f"/pricing/rules/{rule_id}/deactivate")
+    assert "Deactivate the rule Quarterly tiers 2027?" in confirm.text
+    fields = form_fields(confirm.text, action=f"/pricing/rules/{rule_id}/deactivate")
+    assert http.post(f"/pricing/rules/{rule_id}/deactivate", data=fields).status_code == 302
+    assert "No active pricing rules" in http.get("/pricing/rules").text
+    assert "deactivated" in http.get("/pricing/rules?show=inactive").text
+    with time_machine.travel(NOW, tick=False):
+        quote = http.post("/api/v1/pricing/quote", json={
+            "client_id": shop.ids.bioprom, "product_code": "PAP-A4"}).get_json()  # fmt: skip
+    assert quote["unit_price"] == "10.00" and quote["not_applied"] == []
+
+
+def test_every_wrong_field_gets_its_message_and_nothing_is_saved(shop):
+    http = logged_in(shop, "georgi")
+    answer = _new_rule(
+        http, name="", kind="crm_pricing.turnover_tiers", client_id="abc",
+        customer_group_id=str(shop.ids.wholesale), valid_from="2027-01-10", valid_to="2027-01-01",
+        params=json.dumps({"period": "decade", "tiers": [{"threshold": 1, "percent": 120}]}),
+    )  # fmt: skip
+    assert answer.status_code == 400
+    html = answer.text
+    assert "Nothing was saved" in html
+    for field in ("name", "client_id", "valid_to", "params"):
+        assert f'data-error="{field}"' in html, field
+    assert "period: Must be one of" in html
+    assert (
+        "tiers.0.percent: Must be greater than or equal to 0 and less than or equal to 100." in html
+    )
+    assert _rule_count(shop) == 0
+
+    bad_json = _new_rule(http, params="{percent: 3")
+    assert bad_json.status_code == 400 and "Not valid JSON" in bad_json.text
+    unknown = _new_rule(http, kind="acme.nothing")
+    assert unknown.status_code == 400 and 'data-error="kind"' in unknown.text
+    needs_group = _new_rule(http, kind="crm_pricing.product_group_discount")
+    assert "A rule of this kind needs a product group." in needs_group.text
+    no_product = _new_rule(http, kind="crm_pricing.fixed_price", params='{"price": 5}',
+                           product_code="NOPE")  # fmt: skip
+    assert "No product has the code NOPE." in no_product.text
+    both = _new_rule(http, client_id=str(shop.ids.bioprom),
+                     customer_group_id=str(shop.ids.wholesale))  # fmt: skip
+    assert "not both" in both.text
+    assert _rule_count(shop) == 0
+
+
+def test_caps_are_set_per_customer_group_and_limit_the_discount(shop):
+    http = logged_in(shop, "georgi")
+    _new_rule(http, name="Big", params='{"percent": 40}', customer_group_id=str(shop.ids.wholesale))
+    assert http.post("/pricing/caps", data={"percent": "20"}).status_code == 302
+    http.post("/pricing/caps", data={"percent": "25", "customer_group_id": shop.ids.wholesale})
+    assert "must be a number from 0 to 100" in http.post(
+        "/pricing/caps", data={"percent": "120"}, follow_redirects=True).text  # fmt: skip
+    caps = http.get("/pricing/rules").text
+    assert "Installation-wide" in caps and "25.00 %" in caps
+    quote = http.post("/api/v1/pricing/quote", json={
+        "client_id": shop.ids.bioprom, "product_code": "PAP-A4"}).get_json()  # fmt: skip
+    assert quote["unit_price"] == "7.50" and quote["cap_percent"] == "25.00"
+    assert quote["adjustments"][-1]["reason"] == "total discount 40 % limited to the cap of 25 %"
+
+
+def test_the_simulator_and_the_batch_form(shop):
+    with time_machine.travel(NOW, tick=False):
+        manager = logged_in(shop, "georgi")
+        _new_rule(manager, name="Quarterly tiers", kind="crm_pricing.turnover_tiers",
+                  params=json.dumps(TIERS))  # fmt: skip
+        http = logged_in(shop, "maria")
+        empty = http.get("/pricing/simulator")
+        assert empty.status_code == 200 and 'data-testid="quote"' not in empty.text
+        page = http.get(f"/pricing/simulator?client_id={shop.ids.bioprom}&product_code=PAP-A4"
+                        "&quantity=500&payment_days=10")  # fmt: skip
+        assert page.status_code == 200
+        assert "9.70 EUR" in page.text
+        assert "Q3 2026: quarterly turnover 61,200.00 reaches the 50,000.00 tier: 3 %" in page.text
+        wrong = http.get(f"/pricing/simulator?client_id={shop.ids.bioprom}&product_code=NOPE")
+        assert wrong.status_code == 400 and "No product has the code NOPE." in wrong.text
+
+        batch = http.post("/pricing/simulator/batch", data={
+            "client_id": shop.ids.bioprom, "lines": "PAP-A4 500\nINK-BK, 2\n\n"})  # fmt: skip
+        assert batch.status_code == 200
+        assert "9.70" in batch.text and "24.25" in batch.text
+        assert "4,898.50" in batch.text or "4898.50" in batch.text
+        bad = http.post("/pricing/simulator/batch", data={
+            "client_id": shop.ids.bioprom, "lines": "PAP-A4 x\nA B C"})  # fmt: skip
+        assert bad.status_code == 400
+        assert "line 1: the quantity must be a number above 0." in bad.text
+        assert "line 2: write a product code and a quantity, nothing else." in bad.text
+
+
+def test_the_price_list_on_screen_and_as_files(shop):
+    with time_machine.travel(NOW, tick=False):
+        _new_rule(logged_in(shop, "georgi"), name="Paper -5", params='{"percent": 5}',
+                  kind="crm_pricing.product_group_discount",
+                  product_group_id=str(shop.ids.paper))  # fmt: skip
+        http = logged_in(shop, "maria")
+        page = http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list")
+        assert page.status_code == 200
+        assert page.text.index("Ink") < page.text.index("Paper A4")
+        assert "9.50</strong> EUR" in page.text and "25.00</strong> EUR" in page.text
+
+        text = http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list.csv").text
+        rows = list(csv.reader(io.StringIO(text)))
+        assert rows[0][:6] == ["Product group", "Code", "Product", "Unit", "List price",
+                               "Your price"]  # fmt: skip
+        assert rows[1:] == [
+            ["Ink", "INK-BK", "Black cartridge", "pcs", "25.00", "25.00", "0.00", "EUR"],
+            ["Paper A4", "PAP-A4", "Copy paper A4", "pcs", "10.00", "9.50", "5.00", "EUR"],
+        ]
+        xlsx = http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list.xlsx")
+        sheet = load_workbook(io.BytesIO(xlsx.data)).active
+        assert [c.value for c in sheet[4]][:6] == ["Paper A4", "PAP-A4", "Copy paper A4", "pcs",
+                                                   10, 9.5]  # fmt: skip
+        pdf = http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list.pdf?date=2026-12-01")
+        assert pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
+        assert "2026-12-01" in pdf.headers["Content-Disposition"]
+        assert http.get(f"/pricing/clients/{shop.ids.kalina}/price-list").status_code == 404
+        assert http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list?date=x").status_code == 400
+
+
+def test_a_price_list_costs_the_same_queries_for_20_or_500_products(shop, count_queries):
+    http = logged_in(shop, "georgi")
+    _new_rule(http, name="Tiers", kind="crm_pricing.turnover_tiers", params=json.dumps(TIERS))
+    _new_rule(http, name="Buy paper", kind="crm_pricing.group_purchase",
+              params=json.dumps({"period": "year", "group_ids": [shop.ids.paper],
+                                 "threshold": 100, "percent": 1}))  # fmt: skip
+    url = f"/pricing/clients/{shop.ids.bioprom}/price-list"
+
+    def measure():
+        with count_queries(shop) as csv_queries:
+            assert http.get(url + ".csv").status_code == 200
+        with count_queries(shop) as page_queries:
+            assert http.get(url).status_code == 200
+        return len(csv_queries), len(page_queries)
+
+    with shop.app_context():
+        add_products(18, db_session.get(ProductGroup, shop.ids.a4))
+        db_session.commit()
+    few = measure()
+    with shop.app_context():
+        add_products(480, db_session.get(ProductGroup, shop.ids.ink), start=100)
+        db_session.commit()
+    many = measure()
+    assert many == few
+    assert few[0] <= 16, few
+
+
+def test_the_client_file_shows_negotiated_discounts_and_the_tier_standing(shop):
+    with time_machine.travel(NOW, tick=False):
+        manager = logged_in(shop, "georgi")
+        _new_rule(manager, name="Quarterly tiers", kind="crm_pricing.turnover_tiers",
+                  params=json.dumps(TIERS))  # fmt: skip
+        _new_rule(manager, name="Bioprom special", client_id=str(shop.ids.bioprom),
+                  kind="crm_pricing.discount", params='{"percent": 4}')  # fmt: skip
+        page = logged_in(shop, "maria").get(f"/contacts/clients/{shop.ids.bioprom}").text
+    assert "Prices and discounts" in page
+    assert ("Q3 2026 turnover 61,200.00 → 3 %; 38,800.00 more this quarter reaches 5 % "
+            "for Q1 2027") in page  # fmt: skip
+    assert "Bioprom special" in page
+
+
+def test_who_may_do_what(shop):
+    rep = logged_in(shop, "maria")
+    assert rep.get("/pricing/rules").status_code == 200
+    assert rep.get("/pricing/rules/new").status_code == 403
+    assert _new_rule(rep).status_code == 403
+    assert rep.post("/api/v1/pricing/rules", json={"name": "x"}).status_code == 403
+    assert rep.post("/pricing/caps", data={"percent": "50"}).status_code == 403
+    assert "New rule" not in rep.get("/pricing/rules").text
+    assert shop.test_client().get("/pricing/simulator").status_code == 302
+
+
+def test_the_rules_api(shop):
+    http = logged_in(shop, "georgi")
+    body = {"name": "Tiers", "kind": "crm_pricing.turnover_tiers", "params": TIERS}
+    created = http.post("/api/v1/pricing/rules", json=body)
+    assert created.status_code == 201
+    rule = created.get_json()
+    assert http.get(created.headers["Location"]).get_json()["params"] == TIERS
+    bad = http.post("/api/v1/pricing/rules", json={**body, "params": {"period": "x"}})
+    assert set(bad.get_json()["errors"]["params"]) == {"period", "tiers"}
+    url = f"/api/v1/pricing/rules/{rule['id']}"
+    patched = http.patch(url, json={"active": False, "version": rule["version"]})
+    assert patched.status_code == 200 and patched.get_json()["active"] is False
+    assert http.patch(url, json={"active": True, "version": rule["version"]}).status_code == 409
+    listing = http.get("/api/v1/pricing/rules").get_json()
+    assert listing["meta"]["total"] == 1
+    kinds = {k["name"] for k in http.get("/api/v1/pricing/kinds").get_json()["items"]}
+    assert "crm_pricing.group_purchase" in kinds
