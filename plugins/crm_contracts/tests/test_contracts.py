@@ -359,3 +359,16 @@ def test_demo_data_and_remind_and_uninstall(app):
     uninstall(crm_state.engine, crm_state.plugins, "crm_contracts")
     make_user(app, "root", groups=("admin",))
     assert logged_in(app, "root").get("/contracts/").status_code == 404
+
+
+def test_the_dashboard_costs_the_same_queries_for_many_contracts(app, count_queries):
+    add_contract(app, app.ids.bioprom, start=TODAY - timedelta(days=344))
+    georgi = logged_in(app, "georgi")
+    georgi.get("/contracts/expiring")
+    with count_queries(app) as one:
+        georgi.get("/contracts/expiring")
+    for days in range(40):
+        add_contract(app, app.ids.agrotech, start=TODAY - timedelta(days=280 + days * 2))
+    with count_queries(app) as many:
+        georgi.get("/contracts/expiring")
+    assert len(many) == len(one)
