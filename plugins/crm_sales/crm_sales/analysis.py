@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from core.timezone import local_zone
@@ -31,6 +31,48 @@ from crm_sales.turnover import (
 TOP_PRODUCTS = 10
 PERIOD_TITLES = {"month": "Month", "quarter": "Quarter", "half": "Half-year", "year": "Year"}
 ZERO = Decimal("0.00")
+
+# The statements, built once with bound parameters (building one costs more than running it).
+_L = SalesLine.__table__.c
+_P = Product.__table__.c
+_G = ProductGroup.__table__.c
+_IS_CURRENT = _L.date >= bindparam("jan")
+_OF_CLIENT = (_L.client_id == bindparam("client"), _L.date >= bindparam("start"))
+_TO_DATE = (
+    select(
+        func.sum(case((_IS_CURRENT, _L.signed_cents), else_=0)),
+        func.sum(case((_IS_CURRENT, 0), else_=_L.signed_cents)),
+    )
+    .where(*_OF_CLIENT, _L.date <= bindparam("end"), _IS_CURRENT | (_L.date <= bindparam("before")))
+    .execution_options(crm_all_records=True)
+)
+_BY_GROUP = (
+    select(
+        _L.group_id,
+        func.sum(case((_IS_CURRENT, _L.signed_cents), else_=0)),
+        func.sum(case((_IS_CURRENT, 0), else_=_L.signed_cents)),
+    )
+    .where(*_OF_CLIENT, _L.date <= bindparam("end"))
+    .group_by(_L.group_id)
+    .execution_options(crm_all_records=True)
+)
+_TOP_PRODUCTS = (
+    select(_L.product_id, func.sum(_L.signed_cents))
+    .where(_L.client_id == bindparam("client"), _IS_CURRENT, _L.date <= bindparam("end"))
+    .group_by(_L.product_id)
+    .order_by(func.sum(_L.signed_cents).desc(), _L.product_id)
+    .limit(TOP_PRODUCTS)
+    .execution_options(crm_all_records=True)
+)
+_PRODUCTS_BEFORE = (
+    select(_L.product_id, func.sum(_L.signed_cents))
+    .where(*_OF_CLIENT, _L.date < bindparam("jan"),
+           _L.product_id.in_(bindparam("ids", expanding=True)))
+    .group_by(_L.product_id)
+    .execution_options(crm_all_records=True)
+)  # fmt: skip
+_NAMES = select(_P.id, _P.code, _P.name).where(_P.id.in_(bindparam("ids", expanding=True)))
+_GROUP_NAMES = select(_G.id, _G.name, _G.path)
 
 
 def today() -> date:
@@ -108,17 +150,8 @@ def client_analysis(
         result.to_date = year_to_date(session, client_id, on)
         result.to_date_until = on
 
-    # By product group (the group each product is in now), both years in one query.
-    is_current = SalesLine.date >= date(year, 1, 1)
-    by_group = session.execute(
-        select(
-            SalesLine.group_id,
-            func.sum(case((is_current, SalesLine.signed_cents), else_=0)),
-            func.sum(case((is_current, 0), else_=SalesLine.signed_cents)),
-        )
-        .where(SalesLine.client_id == client_id, SalesLine.date >= start, SalesLine.date <= end)
-        .group_by(SalesLine.group_id)
-    ).all()
+    params = {"client": client_id, "start": start, "end": end, "jan": date(year, 1, 1)}
+    by_group = session.execute(_BY_GROUP, params).all()
     names = _group_names(session)
     result.groups = sorted(
         (
@@ -129,42 +162,13 @@ def client_analysis(
     )
 
     # Top products of the year, with last year's figure for the same products.
-    current_products = session.execute(
-        select(
-            SalesLine.product_id,
-            func.sum(SalesLine.signed_cents).label("cents"),
-        )
-        .where(
-            SalesLine.client_id == client_id,
-            SalesLine.date >= date(year, 1, 1),
-            SalesLine.date <= end,
-        )
-        .group_by(SalesLine.product_id)
-        .order_by(func.sum(SalesLine.signed_cents).desc(), SalesLine.product_id)
-        .limit(TOP_PRODUCTS)
-    ).all()
+    current_products = session.execute(_TOP_PRODUCTS, params).all()
     ids = [product_id for product_id, _ in current_products]
     previous_products: dict[int, int] = {}
     labels: dict[int, tuple[str, str]] = {}
     if ids:
-        previous_products = dict(
-            session.execute(
-                select(SalesLine.product_id, func.sum(SalesLine.signed_cents))
-                .where(
-                    SalesLine.client_id == client_id,
-                    SalesLine.date >= start,
-                    SalesLine.date < date(year, 1, 1),
-                    SalesLine.product_id.in_(ids),
-                )
-                .group_by(SalesLine.product_id)
-            ).all()
-        )
-        labels = {
-            pid: (code, name)
-            for pid, code, name in session.execute(
-                select(Product.id, Product.code, Product.name).where(Product.id.in_(ids))
-            )
-        }
+        previous_products = dict(session.execute(_PRODUCTS_BEFORE, {**params, "ids": ids}).all())
+        labels = {pid: (code, name) for pid, code, name in session.execute(_NAMES, {"ids": ids})}
     result.products = [
         (
             *labels.get(pid, (str(pid), "")),
@@ -184,18 +188,11 @@ def year_to_date(session: Session, client_id: int, on: date) -> Row:
         until_before = on.replace(year=year - 1)
     except ValueError:  # 29 February
         until_before = on.replace(year=year - 1, day=28)
-    is_current = SalesLine.date >= date(year, 1, 1)
     now, before = session.execute(
-        select(
-            func.sum(case((is_current, SalesLine.signed_cents), else_=0)),
-            func.sum(case((is_current, 0), else_=SalesLine.signed_cents)),
-        ).where(
-            SalesLine.client_id == client_id,
-            SalesLine.date >= date(year - 1, 1, 1),
-            SalesLine.date <= on,
-            is_current | (SalesLine.date <= until_before),
-        )
-    ).one()
+        _TO_DATE,
+        {"client": client_id, "start": date(year - 1, 1, 1), "jan": date(year, 1, 1),
+         "end": on, "before": until_before},
+    ).one()  # fmt: skip
     return Row("Year to date", from_cents(now), from_cents(before))
 
 
@@ -223,9 +220,7 @@ def client_summary(session: Session, client_id: int, on: date | None = None) -> 
 
 def _group_names(session: Session) -> dict[int, str]:
     """``{id: "Food › Dairy › Cheese"}`` for every group: one query (the tree is small)."""
-    groups = {gid: (name, path) for gid, name, path in session.execute(
-        select(ProductGroup.id, ProductGroup.name, ProductGroup.path)
-    )}  # fmt: skip
+    groups = {gid: (name, path) for gid, name, path in session.execute(_GROUP_NAMES)}
     names = {}
     for gid, (_name, path) in groups.items():
         parts = [int(p) for p in path.strip("/").split("/") if p]

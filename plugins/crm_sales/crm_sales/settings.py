@@ -31,4 +31,5 @@ def cents(value: Decimal) -> int:
 
 
 def from_cents(value: int | None) -> Decimal:
-    return (Decimal(int(value or 0)) / 100).quantize(CENT)
+    """Whole cents as an amount with two decimals (exact: a shift of the exponent)."""
+    return Decimal(int(value or 0)).scaleb(-2)
