@@ -93,7 +93,7 @@ def _write_blob(data: bytes, sha256: str) -> None:
     path = blob_path(root, sha256)
     fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
     # Written whole under a temporary name, then moved: a reader never sees half a file. Written
-    # again when it exists, which renews its time against a clean-up running at this moment.
+    # again when it exists, in case a clean-up deleted it just before.
     temporary = f"{path}.{uuid.uuid4().hex}.part"
     with fs.open(temporary, "wb") as out:
         out.write(data)
@@ -209,6 +209,9 @@ def attach(
         raise AttachmentError("The file is empty: choose a file with content.")
     shown = display_name(name if name is not None else getattr(file, "filename", None))
     sha256 = hashlib.sha256(data).hexdigest()
+    # A clean-up may have noted this content as unreferenced: drop the note first (it waits for a
+    # clean-up deleting the file right now), then write the file, so it is there when we commit.
+    session.execute(delete(AttachmentOrphan).where(AttachmentOrphan.sha256 == sha256))
     _write_blob(data, sha256)
     attachment = Attachment(
         model=model,
@@ -301,14 +304,6 @@ def _stored_hashes(fs: fsspec.AbstractFileSystem, root: str) -> list[str]:
     return sorted({n for n in names if _HASH.fullmatch(n)})
 
 
-def _modified(fs: fsspec.AbstractFileSystem, path: str) -> datetime | None:
-    try:
-        moment = fs.modified(path)
-    except (NotImplementedError, AttributeError, OSError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def collect_garbage(
     session: Session,
     *,
@@ -340,35 +335,53 @@ def collect_garbage(
         referenced.update(
             session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(batch)))
         )
-    orphans = {o.sha256: o for o in session.scalars(select(AttachmentOrphan))}
+    noted_at = dict(
+        session.execute(select(AttachmentOrphan.sha256, AttachmentOrphan.first_seen_at)).all()
+    )
     now = utcnow()
     cutoff = now - grace
     noted = deleted = kept = 0
     for sha256 in stored:
         if sha256 in referenced:
-            if sha256 in orphans:
-                session.delete(orphans[sha256])
+            if sha256 in noted_at:
+                session.execute(delete(AttachmentOrphan).where(AttachmentOrphan.sha256 == sha256))
             kept += 1
             continue
-        seen = orphans.get(sha256)
-        first_seen = now if seen is None else seen.first_seen_at
-        if first_seen.tzinfo is None:
-            first_seen = first_seen.replace(tzinfo=UTC)
-        path = blob_path(root, sha256)
-        modified = _modified(fs, path)
-        if first_seen <= cutoff and (modified is None or modified <= cutoff):
-            fs.rm(path)
-            if seen is not None:
-                session.delete(seen)
-            deleted += 1
-            continue
-        if seen is None:
-            session.add(AttachmentOrphan(sha256=sha256, first_seen_at=now))
+        first_seen = noted_at.get(sha256)
+        if first_seen is None:
             noted += 1
-        kept += 1
+            if grace > timedelta(0):
+                session.add(AttachmentOrphan(sha256=sha256, first_seen_at=now))
+                kept += 1
+                continue
+        elif (first_seen if first_seen.tzinfo else first_seen.replace(tzinfo=UTC)) > cutoff:
+            kept += 1
+            continue
+        if _claim(session, sha256, cutoff, noted=first_seen is not None):
+            fs.rm(blob_path(root, sha256))
+            deleted += 1
+        else:
+            kept += 1
+        session.commit()
     # Notes of files that are gone by now.
-    for sha256, orphan in orphans.items():
-        if sha256 not in stored:
-            session.delete(orphan)
+    gone = [sha256 for sha256 in noted_at if sha256 not in set(stored)]
+    if gone:
+        session.execute(delete(AttachmentOrphan).where(AttachmentOrphan.sha256.in_(gone)))
     session.commit()
     return GcReport(rows_gone, noted, deleted, kept)
+
+
+def _claim(session: Session, sha256: str, cutoff: datetime, *, noted: bool) -> bool:
+    """Whether the file may go now. Deleting its note locks the row that ``attach`` deletes
+    before it writes the same content again: an upload in progress either finished first (then
+    the file is referenced, or the note is gone) or waits until the file is deleted and writes it
+    anew."""
+    if noted:
+        result = session.execute(
+            delete(AttachmentOrphan).where(
+                AttachmentOrphan.sha256 == sha256, AttachmentOrphan.first_seen_at <= cutoff
+            )
+        )
+        if result.rowcount != 1:
+            return False
+    return not session.scalar(select(exists().where(Attachment.sha256 == sha256)))

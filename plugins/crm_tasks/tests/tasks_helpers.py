@@ -28,3 +28,13 @@ def task_row(app: Flask, task_id: int) -> Task:
 
 def pdf_upload(name: str = "brief.pdf", data: bytes = PDF):
     return (io.BytesIO(data), name)
+
+
+def run_crm(app: Flask, *args: str):
+    """Run the real ``crm`` command group against ``app``'s database."""
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from core.cli import main
+
+    return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))

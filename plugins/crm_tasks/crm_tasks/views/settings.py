@@ -34,6 +34,8 @@ def type_list():
 
 def _payload() -> dict:
     data = {name: request.form.get(name, "").strip() for name in ("code", "name", "sort_order")}
+    if data["sort_order"] == "":
+        del data["sort_order"]  # the default order
     data["needs_development"] = request.form.get("needs_development") == "y"
     data["active"] = request.form.get("active") == "y"
     return data
