@@ -122,3 +122,26 @@ def test_the_api_is_in_the_openapi_document(app):
     spec = logged_in(app, "georgi").get("/api/v1/openapi.json").get_json()
     assert "/api/v1/contracts" in spec["paths"]
     assert "/api/v1/contracts/{contract_id}/terminate" in spec["paths"]
+
+
+def test_signed_documents_through_the_api(app):
+    import io
+
+    georgi = logged_in(app, "georgi")
+    contract = _create(georgi, app.ids.bioprom).get_json()
+    url = f"/api/v1/contracts/{contract['id']}/attachments"
+    assert georgi.post(url, data={}, content_type="multipart/form-data").status_code == 400
+    empty = georgi.post(
+        url, data={"file": (io.BytesIO(b""), "a.pdf")}, content_type="multipart/form-data"
+    )
+    assert empty.status_code == 400 and "file" in empty.get_json()["errors"]
+    made = georgi.post(
+        url, data={"file": (io.BytesIO(b"%PDF-1.7"), "signed.pdf")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert made.status_code == 201
+    items = georgi.get(url).get_json()["items"]
+    assert [(a["name"], a["size"]) for a in items] == [("signed.pdf", 8)]
+    assert georgi.get(items[0]["download_url"]).data == b"%PDF-1.7"
+    peter = logged_in(app, "peter")
+    assert peter.get(url).status_code == 404

@@ -372,3 +372,22 @@ def test_the_dashboard_costs_the_same_queries_for_many_contracts(app, count_quer
     with count_queries(app) as many:
         georgi.get("/contracts/expiring")
     assert len(many) == len(one)
+
+
+def test_the_manager_assigns_a_renewal_from_the_dashboard(app):
+    from core.models import Notification
+
+    contract_id = add_contract(app, app.ids.bioprom, start=TODAY - timedelta(days=330))
+    georgi = logged_in(app, "georgi")
+    page = georgi.get("/contracts/expiring").text
+    url = f"/contracts/{contract_id}/assign"
+    form = form_fields(page, action=url)
+    answer = georgi.post(url, data={**form, "responsible_id": str(app.ids.peter)})
+    assert answer.status_code == 302
+    with app.app_context():
+        assert db_session.get(Contract, contract_id).responsible_id == app.ids.peter
+        note = db_session.scalars(select(Notification)).one()
+        assert note.user_id == app.ids.peter and "asked you to renew" in note.text
+    stale = georgi.post(url, data={**form, "responsible_id": str(app.ids.maria)})
+    assert stale.status_code == 409
+    assert logged_in(app, "maria").post(url, data=form).status_code == 403

@@ -1,15 +1,17 @@
-"""JSON API of contracts: /api/v1/contracts (list, create, read, change, terminate, renew) and
-their conditions (/api/v1/contracts/<id>/conditions)."""
+"""JSON API of contracts: /api/v1/contracts (list, create, read, change, terminate, renew), their
+conditions (/api/v1/contracts/<id>/conditions) and signed documents (…/attachments)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import abort, jsonify, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.api import ApiError, api_doc, created, load_json, paginate
+from core.attachments import AttachmentError, attach, attachments_of
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
@@ -210,3 +212,40 @@ def api_condition_delete(contract_id: int, condition_id: int):
     contract.version = contract.version + 1
     db_session.commit()
     return "", 204
+
+
+def _attachment_out(attachment) -> dict:
+    return {
+        "id": attachment.id,
+        "name": attachment.name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "created_at": attachment.created_at.isoformat() if attachment.created_at else None,
+        "download_url": url_for("core_attachments.download", attachment_id=attachment.id),
+    }
+
+
+@api.route("/<int:contract_id>/attachments")
+@permission_required(READ)
+@api_doc("The signed documents attached to a contract")
+def api_attachment_list(contract_id: int):
+    contract = _contract_or_404(contract_id)
+    return jsonify(items=[_attachment_out(a) for a in attachments_of(db_session, contract)])
+
+
+@api.route("/<int:contract_id>/attachments", methods=["POST"])
+@permission_required(WRITE)
+@api_doc("Attach a signed document (multipart/form-data, field `file`)")
+def api_attachment_create(contract_id: int):
+    contract = _contract_or_404(contract_id)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise ApiError({"file": ["Send the document as multipart/form-data in the field file."]})
+    try:
+        attachment = attach(db_session, contract, file, current_user)
+    except AttachmentError as error:
+        raise ApiError({"file": [str(error)]}) from None
+    db_session.commit()
+    return created(
+        _attachment_out(attachment), url_for(".api_attachment_list", contract_id=contract.id)
+    )

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import render_template
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload
 
 from core.auth import has_permission
 from core.db import db_session
+from core.locking import check_version
 from core.models import User
+from core.notifications import notify
 from core.permissions import permission_required
 from crm_contacts.models import Client
 from crm_contracts.blueprints import bp
 from crm_contracts.dates import local_today
 from crm_contracts.models import IN_FORCE, Contract
 from crm_contracts.permissions import READ, WRITE
+from crm_contracts.views.common import load_contract, users
 
 HORIZONS = (30, 60, 90)
 SHOWN = 50  # per period; the list page shows the rest
@@ -73,4 +77,32 @@ def dashboard():
         periods=periods,
         today=today,
         can_write=has_permission(WRITE),
+        users=users(None) if has_permission(WRITE) else [],
     )
+
+
+@bp.route("/<int:contract_id>/assign", methods=["POST"])
+@permission_required(WRITE)
+def contract_assign(contract_id: int):
+    """Hand a contract's renewal to a representative, from the dashboard: they become
+    responsible for it and are notified."""
+    contract = load_contract(contract_id, with_conditions=False)
+    check_version(contract, request.form.get("version"))
+    raw = request.form.get("responsible_id", "")
+    user = db_session.get(User, int(raw)) if raw.isdigit() else None
+    if user is None or not user.active:
+        flash("Representative: choose an active user.", "danger")
+        return redirect(url_for("crm_contracts.dashboard"))
+    contract.responsible_id = user.id
+    if user.id != current_user.id:
+        ends = contract.valid_to.isoformat() if contract.valid_to else "—"
+        notify(
+            db_session,
+            user.id,
+            f"{current_user.name} asked you to renew contract {contract.number} with "
+            f"{contract.client.name}, ending on {ends}.",
+            url=url_for("crm_contracts.contract_detail", contract_id=contract.id),
+        )
+    db_session.commit()
+    flash(f"{user.name} is now responsible for renewing {contract.number}.", "success")
+    return redirect(url_for("crm_contracts.dashboard", _anchor=request.form.get("period", "")))
