@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import render_template
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from core import hookimpl
@@ -15,6 +15,7 @@ from core.auth import has_permission
 from core.db import db_session
 from crm_contacts.hookspecs import ClientFileSection
 from crm_contacts.models import Client
+from crm_contracts.dates import local_today
 from crm_contracts.models import STATUS_LABELS, Contract
 from crm_contracts.permissions import READ, WRITE
 
@@ -29,9 +30,17 @@ def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSectio
         return []
     # Three queries whatever the number of contracts: the current ones, their conditions, and
     # how many there are of each status.
+    today = local_today()
+    # A renewed contract is still shown while it is in force: its conditions still apply.
+    renewed_in_force = and_(
+        Contract.status == "renewed",
+        Contract.valid_from <= today,
+        or_(Contract.valid_to.is_(None), Contract.valid_to >= today),
+        or_(Contract.terminated_on.is_(None), Contract.terminated_on > today),
+    )
     contracts = db_session.scalars(
         select(Contract)
-        .where(Contract.client_id == client.id, Contract.status.in_(CURRENT))
+        .where(Contract.client_id == client.id, or_(Contract.status.in_(CURRENT), renewed_in_force))
         .options(joinedload(Contract.type), selectinload(Contract.conditions))
         .order_by(Contract.valid_from.desc(), Contract.id.desc())
         .limit(SHOWN)

@@ -197,6 +197,10 @@ def renew(contract: Contract, data: dict[str, Any]) -> Contract:
         raise ValidationError({"_schema": ["This contract was renewed already."]})
     if contract.signed_on is None:
         raise ValidationError({"_schema": ["A draft cannot be renewed: sign it or edit it."]})
+    if contract.terminated_on is not None:
+        raise ValidationError(
+            {"_schema": ["A terminated contract is not renewed: record a new contract instead."]}
+        )
     if contract.valid_to is not None and data["valid_from"] <= contract.valid_to:
         raise ValidationError(
             {"valid_from": [f"Must be after the current contract ends ({contract.valid_to})."]}

@@ -206,6 +206,11 @@ def test_renewing_creates_a_linked_draft_successor_with_the_conditions(app):
         ]
     page = georgi.get(f"/contracts/{contract_id}").text
     assert f"/contracts/{successor_id}" in page and "Renewed by" in page
+    # Still in force until its end: the client file shows it, with its conditions.
+    section = georgi.get(f"/contacts/clients/{app.ids.bioprom}").text.split(
+        'data-section="crm_contracts.contracts"'
+    )[1]
+    assert f'data-contract="{contract_id}"' in section and "DAIRY" in section
     again = georgi.post(url, data={**form, "version": str(old_version)})
     assert again.status_code == 400 and "renewed already" in again.text
 
