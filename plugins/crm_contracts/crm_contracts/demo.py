@@ -75,6 +75,8 @@ def _conditions(rng: random.Random, groups: list, products: list) -> list[Condit
 
 @hookimpl
 def crm_demo_data(session: Session, scale: int) -> None:
+    if session.scalar(select(Contract.id).limit(1)) is not None:
+        return  # contracts are there already: demo data is added once
     rng = random.Random(SEED)
     today = local_today()
     clients = session.execute(select(Client.id, Client.responsible_id).order_by(Client.id)).all()

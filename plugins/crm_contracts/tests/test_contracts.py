@@ -8,7 +8,7 @@ import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.cli import main as crm
 from core.db import db_session, make_engine
@@ -357,6 +357,11 @@ def test_demo_data_and_remind_and_uninstall(app):
         statuses = set(db_session.scalars(select(Contract.status)))
         assert {"active", "expiring", "expired", "terminated", "renewed", "draft"} <= statuses
         assert db_session.scalar(select(Condition.id).limit(1)) is not None
+    with app.app_context():
+        count = db_session.scalar(select(func.count(Contract.id)))
+    assert runner.invoke(crm, ["demo"]).exit_code == 0
+    with app.app_context():
+        assert db_session.scalar(select(func.count(Contract.id))) == count  # added once
     result = runner.invoke(crm, ["contracts", "remind"])
     assert result.exit_code == 0 and "reminders sent" in result.output
     assert logged_in(app, "georgi").get("/contracts/expiring").status_code == 200
