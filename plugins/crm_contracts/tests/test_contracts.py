@@ -401,3 +401,13 @@ def test_the_manager_assigns_a_renewal_from_the_dashboard(app):
     stale = georgi.post(url, data={**form, "responsible_id": str(app.ids.maria)})
     assert stale.status_code == 409
     assert logged_in(app, "maria").post(url, data=form).status_code == 403
+
+
+def test_deleting_a_type_asks_first_and_leaves_its_contracts_without_one(app):
+    contract_id = add_contract(app, app.ids.bioprom, type_id=1)
+    georgi = logged_in(app, "georgi")
+    page = georgi.get("/contracts/settings/types/1/delete").text
+    assert "1 contract(s) have this type" in page
+    assert georgi.post("/contracts/settings/types/1/delete").status_code == 302
+    with app.app_context():
+        assert db_session.get(Contract, contract_id).type_id is None
