@@ -411,3 +411,26 @@ def test_deleting_a_type_asks_first_and_leaves_its_contracts_without_one(app):
     assert georgi.post("/contracts/settings/types/1/delete").status_code == 302
     with app.app_context():
         assert db_session.get(Contract, contract_id).type_id is None
+
+
+def test_forms_need_the_csrf_token(crm_app_factory, clock):
+    import re
+
+    from core.testing import TEST_PASSWORD
+    from crm_contacts.models import Client
+
+    app = crm_app_factory(["crm_contracts"], config={"WTF_CSRF_ENABLED": True})
+    make_user(app, "georgi", groups=("sales_manager",))
+    with app.app_context():
+        client = Client(name="Bioprom")
+        db_session.add(client)
+        db_session.commit()
+        url = f"/contracts/new/{client.id}"
+    http = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/login").text).group(1)
+    http.post("/login", data={"login": "georgi", "password": TEST_PASSWORD, "csrf_token": token})
+    page = http.get(url).text
+    fields = {**form_fields(page, action=url), "title": "Supply", "valid_from": "2026-12-01"}
+    assert http.post(url, data=fields).status_code == 400
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert http.post(url, data={**fields, "csrf_token": token}).status_code == 302
