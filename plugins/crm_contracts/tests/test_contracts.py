@@ -434,3 +434,24 @@ def test_forms_need_the_csrf_token(crm_app_factory, clock):
     assert http.post(url, data=fields).status_code == 400
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert http.post(url, data={**fields, "csrf_token": token}).status_code == 302
+
+
+def test_today_is_the_installations_date_not_the_servers(crm_app_factory, clock):
+    from datetime import UTC, datetime
+
+    from crm_contacts.models import Client
+
+    clock.move_to(datetime(2026, 12, 31, 20, 0, tzinfo=UTC))  # already 2027 in Kiritimati
+    app = crm_app_factory(["crm_contracts"], config={"TIMEZONE": "Pacific/Kiritimati"})
+    with app.app_context():
+        client = Client(name="Bioprom")
+        db_session.add(client)
+        db_session.flush()
+        contract = Contract(
+            number=next_number(db_session), client_id=client.id, title="T",
+            signed_on=date(2026, 1, 1), valid_from=date(2026, 1, 1), valid_to=date(2026, 12, 31),
+        )  # fmt: skip
+        db_session.add(contract)
+        db_session.commit()
+        assert contract.number == "C-2027-0001"
+        assert db_session.scalar(select(Contract.status)) == "expired"
