@@ -455,3 +455,23 @@ def test_today_is_the_installations_date_not_the_servers(crm_app_factory, clock)
         db_session.commit()
         assert contract.number == "C-2027-0001"
         assert db_session.scalar(select(Contract.status)) == "expired"
+
+
+def test_remind_once_per_end_date_and_again_after_an_extension(app, clock):
+    from core.models import Notification
+
+    contract_id = add_contract(app, app.ids.agrotech, start=TODAY - timedelta(days=350))
+    runner = app.test_cli_runner()
+    assert "1 reminders sent" in runner.invoke(crm, ["contracts", "remind"]).output
+    assert "0 reminders sent" in runner.invoke(crm, ["contracts", "remind"]).output
+    with app.app_context():
+        contract = db_session.get(Contract, contract_id)
+        contract.valid_to = contract.valid_to + timedelta(days=100)
+        db_session.commit()
+    assert "0 reminders sent" in runner.invoke(crm, ["contracts", "remind"]).output
+    clock.move_to(TODAY + timedelta(days=100))
+    assert "1 reminders sent" in runner.invoke(crm, ["contracts", "remind"]).output
+    with app.app_context():
+        # No responsible on the contract: the client's representative is told.
+        users = db_session.scalars(select(Notification.user_id)).all()
+        assert users == [app.ids.peter, app.ids.peter]
