@@ -22,7 +22,7 @@ list. The combination, deterministic whatever the order rules were created or gi
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -62,7 +62,7 @@ class Rule:
         return (self.priority, self.name, self.kind, self.id or 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Applied:
     rule_id: int | None
     rule: str
@@ -73,7 +73,7 @@ class Applied:
     price_after: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NotApplied:
     rule_id: int | None
     rule: str
@@ -121,12 +121,56 @@ def _products(rule: Rule, context: PricingContext) -> str | None:
     return None
 
 
-def _evaluate(
-    rule: Rule, kind: PricingRuleKind, context: PricingContext, prepared: Mapping[str, Any]
-) -> Adjustment | str:
+class Memo:
+    """Outcomes of rules computed once per run (one client, one date) and reused for every line
+    whose context gives the same key: ``keys`` maps a kind name to what it reads of the context
+    besides the client and the date (the bundled kinds declare theirs; other modules' kinds are
+    evaluated for every line, since nobody knows what they read)."""
+
+    def __init__(self, keys: Mapping[str, Callable[[PricingContext], Any]]) -> None:
+        self.keys = keys
+        self.outcomes: dict[tuple, Adjustment | NotApplied] = {}
+        self.params: dict[int, dict[str, Any]] = {}
+        self.skips: dict[tuple, NotApplied] = {}
+        self.lines: dict[tuple, tuple] = {}
+        self._rules: Any = None
+        self._whole: tuple[bool, frozenset[int]] = (False, frozenset())
+
+    def line_key(self, ordered: Any, context: PricingContext) -> tuple | None:
+        """When every rule's kind has a key, what the rules decide for a line depends only on
+        these: the lines that share them (a price list's products of one group) share one pass
+        over the rules, and differ only in the arithmetic on their list prices."""
+        if ordered is not self._rules:
+            self._rules = ordered
+            named = frozenset(r.product_id for r in ordered if r.product_id is not None)
+            self._whole = (all(r.kind in self.keys for r in ordered), named)
+        whole, named = self._whole
+        if not whole:
+            return None
+        return (
+            context.client_id,
+            context.on,
+            context.product_group_ids,
+            context.product_id if context.product_id in named else None,
+            context.quantity,
+            context.payment_days,
+            context.currency,
+        )
+
+
+_MISSING = object()
+
+
+def _params(rule: Rule, kind: PricingRuleKind, prepared: Mapping[str, Any]) -> dict[str, Any]:
     params = dict(rule.params)
     if kind.name in prepared:
         params["_prepared"] = prepared[kind.name]
+    return params
+
+
+def _evaluate(
+    rule: Rule, kind: PricingRuleKind, context: PricingContext, params
+) -> Adjustment | str:
     try:
         outcome = kind.evaluate(context, params)
     except Exception as exc:  # a kind's bug must not block a quote: explain it instead
@@ -146,26 +190,19 @@ def _evaluate(
     return outcome
 
 
-def price(
+def _consider(
     context: PricingContext,
-    rules: Iterable[Rule],
+    ordered: Iterable[Rule],
     kinds: Mapping[str, PricingRuleKind],
-    *,
-    cap: Decimal | None = None,
-    prepared: Mapping[str, Any] | None = None,
-    presorted: bool = False,
-) -> PriceResult:
-    """Price one line. ``rules`` may come in any order (``presorted`` skips sorting them);
-    ``prepared`` maps kind names to what their ``prepare`` returned for this run."""
-    prepared = prepared or {}
-    ordered = rules if presorted else sort_rules(rules)
-    not_applied: list[NotApplied] = []
-    bases: list[tuple[Rule, Adjustment]] = []
-    discounts: list[tuple[Rule, Adjustment]] = []
-
-    def skip(rule: Rule, reason: str) -> None:
-        not_applied.append(NotApplied(rule.id, rule.name, rule.kind, reason))
-
+    prepared: Mapping[str, Any],
+    memo: Memo | None,
+    skip: Callable[[Rule, str], None],
+    not_applied: list[NotApplied],
+    bases: list[tuple[Rule, Adjustment]],
+    discounts: list[tuple[Rule, Adjustment]],
+) -> None:
+    """Ask every rule: skipped ones go to ``not_applied``, the others to ``bases`` and
+    ``discounts``, in order."""
     for rule in ordered:
         kind = kinds.get(rule.kind)
         if kind is None:
@@ -178,7 +215,26 @@ def price(
         if reason:
             skip(rule, reason)
             continue
-        outcome = _evaluate(rule, kind, context, prepared)
+        if memo is None:
+            outcome = _evaluate(rule, kind, context, _params(rule, kind, prepared))
+        else:
+            params = memo.params.get(id(rule))
+            if params is None:
+                params = memo.params[id(rule)] = _params(rule, kind, prepared)
+            key_of = memo.keys.get(rule.kind)
+            if key_of is None:
+                outcome = _evaluate(rule, kind, context, params)
+            else:
+                key = (id(rule), context.client_id, context.on, key_of(context))
+                outcome = memo.outcomes.get(key, _MISSING)
+                if outcome is _MISSING:
+                    outcome = _evaluate(rule, kind, context, params)
+                    if isinstance(outcome, str):
+                        outcome = NotApplied(rule.id, rule.name, rule.kind, outcome)
+                    memo.outcomes[key] = outcome
+        if isinstance(outcome, NotApplied):
+            not_applied.append(outcome)
+            continue
         if isinstance(outcome, str):
             skip(rule, outcome)
             continue
@@ -186,6 +242,46 @@ def price(
             bases.append((rule, outcome))
         if outcome.discount_percent is not None:
             discounts.append((rule, outcome))
+
+
+def price(
+    context: PricingContext,
+    rules: Iterable[Rule],
+    kinds: Mapping[str, PricingRuleKind],
+    *,
+    cap: Decimal | None = None,
+    prepared: Mapping[str, Any] | None = None,
+    presorted: bool = False,
+    memo: Memo | None = None,
+) -> PriceResult:
+    """Price one line. ``rules`` may come in any order (``presorted`` skips sorting them);
+    ``prepared`` maps kind names to what their ``prepare`` returned for this run; ``memo``
+    (one per run) reuses outcomes that cannot differ between lines."""
+    prepared = prepared or {}
+    ordered = rules if presorted else sort_rules(rules)
+
+    def skip(rule: Rule, reason: str) -> None:
+        if memo is None:
+            not_applied.append(NotApplied(rule.id, rule.name, rule.kind, reason))
+            return
+        key = (id(rule), reason)
+        item = memo.skips.get(key)
+        if item is None:
+            item = memo.skips[key] = NotApplied(rule.id, rule.name, rule.kind, reason)
+        not_applied.append(item)
+
+    line_key = memo.line_key(ordered, context) if memo is not None else None
+    cached = memo.lines.get(line_key) if line_key is not None else None
+    if cached is None:
+        not_applied: list[NotApplied] = []
+        bases: list[tuple[Rule, Adjustment]] = []
+        discounts: list[tuple[Rule, Adjustment]] = []
+        _consider(context, ordered, kinds, prepared, memo, skip, not_applied, bases, discounts)
+        if line_key is not None:
+            memo.lines[line_key] = (tuple(not_applied), tuple(bases), tuple(discounts))
+    else:
+        not_applied = list(cached[0])
+        bases, discounts = list(cached[1]), list(cached[2])
 
     applied: list[Applied] = []
     currency = context.currency

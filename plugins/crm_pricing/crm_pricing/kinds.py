@@ -298,6 +298,20 @@ BUNDLED_KINDS: tuple[PricingRuleKind, ...] = (
     ),
 )
 
+#: What each bundled kind reads of the pricing context besides the client and the date: a run
+#: computes a rule's outcome once per distinct value (``engine.Memo``), e.g. a turnover tier once
+#: for a whole price list.
+MEMO_KEYS = {
+    DISCOUNT: lambda c: None,
+    PRODUCT_GROUP_DISCOUNT: lambda c: None,
+    CUSTOMER_GROUP_DISCOUNT: lambda c: None,
+    QUANTITY_BREAKS: lambda c: c.quantity,
+    TURNOVER_TIERS: lambda c: None,
+    GROUP_PURCHASE: lambda c: c.product_group_ids,
+    EARLY_PAYMENT: lambda c: c.payment_days,
+    FIXED_PRICE: lambda c: c.currency,
+}
+
 #: An example of the parameters of each bundled kind, shown on the rule form and in the docs.
 EXAMPLES: dict[str, str] = {
     FIXED_PRICE: '{"price": "12.40"}',

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from core.pricing import PricingContext, PricingRuleKind
 from crm_contacts.models import Client
-from crm_pricing.engine import STACK, PriceResult, Rule, price, sort_rules
+from crm_pricing.engine import STACK, Memo, PriceResult, Rule, price, sort_rules
+from crm_pricing.kinds import MEMO_KEYS
 from crm_pricing.models import DiscountCap, PricingRule
 from crm_sales.models import Product, ProductGroup
 from crm_sales.turnover import turnover
@@ -262,6 +263,7 @@ class PricingRun:
         self.cap = load_cap(session, self.client.customer_group_id)
         self.groups = GroupTree.load(session)
         self.turnover = CachedTurnover(session, client_id)
+        self.memo = Memo(MEMO_KEYS)
         self.prepared: dict[str, Any] = {}
         for name in sorted({r.kind for r in self.rules}):
             kind = self.kinds.get(name)
@@ -304,6 +306,7 @@ class PricingRun:
             cap=self.cap,
             prepared=self.prepared,
             presorted=True,
+            memo=self.memo,
         )
 
     def group_name(self, group_id: int | None) -> str:
