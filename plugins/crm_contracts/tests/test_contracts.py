@@ -138,6 +138,11 @@ def test_the_list_filters_by_status_client_type_and_end(app, clock):
     assert 'data-testid="total">1<' in page
     page = georgi.get("/contracts/?status=renewed").text
     assert 'data-testid="no-match"' in page
+    with app.app_context():
+        db_session.get(Contract, soon).responsible_id = ids.peter
+        db_session.commit()
+    page = georgi.get(f"/contracts/?rep={ids.peter}").text
+    assert 'data-testid="total">1<' in page and f'data-contract="{soon}"' in page
 
 
 def test_the_list_paginates_with_a_bounded_number_of_queries(app, count_queries):

@@ -69,6 +69,7 @@ def contract_list():
     status = status if status in STATUSES else ""
     client_id = int_arg("client")
     type_id = int_arg("type")
+    responsible_id = int_arg("rep")
     within = int_arg("within")
     within = min(within, MAX_WITHIN) if within is not None else None
 
@@ -87,6 +88,8 @@ def contract_list():
         conditions.append(Contract.client_id == client_id)
     if type_id is not None:
         conditions.append(Contract.type_id == type_id)
+    if responsible_id is not None:
+        conditions.append(Contract.responsible_id == responsible_id)
     order: tuple[Any, ...] = (Contract.id.desc(),)
     if within is not None:
         today = local_today()
@@ -118,7 +121,7 @@ def contract_list():
         else None
     )
     filters = {"q": query, "status": status, "client": client_id, "type": type_id,
-               "within": within}  # fmt: skip
+               "rep": responsible_id, "within": within}  # fmt: skip
     filters = {k: v for k, v in filters.items() if v not in ("", None)}
     return render_template(
         "crm_contracts/contract_list.html",
@@ -132,6 +135,7 @@ def contract_list():
         filtered=bool(filters),
         statuses=[(s, STATUS_LABELS[s]) for s in STATUSES],
         types=contract_types(),
+        users=users(responsible_id),
         client_name=client_name,
     )
 
