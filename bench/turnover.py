@@ -337,7 +337,8 @@ def main() -> None:
         " ON g.path LIKE a.path || '%' WHERE a.id = ?)",
         (sample[i % n], s, e, top_group)).fetchall(), n)  # fmt: skip
     raw_quarters = median_ms(lambda i: raw.execute(
-        "SELECT strftime('%Y', date), strftime('%m', date), SUM(signed_cents) FROM crm_sales_line "
+        "SELECT CAST(strftime('%Y', date) AS INTEGER), CAST(strftime('%m', date) AS INTEGER), "
+        "SUM(signed_cents) FROM crm_sales_line "
         "WHERE client_id = ? AND date BETWEEN ? AND ? GROUP BY 1, 2",
         (sample[i % n], s, e)).fetchall(), n)  # fmt: skip
     results += [
@@ -363,11 +364,13 @@ def main() -> None:
         "SELECT client_id, SUM(signed_cents) FROM crm_sales_line WHERE date BETWEEN ? AND ? "
         "GROUP BY client_id", (s, e)).fetchall(), 3)  # fmt: skip
     raw_cgroup = median_ms(lambda i: raw.execute(
-        "SELECT strftime('%Y', date), strftime('%m', date), SUM(signed_cents) FROM crm_sales_line "
+        "SELECT CAST(strftime('%Y', date) AS INTEGER), CAST(strftime('%m', date) AS INTEGER), "
+        "SUM(signed_cents) FROM crm_sales_line "
         "WHERE client_id IN (SELECT id FROM crm_contacts_client WHERE customer_group_id = 1) "
         "AND date BETWEEN ? AND ? GROUP BY 1, 2", (s, e)).fetchall(), 3)  # fmt: skip
     raw_overall = median_ms(lambda i: raw.execute(
-        "SELECT strftime('%Y', date), strftime('%m', date), SUM(signed_cents) FROM crm_sales_line "
+        "SELECT CAST(strftime('%Y', date) AS INTEGER), CAST(strftime('%m', date) AS INTEGER), "
+        "SUM(signed_cents) FROM crm_sales_line "
         "WHERE date BETWEEN ? AND ? GROUP BY 1, 2",
         (START.isoformat(), TODAY.isoformat())).fetchall(), 3)  # fmt: skip
     results += [

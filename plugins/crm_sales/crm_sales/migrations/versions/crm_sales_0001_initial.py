@@ -167,4 +167,6 @@ def downgrade() -> None:
     op.drop_table("crm_sales_line")
     op.drop_table("crm_sales_document")
     op.drop_table("crm_sales_product")
+    # The tree refers to itself (ON DELETE RESTRICT): SQLite's DROP TABLE deletes row by row.
+    op.execute("UPDATE crm_sales_product_group SET parent_id = NULL")
     op.drop_table("crm_sales_product_group")
