@@ -480,3 +480,29 @@ def test_remind_once_per_end_date_and_again_after_an_extension(app, clock):
         # No responsible on the contract: the client's representative is told.
         users = db_session.scalars(select(Notification.user_id)).all()
         assert users == [app.ids.peter, app.ids.peter]
+
+
+def test_report_definitions_name_fields_of_the_registered_model(app):
+    from sqlalchemy import func as sql
+
+    from core.app import current_state
+
+    add_contract(app, app.ids.bioprom, value=Decimal("100.00"))
+    add_contract(app, app.ids.bioprom, signed=False, value=Decimal("50.00"))
+    with app.test_request_context():
+        state = current_state()
+        reports = [r for r in state.reports if r.module == "crm_contracts"]
+        assert {r.title for r in reports} == {
+            "Contracts by status and type", "Expiring contracts", "Contract value by client",
+        }  # fmt: skip
+        for report in reports:
+            fields = {f.name for f in state.models.get(report.model).fields}
+            used = {*report.columns, *report.filters, *report.group_by, *report.aggregates}
+            assert used <= fields, report.id
+        # The status is a column like the others: it groups in SQL.
+        rows = db_session.execute(
+            select(Contract.status, sql.count(Contract.id), sql.sum(Contract.value))
+            .group_by(Contract.status)
+            .order_by(Contract.status)
+        ).all()
+        assert rows == [("active", 1, Decimal("100.00")), ("draft", 1, Decimal("50.00"))]
