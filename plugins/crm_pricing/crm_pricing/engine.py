@@ -132,26 +132,23 @@ class Memo:
         self.outcomes: dict[tuple, Adjustment | NotApplied] = {}
         self.params: dict[int, dict[str, Any]] = {}
         self.skips: dict[tuple, NotApplied] = {}
-        self.lines: dict[tuple, tuple] = {}
+        self.lines: dict[tuple, list] = {}
         self._rules: Any = None
-        self._whole: tuple[bool, frozenset[int]] = (False, frozenset())
+        self._named: frozenset[int] = frozenset()
 
-    def line_key(self, ordered: Any, context: PricingContext) -> tuple | None:
-        """When every rule's kind has a key, what the rules decide for a line depends only on
-        these: the lines that share them (a price list's products of one group) share one pass
-        over the rules, and differ only in the arithmetic on their list prices."""
-        if ordered is not self._rules:
+    def line_key(self, ordered: Any, context: PricingContext) -> tuple:
+        """What the rules with a memo key decide for a line depends only on these: the lines
+        that share them (a price list's products of one group) share one pass over the rules;
+        rules of kinds without a key are still asked for every line."""
+        if ordered is not self._rules:  # another set of rules: nothing decided holds
             self._rules = ordered
-            named = frozenset(r.product_id for r in ordered if r.product_id is not None)
-            self._whole = (all(r.kind in self.keys for r in ordered), named)
-        whole, named = self._whole
-        if not whole:
-            return None
+            self.lines, self.outcomes, self.skips = {}, {}, {}
+            self._named = frozenset(r.product_id for r in ordered if r.product_id is not None)
         return (
             context.client_id,
             context.on,
             context.product_group_ids,
-            context.product_id if context.product_id in named else None,
+            context.product_id if context.product_id in self._named else None,
             context.quantity,
             context.payment_days,
             context.currency,
@@ -196,13 +193,15 @@ def _consider(
     kinds: Mapping[str, PricingRuleKind],
     prepared: Mapping[str, Any],
     memo: Memo | None,
-    skip: Callable[[Rule, str], None],
-    not_applied: list[NotApplied],
-    bases: list[tuple[Rule, Adjustment]],
-    discounts: list[tuple[Rule, Adjustment]],
-) -> None:
-    """Ask every rule: skipped ones go to ``not_applied``, the others to ``bases`` and
-    ``discounts``, in order."""
+) -> list[tuple[Rule, Adjustment | NotApplied | None]]:
+    """What every rule decides for this line, in order: a ``NotApplied`` with its reason, an
+    ``Adjustment``, or (with a memo) ``None`` for a rule whose kind must be asked for every line
+    (a kind without a memo key: other modules' kinds)."""
+    entries: list[tuple[Rule, Adjustment | NotApplied | None]] = []
+
+    def skip(rule: Rule, reason: str) -> None:
+        entries.append((rule, NotApplied(rule.id, rule.name, rule.kind, reason)))
+
     for rule in ordered:
         kind = kinds.get(rule.kind)
         if kind is None:
@@ -223,25 +222,20 @@ def _consider(
                 params = memo.params[id(rule)] = _params(rule, kind, prepared)
             key_of = memo.keys.get(rule.kind)
             if key_of is None:
+                entries.append((rule, None))
+                continue
+            key = (id(rule), context.client_id, context.on, key_of(context))
+            outcome = memo.outcomes.get(key, _MISSING)
+            if outcome is _MISSING:
                 outcome = _evaluate(rule, kind, context, params)
-            else:
-                key = (id(rule), context.client_id, context.on, key_of(context))
-                outcome = memo.outcomes.get(key, _MISSING)
-                if outcome is _MISSING:
-                    outcome = _evaluate(rule, kind, context, params)
-                    if isinstance(outcome, str):
-                        outcome = NotApplied(rule.id, rule.name, rule.kind, outcome)
-                    memo.outcomes[key] = outcome
-        if isinstance(outcome, NotApplied):
-            not_applied.append(outcome)
-            continue
+                if isinstance(outcome, str):
+                    outcome = NotApplied(rule.id, rule.name, rule.kind, outcome)
+                memo.outcomes[key] = outcome
         if isinstance(outcome, str):
             skip(rule, outcome)
-            continue
-        if outcome.base_price is not None:
-            bases.append((rule, outcome))
-        if outcome.discount_percent is not None:
-            discounts.append((rule, outcome))
+        else:
+            entries.append((rule, outcome))
+    return entries
 
 
 def price(
@@ -256,9 +250,12 @@ def price(
 ) -> PriceResult:
     """Price one line. ``rules`` may come in any order (``presorted`` skips sorting them);
     ``prepared`` maps kind names to what their ``prepare`` returned for this run; ``memo``
-    (one per run) reuses outcomes that cannot differ between lines."""
+    (one per run) reuses what cannot differ between lines."""
     prepared = prepared or {}
     ordered = rules if presorted else sort_rules(rules)
+    not_applied: list[NotApplied] = []
+    bases: list[tuple[Rule, Adjustment]] = []
+    discounts: list[tuple[Rule, Adjustment]] = []
 
     def skip(rule: Rule, reason: str) -> None:
         if memo is None:
@@ -270,18 +267,26 @@ def price(
             item = memo.skips[key] = NotApplied(rule.id, rule.name, rule.kind, reason)
         not_applied.append(item)
 
-    line_key = memo.line_key(ordered, context) if memo is not None else None
-    cached = memo.lines.get(line_key) if line_key is not None else None
-    if cached is None:
-        not_applied: list[NotApplied] = []
-        bases: list[tuple[Rule, Adjustment]] = []
-        discounts: list[tuple[Rule, Adjustment]] = []
-        _consider(context, ordered, kinds, prepared, memo, skip, not_applied, bases, discounts)
-        if line_key is not None:
-            memo.lines[line_key] = (tuple(not_applied), tuple(bases), tuple(discounts))
+    if memo is None:
+        entries = _consider(context, ordered, kinds, prepared, None)
     else:
-        not_applied = list(cached[0])
-        bases, discounts = list(cached[1]), list(cached[2])
+        line_key = memo.line_key(ordered, context)
+        entries = memo.lines.get(line_key)
+        if entries is None:
+            entries = memo.lines[line_key] = _consider(context, ordered, kinds, prepared, memo)
+    for rule, outcome in entries:
+        if outcome is None:  # asked for every line
+            outcome = _evaluate(rule, kinds[rule.kind], context, memo.params[id(rule)])
+            if isinstance(outcome, str):
+                skip(rule, outcome)
+                continue
+        if isinstance(outcome, NotApplied):
+            not_applied.append(outcome)
+            continue
+        if outcome.base_price is not None:
+            bases.append((rule, outcome))
+        if outcome.discount_percent is not None:
+            discounts.append((rule, outcome))
 
     applied: list[Applied] = []
     currency = context.currency

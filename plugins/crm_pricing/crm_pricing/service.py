@@ -16,16 +16,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.pricing import PricingContext, PricingRuleKind
 from crm_contacts.models import Client
 from crm_pricing.engine import STACK, Memo, PriceResult, Rule, price, sort_rules
-from crm_pricing.kinds import MEMO_KEYS
+from crm_pricing.kinds import MEMO_KEYS, prepare_group_names
 from crm_pricing.models import DiscountCap, PricingRule
 from crm_sales.models import Product, ProductGroup
 from crm_sales.turnover import turnover
@@ -39,11 +41,17 @@ def today_local() -> date:
     return datetime.now(local_zone()).date()
 
 
-def validate_params(kind: PricingRuleKind, params: Any) -> dict[str, Any]:
-    """The parameters as the kind's schema loads them; raises ``ValidationError``."""
+@lru_cache(maxsize=4096)
+def stored_params(schema: type[Schema], params_json: str) -> Mapping[str, Any]:
+    """Stored parameters loaded by their kind's schema, remembered across runs (the same text
+    always loads the same): read-only, the engine gives kinds a copy."""
+    return MappingProxyType(validate_params_with(schema, json.loads(params_json)))
+
+
+def validate_params_with(schema: type[Schema], params: Any) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise ValidationError({"params": ["Must be a JSON object."]})
-    return kind.schema().load(params)
+    return schema().load(params)
 
 
 @dataclass(frozen=True)
@@ -188,7 +196,7 @@ def load_rules(
         error = None
         if kind is not None:
             try:
-                params = validate_params(kind, json.loads(record.params_json or "{}"))
+                params = stored_params(kind.schema, record.params_json or "{}")
             except (ValidationError, ValueError) as exc:
                 error = f"its parameters are not valid for its kind: {exc}"
         rules.append(
@@ -267,7 +275,9 @@ class PricingRun:
         self.prepared: dict[str, Any] = {}
         for name in sorted({r.kind for r in self.rules}):
             kind = self.kinds.get(name)
-            if kind is not None and kind.prepare is not None:
+            if kind is not None and kind.prepare is prepare_group_names:
+                self.prepared[name] = {"groups": self.groups.names}  # loaded already
+            elif kind is not None and kind.prepare is not None:
                 try:
                     self.prepared[name] = kind.prepare(session, (client_id,), on)
                 except Exception:  # a kind's failure is explained per rule, never fatal

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pricing_helpers import KINDS, Turnover, context, rule
 
-from crm_pricing.engine import EXCLUSIVE, STACK, price
+from crm_pricing.engine import EXCLUSIVE, STACK, Memo, price, sort_rules
+from crm_pricing.kinds import MEMO_KEYS
 from crm_pricing.money import HUNDRED, round_price
 
 percents = st.decimals(min_value=0, max_value=100, places=2)
@@ -114,3 +115,21 @@ def test_more_turnover_never_costs_more(
     cheap = price(context(turnover=AnyTurnover(high)), rule_list, KINDS)
     dear = price(context(turnover=AnyTurnover(low)), rule_list, KINDS)
     assert cheap.unit_price <= dear.unit_price
+
+
+@SETTINGS
+@given(
+    st.lists(rules(), max_size=6),
+    st.lists(st.tuples(lines, st.sampled_from(((4, 1), (9,), ()))), min_size=1, max_size=8),
+    amounts,
+    caps,
+)
+def test_a_run_memo_changes_no_price(rule_list, line_list, turnover, cap):
+    """What a run reuses between lines (engine.Memo) gives the very results of pricing each line
+    on its own."""
+    ordered = sort_rules(rule_list)
+    memo = Memo(MEMO_KEYS)
+    for line, groups in line_list:
+        ctx = context(**line, product_group_ids=groups, turnover=AnyTurnover(turnover))
+        alone = price(ctx, rule_list, KINDS, cap=cap)
+        assert price(ctx, ordered, KINDS, cap=cap, presorted=True, memo=memo) == alone
