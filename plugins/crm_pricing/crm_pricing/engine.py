@@ -298,7 +298,11 @@ def price(
         for other, _ in bases[1:]:
             skip(other, f"superseded by the base price of “{rule.name}”")
 
-    exclusive = next(((r, a) for r, a in discounts if r.mode == EXCLUSIVE), None)
+    exclusive = None
+    for candidate in discounts:
+        if candidate[0].mode == EXCLUSIVE:
+            exclusive = candidate
+            break
     if exclusive is not None:
         winner = exclusive[0]
         chosen = [exclusive]

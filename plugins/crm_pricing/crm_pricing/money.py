@@ -20,8 +20,15 @@ def exponent(currency: str) -> int:
     return CURRENCY_EXPONENTS.get((currency or "").upper(), 2)
 
 
+_QUANTA: dict[str, Decimal] = {}
+_PERCENT = Decimal("0.01")
+
+
 def quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-exponent(currency))
+    found = _QUANTA.get(currency)
+    if found is None:
+        found = _QUANTA[currency] = Decimal(1).scaleb(-exponent(currency))
+    return found
 
 
 def round_price(amount: Decimal, currency: str) -> Decimal:
@@ -30,7 +37,7 @@ def round_price(amount: Decimal, currency: str) -> Decimal:
 
 
 def round_percent(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return value.quantize(_PERCENT, rounding=ROUND_HALF_UP)
 
 
 def fmt_amount(amount: Decimal, places: int = 2) -> str:

@@ -10,9 +10,11 @@ of lines and a price list of 10,000 products cost the same, small, number of que
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -290,7 +292,11 @@ class PricingRun:
         self, product: ProductRow, quantity: Decimal, payment_days: int | None
     ) -> PricingContext:
         ids, codes = self.groups.path(product.group_id)
-        return PricingContext(
+        # A frozen dataclass's __init__ sets each field through object.__setattr__: filling the
+        # instance's __dict__ at once is the same object, several times faster, which a price
+        # list of 10,000 lines notices.
+        context = object.__new__(PricingContext)
+        context.__dict__.update(
             client_id=self.client.id,
             customer_group_id=self.client.customer_group_id,
             product_id=product.id,
@@ -305,6 +311,7 @@ class PricingRun:
             turnover=self.turnover,
             session=self.session,
         )
+        return context
 
     def price(
         self, product: ProductRow, quantity: Decimal = Decimal(1), payment_days: int | None = None
@@ -341,7 +348,8 @@ def price_list(
 ) -> tuple[PricingRun, list[PriceListLine]]:
     """Every active product at the client's price on ``on``, grouped by product group."""
     run = PricingRun(session, client_id, on, kinds=kinds)
-    return run, price_lines(run, load_products(session), quantity, payment_days)
+    with gc_paused():  # see price_lines
+        return run, price_lines(run, load_products(session), quantity, payment_days)
 
 
 def price_lines(
@@ -350,8 +358,23 @@ def price_lines(
     quantity: Decimal = Decimal(1),
     payment_days: int | None = None,
 ) -> list[PriceListLine]:
-    return [
-        PriceListLine(product, run.group_name(product.group_id) or "Without a group",
-                      run.price(product, quantity, payment_days))
-        for product in products
-    ]  # fmt: skip
+    # Pricing allocates a few small objects per line and keeps them: the cyclic garbage collector
+    # would walk every one of them again and again as they pile up (none are cycles; reference
+    # counting frees them), so it waits until the list is done.
+    with gc_paused():
+        return [
+            PriceListLine(product, run.group_name(product.group_id) or "Without a group",
+                          run.price(product, quantity, payment_days))
+            for product in products
+        ]  # fmt: skip
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
