@@ -114,7 +114,7 @@ def test_administrator_creates_a_user_in_a_group_who_sees_exactly_its_menus(app,
             "members": [str(_user(app, "nina").id)],
         },
     )
-    assert {"crm_tasks.root", "crm_tasks.tasks"} <= _menu_ids(nina.get("/").get_data(as_text=True))
+    assert {"crm_tasks.root", "crm_tasks.mine"} <= _menu_ids(nina.get("/").get_data(as_text=True))
 
 
 def test_only_user_administrators_reach_the_administration(app):
