@@ -212,6 +212,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=5_000_000)
     parser.add_argument("--samples", type=int, default=200, help="clients measured per figure")
     parser.add_argument("--database", type=Path, help="measure on a database built before")
+    parser.add_argument(
+        "--import-documents", type=int, default=20_000, help="documents of the CSV import timed"
+    )
     args = parser.parse_args()
     folder = (
         args.database.parent
@@ -388,7 +391,56 @@ def main() -> None:
         else:
             verdict = f"ratio < {TARGET_RATIO}: {'met' if ratio < TARGET_RATIO else 'MISSED'}"
         print(f"{label:64} {ms:8.2f}ms {hand_ms:8.2f}ms {ratio:6.2f}  {verdict}")
+    if args.import_documents:
+        measure_import(app, args.import_documents, clients)
     print(f"\n(re-measure: .venv/bin/python bench/turnover.py --database {path})")
+
+
+def measure_import(app, documents: int, clients: int) -> None:
+    """The CSV import (crm sales import's code) of ``documents`` documents of 4 lines and a
+    payment each, then the same file again (nothing may be written); then they are deleted."""
+    from sqlalchemy import delete, select
+
+    from crm_sales.importing import apply_import, plan_import
+    from crm_sales.models import Payment, Product, SalesDocument, SalesLine
+
+    rng = random.Random(3)
+    with app.app_context():
+        codes = list(db_session.scalars(select(Product.code).where(Product.active.is_(True))))
+    rows = ["number,kind,date,client_id,product_code,quantity,unit_price,payment_date,"
+            "payment_amount"]  # fmt: skip
+    for d in range(documents):
+        day = START + timedelta(days=rng.randrange((TODAY - START).days - 60))
+        head = f"IMP-{d:07d},invoice,{day},{rng.randint(1, clients)}"
+        for _ in range(4):
+            rows.append(
+                f"{head},{rng.choice(codes)},{rng.randint(1, 20)},{rng.randint(1, 50)}.50,,"
+            )
+        rows.append(f"{head},,,,{day + timedelta(days=30)},10.00")
+    content = "\n".join(rows).encode()
+    with app.app_context():
+        started = time.perf_counter()
+        plan = plan_import(db_session, content)
+        checked = time.perf_counter() - started
+        assert plan.valid, [str(e) for e in plan.errors[:5]]
+        result = apply_import(db_session, plan.documents)
+        db_session.commit()
+        total = time.perf_counter() - started
+        started = time.perf_counter()
+        again = apply_import(db_session, plan_import(db_session, content).documents)
+        db_session.commit()
+        repeat = time.perf_counter() - started
+        assert not again.created and not again.replaced
+        ids = select(SalesDocument.id).where(SalesDocument.number.startswith("IMP-"))
+        db_session.execute(delete(Payment).where(Payment.document_id.in_(ids)))
+        db_session.execute(delete(SalesLine).where(SalesLine.document_id.in_(ids)))
+        db_session.execute(delete(SalesDocument).where(SalesDocument.number.startswith("IMP-")))
+        db_session.commit()
+    print(
+        f"\nCSV import of {documents:,} documents ({len(rows) - 1:,} rows): {total:.1f} s "
+        f"(checking {checked:.1f} s, writing {total - checked:.1f} s; {result}); "
+        f"the same file again: {repeat:.1f} s, {again}"
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,8 @@ from crm_sales.documents import (
     DocumentData,
     LineData,
     PaymentData,
-    existing_documents,
-    write_document,
+    WriteResult,
+    write_documents,
 )
 from crm_sales.models import Product
 from crm_sales.schemas import CsvRowSchema
@@ -79,14 +79,7 @@ class ImportPlan:
         return not self.errors
 
 
-@dataclass
-class ImportResult:
-    created: int = 0
-    replaced: int = 0
-    unchanged: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.created} created, {self.replaced} replaced, {self.unchanged} unchanged"
+ImportResult = WriteResult  # the name the import page and command use
 
 
 def decode(content: bytes | str) -> str:
@@ -356,14 +349,6 @@ def documents_from_api(session: Session, loaded: list[dict[str, Any]]) -> list[D
 
 def apply_import(
     session: Session, documents: list[DocumentData], progress: Progress | None = None
-) -> ImportResult:
-    """Write the checked documents (the caller commits); stored documents are loaded in bulk."""
-    result = ImportResult()
-    stored = existing_documents(session, (d.number for d in documents))
-    for data in documents:
-        _document, outcome = write_document(session, data, stored.get(data.number))
-        setattr(result, outcome, getattr(result, outcome) + 1)
-        if progress:
-            progress(1)
-    session.flush()
-    return result
+) -> WriteResult:
+    """Write the checked documents (the caller commits): see ``documents.write_documents``."""
+    return write_documents(session, documents, progress)
