@@ -124,6 +124,7 @@ def configure_blueprints(app: Flask) -> None:
         tokens.bp,
         attachment_views.bp,
         notifications.bp,
+        notifications.api,
     )
     for blueprint in core_blueprints:
         app.register_blueprint(blueprint)

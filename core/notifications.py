@@ -14,12 +14,15 @@ follows its link, and "Mark all as read".
 from __future__ import annotations
 
 import math
+from datetime import UTC
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from marshmallow import Schema, fields
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from core.api import api_doc, paginate
 from core.db import db_session
 from core.models import Notification, utcnow
 from core.permissions import AUTHENTICATED, permission_required
@@ -28,6 +31,15 @@ TEXT_LENGTH = 500
 PER_PAGE = 25
 
 bp = Blueprint("core_notifications", __name__, url_prefix="/notifications")
+api = Blueprint("core_notifications_api", __name__, url_prefix="/api/v1/notifications")
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    text = fields.String(dump_only=True)
+    url = fields.String(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True, default_timezone=UTC)
+    read_at = fields.AwareDateTime(dump_only=True, default_timezone=UTC)
 
 
 def _local_url(url: str | None) -> str | None:
@@ -108,3 +120,35 @@ def notification_read_all():
     )
     db_session.commit()
     return redirect(url_for(".notification_list"))
+
+
+@api.route("")
+@permission_required(AUTHENTICATED)
+@api_doc(
+    "Your notifications, newest first (?unread=1 for the unread ones); meta.unread is the bell's "
+    "number",
+    response_schema=NotificationSchema,
+    many=True,
+    query=("unread", "page", "per_page"),
+)
+def api_notification_list():
+    stmt = select(Notification).where(Notification.user_id == current_user.id)
+    if request.args.get("unread") in ("1", "true"):
+        stmt = stmt.where(Notification.read_at.is_(None))
+    answer = paginate(
+        stmt.order_by(Notification.created_at.desc(), Notification.id.desc()),
+        NotificationSchema(),
+    )
+    answer["meta"]["unread"] = unread_count(db_session, current_user.id)
+    return jsonify(answer)
+
+
+@api.route("/<int:notification_id>/read", methods=["POST"])
+@permission_required(AUTHENTICATED)
+@api_doc("Mark one of your notifications read", response_schema=NotificationSchema)
+def api_notification_read(notification_id: int):
+    notification = _mine(notification_id)
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db_session.commit()
+    return jsonify(NotificationSchema().dump(notification))

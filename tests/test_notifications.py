@@ -109,3 +109,21 @@ def test_the_list_paginates(app):
     second = maria.get("/notifications/?page=2").get_data(as_text=True)
     assert "Message 29" in first and "Message 00" not in first
     assert "Message 00" in second and "Page 2 of 2" in second
+
+
+def test_the_api_lists_mine_with_the_unread_count_and_marks_one_read(app):
+    first = send(app, app.maria, "First", "/tasks/1")
+    send(app, app.maria, "Second")
+    send(app, app.peter, "Peter's")
+    maria = logged_in(app, "maria")
+    answer = maria.get("/api/v1/notifications").get_json()
+    assert [n["text"] for n in answer["items"]] == ["Second", "First"]
+    assert answer["meta"]["unread"] == 2
+    assert answer["items"][1]["url"] == "/tasks/1"
+    read = maria.post(f"/api/v1/notifications/{first}/read")
+    assert read.status_code == 200 and read.get_json()["read_at"]
+    unread = maria.get("/api/v1/notifications?unread=1").get_json()
+    assert [n["text"] for n in unread["items"]] == ["Second"]
+    assert unread["meta"]["unread"] == 1
+    theirs = send(app, app.peter, "Not yours")
+    assert maria.post(f"/api/v1/notifications/{theirs}/read").status_code == 404

@@ -42,6 +42,8 @@ AUTHENTICATED_ENDPOINTS = {
     "core_notifications.notification_list",
     "core_notifications.notification_open",
     "core_notifications.notification_read_all",
+    "core_notifications_api.api_notification_list",
+    "core_notifications_api.api_notification_read",
     # Attachments check the record's module permission and record rules themselves.
     "core_attachments.download",
     "core_attachments.upload",
