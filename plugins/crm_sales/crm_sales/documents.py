@@ -155,6 +155,7 @@ def write_documents(
     whatever their lines); a document whose content did not change is not written. The caller
     commits. Documents of one call must have distinct numbers."""
     result = WriteResult()
+    session.flush()  # products and clients created just before have their ids
     docs, lines_t, payments_t = (
         SalesDocument.__table__, SalesLine.__table__, Payment.__table__
     )  # fmt: skip
@@ -217,7 +218,10 @@ def write_documents(
         if progress:
             progress(len(batch))
     if result.created or result.replaced:
-        session.expire_all()  # documents loaded before see their new lines
+        # Documents loaded before see their new header, lines and payments.
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, (SalesDocument, SalesLine, Payment)):
+                session.expire(obj)
     return result
 
 
