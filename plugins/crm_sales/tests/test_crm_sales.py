@@ -27,3 +27,27 @@ def test_the_distribution_requires_the_core_and_the_modules_in_depends():
     crm = {r for r in required if r.startswith("crm-")}
     assert crm == {"crm-core", *(d.replace("_", "-") for d in MANIFEST.depends)}
     assert {r.split(">")[0] for r in required - crm} == {"openpyxl"}
+
+
+def test_reports_name_fields_of_registered_models_and_menus_follow_permissions(crm_app_factory):
+    from core.app import current_state
+    from core.testing import logged_in, make_user
+
+    app = crm_app_factory(["crm_sales"])
+    with app.test_request_context():
+        state = current_state()
+        reports = [r for r in state.reports if r.module == "crm_sales"]
+        assert {r.title for r in reports} == {
+            "Turnover by client", "Turnover by product group", "Turnover by representative",
+            "Turnover by month",
+        }  # fmt: skip
+        for report in reports:
+            fields = {f.name for f in state.models.get(report.model).fields}
+            used = set(report.columns) | set(report.filters) | set(report.group_by)
+            assert used | set(report.aggregates) <= fields, report.id
+    make_user(app, "maria", groups=("sales_rep",))
+    make_user(app, "vera", groups=("back_office",))
+    maria = logged_in(app, "maria").get("/sales/documents").text
+    assert 'data-menu-id="crm_sales.products"' in maria
+    assert 'data-menu-id="crm_sales.import"' not in maria
+    assert 'data-menu-id="crm_sales.import"' in logged_in(app, "vera").get("/sales/documents").text
