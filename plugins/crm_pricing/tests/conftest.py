@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 import time_machine
 from flask import Flask
+from pricing_helpers import NOW
 from sqlalchemy import event, select
 
 from core.db import db_session
@@ -21,18 +22,7 @@ from crm_contacts.models import Client, CustomerGroup
 from crm_sales.documents import DocumentData, LineData, write_document
 from crm_sales.models import Product, ProductGroup
 
-NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 D = Decimal
-
-
-def add_products(count: int, group: ProductGroup, start: int = 0) -> list[Product]:
-    products = [
-        Product(code=f"X-{start + i:05d}", name=f"Extra product {start + i}",
-                list_price=D("4.99") + i % 7, currency="EUR", group=group)
-        for i in range(count)
-    ]  # fmt: skip
-    db_session.add_all(products)
-    return products
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ dict, and rules whose parameters went through their kind's schema as the service
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,22 @@ from crm_pricing.kinds import BUNDLED_KINDS
 
 KINDS = {k.name: k for k in BUNDLED_KINDS}
 ON = date(2026, 11, 26)
+#: The moment the tests through the stack run at (the clock is moved with time-machine).
+NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+
+
+def add_products(count: int, group: Any, start: int = 0) -> list:
+    """``count`` more products in ``group`` (within an app context)."""
+    from core.db import db_session
+    from crm_sales.models import Product
+
+    products = [
+        Product(code=f"X-{start + i:05d}", name=f"Extra product {start + i}",
+                list_price=Decimal("4.99") + i % 7, currency="EUR", group=group)
+        for i in range(count)
+    ]  # fmt: skip
+    db_session.add_all(products)
+    return products
 
 
 class Turnover:

@@ -8,8 +8,8 @@ import io
 import json
 
 import time_machine
-from conftest import NOW, add_products
 from openpyxl import load_workbook
+from pricing_helpers import NOW, add_products
 from sqlalchemy import func, select
 
 from core.db import db_session

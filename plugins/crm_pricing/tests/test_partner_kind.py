@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from conftest import NOW
+from pricing_helpers import NOW
 
 from core.plugins import ENTRY_POINT_GROUP, discover
 from core.testing import installed, logged_in, make_user

@@ -4,7 +4,7 @@ from real invoices (net of credit notes), the explanation of every rule consider
 from __future__ import annotations
 
 import time_machine
-from conftest import NOW
+from pricing_helpers import NOW
 
 from core.testing import logged_in
 
