@@ -168,11 +168,17 @@ def test_a_task_created_from_the_client_file_knows_its_person_and_contact(app):
     bad = maria.post("/tasks/new", data={**base, "person_id": str(stranger_id)})
     assert bad.status_code == 400
     assert "The contact person must be of the task&#39;s client." in bad.get_data(as_text=True)
+    assert 'name="back" value="client"' in form
     made = maria.post(
-        "/tasks/new", data={**base, "person_id": str(person_id), "contact_id": str(contact_id)}
+        "/tasks/new",
+        data={**base, "person_id": str(person_id), "contact_id": str(contact_id), "back": "client"},
     )
-    assert made.status_code == 302
-    task_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    # Back to the client file, at the tasks section.
+    assert made.headers["Location"] == (
+        f"/contacts/clients/{ids.bioprom}#section-crm_tasks.commitments"
+    )
+    with session_of(app) as session:
+        task_id = session.scalar(select(Task.id).where(Task.title == "Offer"))
     task = task_row(app, task_id)
     assert (task.person_id, task.contact_id) == (person_id, contact_id)
     # Assigned to herself: nobody to notify.

@@ -190,6 +190,15 @@ def task_new():
             return _render_form(None, payload, {"file": [str(error)]}, 400)
     db_session.commit()
     flash(f"Task “{task.title}” created.", "success")
+    if request.form.get("back") == "client" and task.client_id is not None:
+        # Opened from the client file: back to it, at the tasks section.
+        return redirect(
+            url_for(
+                "crm_contacts.client_file",
+                client_id=task.client_id,
+                _anchor="section-crm_tasks.commitments",
+            )
+        )
     return redirect(url_for(".task_detail", task_id=task.id))
 
 
