@@ -51,10 +51,17 @@ def quote_lines(
     lines: list[dict[str, Any]],
     *,
     extra_rules=(),
+    exclude_rules=(),
 ) -> tuple[PricingRun, list[dict[str, Any]]]:
     """Quote ``lines`` (``product_id`` or ``product_code``, ``quantity``) in one run: the products
     in one query. Raises ``UnknownClient`` or ``UnknownProducts`` (naming each line's product)."""
-    run = PricingRun(session, client_id, on or today_local(), extra_rules=extra_rules)
+    run = PricingRun(
+        session,
+        client_id,
+        on or today_local(),
+        extra_rules=extra_rules,
+        exclude_rules=exclude_rules,
+    )
     ids = [line["product_id"] for line in lines if "product_id" in line]
     codes = [line["product_code"] for line in lines if "product_code" in line]
     products = load_products(session, ids=ids, codes=codes)

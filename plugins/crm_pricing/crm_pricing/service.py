@@ -162,16 +162,26 @@ def _scope_label(code: str | None, group_name: str | None) -> str:
     return ""
 
 
+def _concerns(rule: PricingRule, client: ClientFacts) -> bool:
+    if rule.client_id is not None:
+        return rule.client_id == client.id
+    if rule.customer_group_id is not None:
+        return rule.customer_group_id == client.customer_group_id
+    return True
+
+
 def load_rules(
     session: Session,
     client: ClientFacts,
     kinds: Mapping[str, PricingRuleKind],
     *,
     extra: Iterable[PricingRule] = (),
+    exclude: Iterable[int] = (),
 ) -> list[Rule]:
     """The active rules for the client (its own, its group's, everyone's) as the engine takes
     them, in one query; plus the implicit rules of automatic kinds nobody configured. ``extra``
-    are unsaved rules (the simulator tries a rule before it is saved)."""
+    are unsaved rules (a manager tries a rule before saving it), which take the place of the
+    stored rules of the ids in ``exclude`` (the rule being edited)."""
     whom = [
         PricingRule.client_id == client.id,
         and_(PricingRule.client_id.is_(None), PricingRule.customer_group_id.is_(None)),
@@ -189,8 +199,11 @@ def load_rules(
         .outerjoin(ProductGroup, PricingRule.product_group_id == ProductGroup.id)
         .where(PricingRule.active.is_(True), or_(*whom))
     )
+    exclude = [i for i in exclude if i is not None]
+    if exclude:
+        stmt = stmt.where(PricingRule.id.not_in(exclude))
     rows = [(r, code, group) for r, code, group in session.execute(stmt)]
-    rows += [(r, None, None) for r in extra]
+    rows += [(r, None, None) for r in extra if r.active and _concerns(r, client)]
     rules: list[Rule] = []
     for record, code, group_name in rows:
         kind = kinds.get(record.kind)
@@ -259,6 +272,7 @@ class PricingRun:
         *,
         kinds: Mapping[str, PricingRuleKind] | None = None,
         extra_rules: Iterable[PricingRule] = (),
+        exclude_rules: Iterable[int] = (),
     ) -> None:
         self.session, self.on = session, on
         self.kinds = dict(kinds) if kinds is not None else current_kinds()
@@ -269,7 +283,9 @@ class PricingRun:
         if row is None:
             raise UnknownClient(client_id)
         self.client = ClientFacts(*row)
-        self.rules = load_rules(session, self.client, self.kinds, extra=extra_rules)
+        self.rules = load_rules(
+            session, self.client, self.kinds, extra=extra_rules, exclude=exclude_rules
+        )
         self.cap = load_cap(session, self.client.customer_group_id)
         self.groups = GroupTree.load(session)
         self.turnover = CachedTurnover(session, client_id)

@@ -245,3 +245,29 @@ def test_the_rules_api(shop):
     assert listing["meta"]["total"] == 1
     kinds = {k["name"] for k in http.get("/api/v1/pricing/kinds").get_json()["items"]}
     assert "crm_pricing.group_purchase" in kinds
+
+
+def test_a_manager_tries_a_rule_before_saving_it(shop):
+    with time_machine.travel(NOW, tick=False):
+        http = logged_in(shop, "georgi")
+        _new_rule(http, name="Wholesale 3 %", customer_group_id=str(shop.ids.wholesale))
+        trial = {"try_client_id": str(shop.ids.bioprom), "try_product_code": "PAP-A4",
+                 "try_quantity": "500", "action": "try"}  # fmt: skip
+        page = _new_rule(http, name="Tiers", kind="crm_pricing.turnover_tiers",
+                         params=json.dumps(TIERS), **trial)  # fmt: skip
+        assert page.status_code == 200
+        # 10.00 × 0.97 (the saved rule) × 0.97 (the tried one) = 9.409
+        assert "With this rule: <strong>9.41 EUR</strong>" in page.text
+        assert _rule_count(shop) == 1  # nothing saved
+
+        with shop.app_context():
+            rule_id = db_session.scalar(select(PricingRule.id))
+        url = f"/pricing/rules/{rule_id}/edit"
+        form = form_fields(http.get(url).text, action=url)
+        tried = http.post(url, data={**form, "params": '{"percent": 10}', **trial})
+        assert "With this rule: <strong>9.00 EUR</strong>" in tried.text  # in place of the 3 %
+        with shop.app_context():
+            assert db_session.get(PricingRule, rule_id).params == {"percent": 3}
+        wrong = http.post(url, data={**form, **trial, "try_product_code": "NOPE"})
+        assert "No product has the code NOPE." in wrong.text
+        assert "History" in http.get(url).text

@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from core.audit import history_for
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
@@ -22,9 +23,10 @@ from crm_pricing.engine import MODES
 from crm_pricing.kinds import EXAMPLES
 from crm_pricing.models import DiscountCap, PricingRule
 from crm_pricing.permissions import READ, WRITE
+from crm_pricing.quoting import UnknownProducts, quote_lines
 from crm_pricing.rules import apply_rule_data
-from crm_pricing.schemas import RuleSchema
-from crm_pricing.service import current_kinds
+from crm_pricing.schemas import QuoteRequestSchema, RuleSchema
+from crm_pricing.service import UnknownClient, current_kinds
 from crm_pricing.views.forms import PER_PAGE, field_errors, pages
 from crm_sales.models import Product, ProductGroup
 
@@ -100,6 +102,46 @@ def _save(rule: PricingRule, form) -> dict[str, list[str]]:
         for key, value in field_errors(messages).items():
             errors.setdefault("product_code" if key == "product_id" else key, []).extend(value)
     return errors
+
+
+def _try(form, rule_id: int | None) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """Price one line with the rule as the form has it, unsaved (in place of the stored rule
+    when editing): a manager sees the effect before saving. Nothing is written."""
+    trial = PricingRule()
+    errors = _save(trial, form)
+    raw = {
+        "client_id": form.get("try_client_id", "").strip(),
+        "product_code": form.get("try_product_code", "").strip(),
+        "quantity": form.get("try_quantity", "").strip() or "1",
+    }
+    days = form.get("try_payment_days", "").strip()
+    data: dict[str, Any] = {k: v for k, v in raw.items() if v}
+    if data.get("client_id", "").isdigit():
+        data["client_id"] = int(data["client_id"])
+    if days:
+        data["payment_days"] = int(days) if days.isdigit() else days
+    quote = None
+    try:
+        loaded = QuoteRequestSchema().load(data)
+        if not errors:
+            line = {"product_code": loaded["product_code"], "quantity": loaded["quantity"]}
+            _, quotes = quote_lines(
+                db_session, loaded["client_id"], loaded["date"], loaded["payment_days"], [line],
+                extra_rules=[trial], exclude_rules=[rule_id],
+            )  # fmt: skip
+            quote = quotes[0]
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {}
+        if "product_id" in messages:
+            messages["product_code"] = messages.pop("product_id")
+        for key, value in field_errors(messages).items():
+            errors.setdefault(f"try_{key}", []).extend(value)
+    except UnknownClient:
+        errors["try_client_id"] = ["No such client."]
+    except UnknownProducts as exc:
+        errors["try_product_code"] = [f"No product has the code {', '.join(exc.missing)}."]
+    db_session.rollback()
+    return quote, errors
 
 
 def _values(rule: PricingRule) -> dict[str, Any]:
@@ -181,7 +223,11 @@ def rule_new():
     values["kind"] = request.args.get("kind", "")
     values["client_id"] = request.args.get("client_id", "")
     errors: dict[str, list[str]] = {}
-    if request.method == "POST":
+    trial = None
+    if request.method == "POST" and request.form.get("action") == "try":
+        trial, errors = _try(request.form, None)
+        values = {**request.form.to_dict(), "active": request.form.get("active")}
+    elif request.method == "POST":
         rule = PricingRule()
         errors = _save(rule, request.form)
         if not errors:
@@ -193,8 +239,9 @@ def rule_new():
         values = request.form.to_dict()
         values["active"] = request.form.get("active")
     return render_template(
-        "crm_pricing/rule_form.html", rule=None, values=values, errors=errors, **_choices()
-    ), (400 if errors else 200)
+        "crm_pricing/rule_form.html", rule=None, values=values, errors=errors, trial=trial,
+        client_label=client_name(_int(values.get("client_id"))), history=[], **_choices()
+    ), (400 if errors else 200)  # fmt: skip
 
 
 @bp.route("/rules/<int:rule_id>/edit", methods=["GET", "POST"])
@@ -203,7 +250,11 @@ def rule_edit(rule_id: int):
     rule = _rule(rule_id)
     values = _values(rule)
     errors: dict[str, list[str]] = {}
-    if request.method == "POST":
+    trial = None
+    if request.method == "POST" and request.form.get("action") == "try":
+        trial, errors = _try(request.form, rule.id)
+        values = {**request.form.to_dict(), "active": request.form.get("active")}
+    elif request.method == "POST":
         check_version(rule, request.form.get("version", type=int))
         errors = _save(rule, request.form)
         if not errors:
@@ -214,8 +265,10 @@ def rule_edit(rule_id: int):
         values = request.form.to_dict()
         values["active"] = request.form.get("active")
     return render_template(
-        "crm_pricing/rule_form.html", rule=rule, values=values, errors=errors, **_choices()
-    ), (400 if errors else 200)
+        "crm_pricing/rule_form.html", rule=rule, values=values, errors=errors, trial=trial,
+        client_label=client_name(_int(values.get("client_id"))),
+        history=history_for(db_session, PricingRule.__tablename__, rule.id), **_choices()
+    ), (400 if errors else 200)  # fmt: skip
 
 
 @bp.route("/rules/<int:rule_id>/deactivate", methods=["GET", "POST"])
@@ -273,7 +326,13 @@ def cap_save():
     return redirect(url_for(".rule_list"))
 
 
+def _int(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
 def client_name(client_id: int | None) -> str:
+    """The name of the client a rule is for, if the user may see it."""
     if client_id is None:
         return ""
     return db_session.scalar(select(Client.name).where(Client.id == client_id)) or ""
