@@ -30,6 +30,7 @@ def new_task(app, georgi, **extra) -> int:
         "file": pdf_upload("Brief for the lab.pdf"),
         **extra,
     }
+    data.pop("back")  # not back to the client file: to the new task's page
     answer = georgi.post("/tasks/new", data=data, content_type="multipart/form-data")
     assert answer.status_code == 302, answer.get_data(as_text=True)
     return int(re.search(r"/tasks/(\d+)$", answer.headers["Location"])[1])

@@ -199,6 +199,8 @@ def test_the_edit_form_is_locked_and_validated(app):
     assert georgi.post(f"/tasks/{task_id}/edit", data=base).status_code == 302
     assert task_row(app, task_id).assigned_to_id == ids.peter
     assert georgi.post(f"/tasks/{task_id}/edit", data=base).status_code == 409  # stale version
+    changes = georgi.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'data-field="title"' in changes and "Offer v2" in changes
 
 
 def test_remind_notifies_assignees_of_tasks_due_tomorrow_and_overdue_once_a_day(app):

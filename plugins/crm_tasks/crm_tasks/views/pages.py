@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from core.attachments import AttachmentError, attach, attachments_of
+from core.audit import history_for
 from core.auth import has_permission
 from core.db import db_session
 from core.locking import check_version
@@ -245,6 +246,7 @@ def _render_detail(task: Task, errors: dict | None = None, values: dict | None =
             task=task,
             history=_history(task),
             files=attachments_of(db_session, task),
+            changes=history_for(db_session, Task.__tablename__, task.id),
             allowed=allowed,
             action_label=workflow.action_label,
             link_options=options,
