@@ -1,6 +1,7 @@
 """Demo pricing policy: a realistic set of rules over the demo catalogue and clients.
 
-Deterministic (a seeded ``random.Random``); validity dates relative to today. Runs after
+Deterministic (a seeded ``random.Random``); validity dates relative to today (in the
+installation's time zone). Runs after
 crm_contacts' and crm_sales' demo data (dependency order) and uses what they created: without
 products or groups it writes only the rules that need none.
 """
@@ -8,7 +9,7 @@ products or groups it writes only the rules that need none.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ from crm_pricing.kinds import (
     TURNOVER_TIERS,
 )
 from crm_pricing.models import DiscountCap, PricingRule
+from crm_pricing.service import today_local
 from crm_sales.models import Product, ProductGroup
 
 SEED = 8
@@ -47,7 +49,7 @@ def crm_demo_data(session: Session, scale: int) -> None:
     if session.scalar(select(PricingRule.id).where(PricingRule.name == MARKER)) is not None:
         return  # the demo policy is there already
     rng = random.Random(SEED)
-    today = date.today()
+    today = today_local()
     groups = list(session.scalars(select(CustomerGroup).order_by(CustomerGroup.id)))
     product_groups = list(
         session.scalars(select(ProductGroup).order_by(ProductGroup.path, ProductGroup.id))
