@@ -357,3 +357,10 @@ def test_another_module_offers_completion_links(crm_app_factory, monkeypatch):
         assert body["link"]["label"] == "Contact Signed"
     finally:
         sys.modules.pop("crm_tasks_linker", None)
+
+
+def test_the_new_task_form_finds_a_client_among_many(app):
+    page = logged_in(app, "georgi").get("/tasks/new?client_q=rila").get_data(as_text=True)
+    options = re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', page)
+    assert (str(app.ids.rila), "Rila Water") in options
+    assert (str(app.ids.bioprom), "Bioprom") not in options

@@ -67,9 +67,13 @@ def form_errors(error: ValidationError) -> dict[str, list[str]]:
     return out
 
 
-def visible_clients(limit: int = 500) -> list[Client]:
-    """The clients a form offers: those the user may see (record rules), by name."""
-    return list(db_session.scalars(select(Client).order_by(Client.name, Client.id).limit(limit)))
+def visible_clients(query: str = "", limit: int = 500) -> list[Client]:
+    """The clients a form offers: those the user may see (record rules), by name; with a query,
+    those whose name, VAT number, city, phone or contact person matches it."""
+    stmt = select(Client).order_by(Client.name, Client.id).limit(limit)
+    if query.strip():
+        stmt = stmt.where(Client.search_text.contains(query.strip().lower(), autoescape=True))
+    return list(db_session.scalars(stmt))
 
 
 def persons_and_contacts(client_id: int | None) -> tuple[list[Person], list[Contact]]:
