@@ -4,7 +4,7 @@ capped, out of validity, each turnover period and basis at the period boundaries
 Each scenario is priced by the engine with the bundled kinds; the expected unit prices were worked
 out by hand (the comment of each row). The explanation must name every rule given, applied or not.
 The same table runs through the database, the quote API and the real turnover of crm_sales in
-``test_quote_api.py``.
+``test_pricing_quote_api.py``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ parameters as JSON, validity dates, products and groups as foreign keys), loaded
 ``PricingRun`` as quotes load them, on SQLite and (with ``CRM_TEST_DATABASE_URL``) PostgreSQL.
 
 Only the turnover comes from the scenario's figures instead of invoices, so that each row keeps
-its hand-computed numbers; ``test_quote_api.py`` prices from real invoices.
+its hand-computed numbers; ``test_pricing_quote_api.py`` prices from real invoices.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 from pricing_helpers import ON, Turnover
-from test_scenarios import SCENARIOS, Scenario, check
+from test_pricing_scenarios import SCENARIOS, Scenario, check
 
 from core.db import db_session
 from crm_contacts.models import Client, CustomerGroup
