@@ -3,8 +3,9 @@ capped, out of validity, each turnover period and basis at the period boundaries
 
 Each scenario is priced by the engine with the bundled kinds; the expected unit prices were worked
 out by hand (the comment of each row). The explanation must name every rule given, applied or not.
-The same table runs through the database, the quote API and the real turnover of crm_sales in
-``test_pricing_quote_api.py``.
+The same table runs through the database (rules stored and loaded as quotes load them) in
+``test_pricing_scenarios_db.py``; ``test_pricing_quote_api.py`` prices from real invoices through
+the API.
 """
 
 from __future__ import annotations
