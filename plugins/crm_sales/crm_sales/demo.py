@@ -160,8 +160,9 @@ def write_history(
                 line_cents = cents(amount)
                 total += line_cents
                 doc_lines.append(
-                    {"document_id": next_id, "position": position, "product_id": product_id,
-                     "quantity": quantity, "unit_price": price, "discount_percent": discount,
+                    {"document_id": len(documents), "position": position,
+                     "product_id": product_id, "quantity": quantity, "unit_price": price,
+                     "discount_percent": discount,
                      "amount": amount, "client_id": client_id, "date": day, "group_id": group_id,
                      "signed_cents": line_cents, "signed_quantity": quantity,
                      "net_amount": from_cents(line_cents), "month": day.isoformat()[:7],
@@ -171,7 +172,7 @@ def write_history(
             paid_on = due + timedelta(days=lateness + rng.randint(-5, 5))
             paid = from_cents(total) if paid_on <= today else Decimal("0.00")
             documents.append(
-                {"id": next_id, "number": number, "kind": "invoice", "client_id": client_id,
+                {"number": number, "kind": "invoice", "client_id": client_id,
                  "date": day, "due_date": due, "currency": currency, "rate": Decimal("1"),
                  "total": from_cents(total), "total_local": from_cents(total), "paid": paid,
                  "checksum": "", "created_at": now, "updated_at": now}
@@ -179,7 +180,7 @@ def write_history(
             lines += doc_lines
             if paid:
                 payments.append(
-                    {"document_id": next_id, "date": paid_on, "amount": paid,
+                    {"document_id": len(documents) - 1, "date": paid_on, "amount": paid,
                      "days": (paid_on - day).days}
                 )  # fmt: skip
             next_id += 1
@@ -189,23 +190,34 @@ def write_history(
                 amount = (quantity * returned["unit_price"]).quantize(CENT, ROUND_HALF_UP)
                 credit_day = min(day + timedelta(days=7), today)
                 documents.append(
-                    {"id": next_id, "number": f"CN-{credit_day.year}-{next_id:06d}",
+                    {"number": f"CN-{credit_day.year}-{next_id:06d}",
                      "kind": "credit_note", "client_id": client_id, "date": credit_day,
                      "due_date": None, "currency": currency, "rate": Decimal("1"),
                      "total": amount, "total_local": amount, "paid": Decimal("0.00"),
                      "checksum": "", "created_at": now, "updated_at": now}
                 )  # fmt: skip
                 lines.append(
-                    {**returned, "document_id": next_id, "position": 1, "quantity": quantity,
-                     "discount_percent": Decimal("0"), "amount": amount, "date": credit_day,
+                    {**returned, "document_id": len(documents) - 1, "position": 1,
+                     "quantity": quantity, "discount_percent": Decimal("0"), "amount": amount,
+                     "date": credit_day,
                      "signed_cents": -cents(amount), "signed_quantity": -quantity,
                      "net_amount": -amount, "month": credit_day.isoformat()[:7]}
                 )  # fmt: skip
                 next_id += 1
             # Bigger clients order more often: every 5 to 30 days.
             day += timedelta(days=max(4, round(rng.uniform(10, 35) / min(size, 3) ** 0.5)))
-    if documents:
-        session.execute(insert(SalesDocument.__table__), documents)
-        session.execute(insert(SalesLine.__table__), lines)
+    if not documents:
+        return
+    # Lines and payments name their document by its place in ``documents``: the database gives
+    # the ids (its own sequence, on PostgreSQL too).
+    table = SalesDocument.__table__
+    ids = list(
+        session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), documents
+        ).scalars()
+    )
+    for row in (*lines, *payments):
+        row["document_id"] = ids[row["document_id"]]
+    session.execute(insert(SalesLine.__table__), lines)
     if payments:
         session.execute(insert(Payment.__table__), payments)

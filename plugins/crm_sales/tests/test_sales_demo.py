@@ -52,7 +52,14 @@ def test_demo_data_is_realistic_and_quick(crm_app_factory):
     with app.app_context():
         assert db_session.scalar(select(func.count()).select_from(Product)) <= 400
     make_user(app, "boss", groups=("admin",))
-    page = logged_in(app, "boss").get(f"/sales/clients/{client_id}/analysis")
+    boss = logged_in(app, "boss")
+    with app.app_context():
+        code = db_session.scalar(select(Product.code).where(Product.active.is_(True)).limit(1))
+    # The demo leaves the id sequences right (PostgreSQL): a new document gets its own id.
+    new = {"number": "NEW-1", "client_id": client_id, "date": date.today().isoformat(),
+           "lines": [{"product_code": code, "quantity": "1", "unit_price": "2"}]}  # fmt: skip
+    assert boss.post("/api/v1/sales/documents", json=new).status_code == 201
+    page = boss.get(f"/sales/clients/{client_id}/analysis")
     assert page.status_code == 200
     assert '<svg class="crm-chart' in page.text
     with app.app_context():
