@@ -271,3 +271,28 @@ def test_a_manager_tries_a_rule_before_saving_it(shop):
         wrong = http.post(url, data={**form, **trial, "try_product_code": "NOPE"})
         assert "No product has the code NOPE." in wrong.text
         assert "History" in http.get(url).text
+
+
+def test_a_patch_is_validated_as_a_whole_rule(shop):
+    http = logged_in(shop, "georgi")
+    rule = http.post("/api/v1/pricing/rules", json={
+        "name": "Cash", "kind": "crm_pricing.early_payment",
+        "params": {"days": 10, "percent": 2}}).get_json()  # fmt: skip
+    url = f"/api/v1/pricing/rules/{rule['id']}"
+    # another kind with the old parameters does not fit: refused, nothing changed
+    wrong = http.patch(url, json={"kind": "crm_pricing.discount", "version": rule["version"]})
+    assert wrong.status_code == 400
+    assert "params" in wrong.get_json()["errors"]
+    change = {"kind": "crm_pricing.discount", "params": {"percent": 4}, "valid_from": "2027-01-01"}
+    both = http.patch(url, json={**change, "version": rule["version"]})
+    assert both.status_code == 200, both.get_json()
+    changed = http.get(url).get_json()
+    assert (changed["kind"], changed["params"], changed["valid_from"], changed["name"]) == (
+        "crm_pricing.discount",
+        {"percent": 4},
+        "2027-01-01",
+        "Cash",
+    )
+    early = http.patch(url, json={"valid_to": "2026-01-01", "version": changed["version"]})
+    assert early.get_json()["errors"] == {"valid_to": ["Must not be before valid from."]}
+    assert http.get("/api/v1/pricing/rules/99999").status_code == 404
