@@ -237,18 +237,18 @@ def load_rules(
     return sort_rules(rules)
 
 
-def load_cap(session: Session, customer_group_id: int | None) -> Decimal | None:
-    """The customer group's cap, else the installation's, else none: one query."""
-    stmt = select(DiscountCap.customer_group_id, DiscountCap.percent).where(
-        or_(
-            DiscountCap.customer_group_id.is_(None),
-            DiscountCap.customer_group_id == customer_group_id,
-        )
+def cap_column():
+    """The client's cap as a column of the client's query: its customer group's, else the
+    installation's, else NULL (so that loading a client and its cap is one query)."""
+    group_cap = (
+        select(DiscountCap.percent)
+        .where(DiscountCap.customer_group_id == Client.customer_group_id)
+        .scalar_subquery()
     )
-    caps = dict(session.execute(stmt).all())
-    if customer_group_id is not None and customer_group_id in caps:
-        return caps[customer_group_id]
-    return caps.get(None)
+    wide_cap = (
+        select(DiscountCap.percent).where(DiscountCap.customer_group_id.is_(None)).scalar_subquery()
+    )
+    return func.coalesce(group_cap, wide_cap)
 
 
 def current_kinds() -> dict[str, PricingRuleKind]:
@@ -277,16 +277,17 @@ class PricingRun:
         self.session, self.on = session, on
         self.kinds = dict(kinds) if kinds is not None else current_kinds()
         row = session.execute(
-            select(Client.id, Client.name, Client.customer_group_id, Client.payment_term_days)
+            select(Client.id, Client.name, Client.customer_group_id, Client.payment_term_days,
+                   cap_column())
             .where(Client.id == client_id)
         ).first()  # fmt: skip
         if row is None:
             raise UnknownClient(client_id)
-        self.client = ClientFacts(*row)
+        self.client = ClientFacts(*row[:4])
+        self.cap: Decimal | None = row[4]
         self.rules = load_rules(
             session, self.client, self.kinds, extra=extra_rules, exclude=exclude_rules
         )
-        self.cap = load_cap(session, self.client.customer_group_id)
         self.groups = GroupTree.load(session)
         self.turnover = CachedTurnover(session, client_id)
         self.memo = Memo(MEMO_KEYS)
