@@ -1,9 +1,10 @@
 """The trade turnover analysis of one client: a year against the year before, by month, quarter,
 half-year and year, by product group, top products, and the average days to payment.
 
-Six queries whatever the client's history (all on the lines' covering index but the payments
-and the names): months of both years, the same-day-last-year comparison, groups, top products,
-their names, and payments. Everything the page, the CSV and the XLSX export show comes from here.
+Eight queries whatever the client's history, those on lines index-only range scans of the
+covering index: months of both years, this year so far against the same days of last year,
+product groups (and the group names), top products (last year's figures for them, and their
+names), and payments. Everything the page, the CSV and the XLSX export show comes from here.
 """
 
 from __future__ import annotations

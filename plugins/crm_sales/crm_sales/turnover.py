@@ -31,7 +31,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Select, bindparam, extract, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from crm_contacts.models import Client
 from crm_sales.models import Payment, ProductGroup, SalesDocument, SalesLine
@@ -102,39 +102,6 @@ def periods_between(kind: str, start: date, end: date) -> list[Period]:
         found.append(period)
         period = period.next()
     return found
-
-
-def group_condition(product_group_ids: Iterable[int]) -> ColumnElement[bool]:
-    """Lines of those groups and of every group below them (materialised paths)."""
-    ancestor = aliased(ProductGroup)
-    groups = (
-        select(ProductGroup.id)
-        .join(ancestor, ProductGroup.path.startswith(ancestor.path))
-        .where(ancestor.id.in_(list(product_group_ids)))
-    )
-    return SalesLine.group_id.in_(groups)
-
-
-def line_conditions(
-    client_ids: Iterable[int] | None,
-    start: date,
-    end: date,
-    product_group_ids: Iterable[int] | None = None,
-    customer_group_id: int | None = None,
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if client_ids is not None:
-        conditions.append(SalesLine.client_id.in_(list(client_ids)))
-    elif customer_group_id is not None:
-        conditions.append(
-            SalesLine.client_id.in_(
-                select(Client.id).where(Client.customer_group_id == customer_group_id)
-            )
-        )
-    conditions += [SalesLine.date >= start, SalesLine.date <= end]
-    if product_group_ids is not None:
-        conditions.append(group_condition(product_group_ids))
-    return conditions
 
 
 _LINES = SalesLine.__table__
