@@ -208,3 +208,10 @@ def test_the_turnover_api(books):
     assert body["total"] == "140.00"
     bad = logged_in(books, "georgi").get("/api/v1/sales/turnover?client_id=1&period=week")
     assert bad.status_code == 400 and "period" in bad.get_json()["errors"]
+
+
+def test_the_client_file_of_a_client_without_sales_says_so(shop):
+    page = logged_in(shop, "peter").get(f"/contacts/clients/{shop.ids.bolt}")
+    assert page.status_code == 200
+    assert 'data-testid="no-sales">No sales since 1 January last year.' in page.text
+    assert f"/sales/documents?client={shop.ids.bolt}" in page.text
