@@ -1,9 +1,10 @@
 """Demo pricing policy: a realistic set of rules over the demo catalogue and clients.
 
-Deterministic (a seeded ``random.Random``); validity dates relative to today (in the
-installation's time zone). Runs after
-crm_contacts' and crm_sales' demo data (dependency order) and uses what they created: without
-products or groups it writes only the rules that need none.
+Thresholds fit the demo invoices (a demo client's quarter is some 350 to 20,000 EUR), so that
+clients fall on every side of a tier. Deterministic (a seeded ``random.Random``); validity dates
+relative to today in the installation's time zone. Runs after crm_contacts' and crm_sales' demo
+data (dependency order) and uses what they created: without products or groups it writes only the
+rules that need none.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def crm_demo_data(session: Session, scale: int) -> None:
     rules = [
         _rule(MARKER, TURNOVER_TIERS,
               {"period": "quarter", "basis": "last_completed",
-               "tiers": _tiers((10000, 1), (25000, 2), (50000, 3), (100000, 5))},
+               "tiers": _tiers((2500, 1), (5000, 2), (10000, 3), (25000, 5))},
               priority=50),
         _rule("Early payment 2 %", EARLY_PAYMENT, {"days": 10, "percent": 2}, priority=70),
         _rule("Quantity breaks", QUANTITY_BREAKS,
@@ -75,7 +76,7 @@ def crm_demo_data(session: Session, scale: int) -> None:
         rules.append(
             _rule(f"{wholesale.name}: rolling annual turnover", TURNOVER_TIERS,
                   {"period": "year", "basis": "rolling",
-                   "tiers": _tiers((100000, 1), (250000, 2))},
+                   "tiers": _tiers((20000, 1), (50000, 2))},
                   customer_group_id=wholesale.id, priority=55)
         )  # fmt: skip
     if roots:
@@ -90,7 +91,7 @@ def crm_demo_data(session: Session, scale: int) -> None:
         rules.append(
             _rule(f"Buy {source.name}, save on {target.name}", GROUP_PURCHASE,
                   {"period": "half_year", "basis": "last_completed", "group_ids": [source.id],
-                   "measure": "amount", "threshold": 5000, "percent": 2,
+                   "measure": "amount", "threshold": 1500, "percent": 2,
                    "target_group_ids": [target.id]},
                   priority=60)
         )  # fmt: skip

@@ -40,6 +40,13 @@ def round_percent(value: Decimal) -> Decimal:
     return value.quantize(_PERCENT, rounding=ROUND_HALF_UP)
 
 
+def display_price(amount: Decimal, currency: str) -> str:
+    """A stored price as people read it: at the currency's precision unless it has finer digits
+    (a list price of 0.0125 stays so; 10.0000 reads 10.00)."""
+    rounded = round_price(amount, currency)
+    return f"{rounded if rounded == amount else amount.normalize():,f}"
+
+
 def fmt_amount(amount: Decimal, places: int = 2) -> str:
     """``42000`` → ``42,000.00``: how amounts read in reasons and hints."""
     q = Decimal(1).scaleb(-places)
