@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from apispec import APISpec
@@ -109,6 +111,32 @@ def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) 
     return value
 
 
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _filter_value(column: Any, field: str, raw: str) -> Any:
+    """A query-string filter as the column's type: PostgreSQL refuses text against a number."""
+    try:
+        python_type = column.type.python_type
+    except (AttributeError, NotImplementedError):
+        return raw
+    try:
+        if python_type is bool:
+            return _BOOLEANS[raw.lower()]
+        if python_type is int:
+            return int(raw)
+        if python_type is Decimal:
+            return Decimal(raw)
+        if python_type is date:
+            return date.fromisoformat(raw)
+    except (KeyError, ValueError, ArithmeticError):
+        expected = {bool: "true or false", int: "a whole number", Decimal: "a number"}
+        raise ApiError(
+            {field: [f"Must be {expected.get(python_type, 'a date (YYYY-MM-DD)')}."]}
+        ) from None
+    return raw
+
+
 def paginate(
     stmt: Select,
     schema: Schema,
@@ -125,7 +153,8 @@ def paginate(
     if model is not None:
         for field in filterable:
             if field in request.args:
-                stmt = stmt.where(getattr(model, field) == request.args[field])
+                column = getattr(model, field)
+                stmt = stmt.where(column == _filter_value(column, field, request.args[field]))
         sort = request.args.get("sort") or default_sort
         if sort:
             name = sort.lstrip("-")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -192,8 +193,14 @@ def granted_permissions(app: Flask, module: str) -> dict[str, list[str]]:
 
 
 def assert_requirements_match_depends(distribution: str, manifest: Manifest) -> None:
-    """Assert that ``distribution`` requires crm-core and the modules of ``manifest.depends``."""
-    required = {r.split(";")[0].strip() for r in metadata.requires(distribution) or ()}
+    """Assert that the CRM distributions ``distribution`` requires are crm-core and the modules of
+    ``manifest.depends``: no more (an import the manifest does not declare), no fewer. Libraries
+    from elsewhere (openpyxl, ...) are the plugin's own business and are not compared."""
+    names = {
+        re.split(r"[\s;<>=!~\[(]", r, maxsplit=1)[0].lower().replace("_", "-")
+        for r in metadata.requires(distribution) or ()
+    }
+    required = {name for name in names if name.startswith("crm-")}
     expected = {"crm-core", *(d.replace("_", "-") for d in manifest.depends)}
     assert required == expected, f"what {distribution} requires is not crm-core and its depends"
 

@@ -91,3 +91,14 @@ def test_model_registry_is_exposed(client):
     assert client_model["owner"] == "crm_contacts" and client_model["label"] == "Client"
     name_field = next(f for f in client_model["fields"] if f["name"] == "name")
     assert name_field["label"] == "Name" and name_field["required"] is True
+
+
+def test_filters_are_compared_as_the_column_type_and_bad_ones_name_the_field(crm_app_factory):
+    # PostgreSQL refuses text compared with an integer column: filters are converted first.
+    app = crm_app_factory(["crm_sales"])
+    make_user(app, "georgi", groups=("sales_manager",))
+    http = logged_in(app, "georgi")
+    assert http.get("/api/v1/sales/documents?client_id=7").get_json()["meta"]["total"] == 0
+    bad = http.get("/api/v1/sales/documents?client_id=seven")
+    assert bad.status_code == 400
+    assert bad.get_json()["errors"] == {"client_id": ["Must be a whole number."]}

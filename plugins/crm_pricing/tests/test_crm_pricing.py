@@ -1,9 +1,13 @@
 """crm_pricing: installing the module and what it declares."""
 
-from importlib import metadata
-
 from core.modules import uninstall
-from core.testing import granted_permissions, installed, logged_in, make_user
+from core.testing import (
+    assert_requirements_match_depends,
+    granted_permissions,
+    installed,
+    logged_in,
+    make_user,
+)
 from crm_pricing.plugin import MANIFEST
 
 
@@ -21,12 +25,7 @@ def test_crm_pricing_permissions_are_stored_with_their_default_groups(crm_app_fa
 
 
 def test_the_distribution_requires_the_core_and_the_modules_in_depends():
-    # core.testing.assert_requirements_match_depends allows no third-party requirement; the price
-    # list exports need openpyxl (XLSX) and fpdf2 (PDF), so compare the CRM distributions only.
-    required = {r.split(";")[0].strip() for r in metadata.requires("crm-pricing") or ()}
-    crm = {r for r in required if r.startswith("crm-")}
-    assert crm == {"crm-core", *(d.replace("_", "-") for d in MANIFEST.depends)}
-    assert {r.split(">")[0] for r in required - crm} == {"openpyxl", "fpdf2"}
+    assert_requirements_match_depends("crm-pricing", MANIFEST)
 
 
 def test_the_module_uninstalls_cleanly_and_its_pages_go(crm_app_factory):
