@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterator
 from datetime import date
 from itertools import groupby
+from pathlib import Path
 
 from crm_pricing.service import ClientFacts, PriceListLine
 
@@ -67,9 +68,10 @@ def to_xlsx(client: ClientFacts, on: date, lines: list[PriceListLine]) -> bytes:
     return out.getvalue()
 
 
-def _latin(text: str) -> str:
-    """The PDF's core font covers Latin-1; other characters read as "?" rather than fail."""
-    return str(text).encode("latin-1", "replace").decode("latin-1")
+# DejaVu Sans Condensed, vendored beside this file (its licence in fonts/LICENSE): the PDF core
+# fonts cover Latin-1 only, and client and product names are often Cyrillic.
+_FONTS = Path(__file__).parent / "fonts"
+_FONT = "DejaVuSansCondensed"
 
 
 def to_pdf(client: ClientFacts, on: date, lines: list[PriceListLine]) -> bytes:
@@ -77,28 +79,30 @@ def to_pdf(client: ClientFacts, on: date, lines: list[PriceListLine]) -> bytes:
 
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_title(_latin(f"Price list of {client.name}"))
+    pdf.add_font(_FONT, "", _FONTS / "DejaVuSansCondensed.ttf")
+    pdf.add_font(_FONT, "B", _FONTS / "DejaVuSansCondensed-Bold.ttf")
+    pdf.set_title(f"Price list of {client.name}")
     pdf.add_page()
-    pdf.set_font("helvetica", "B", 14)
-    pdf.cell(0, 8, _latin(f"Price list of {client.name}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "", 9)
+    pdf.set_font(_FONT, "B", 14)
+    pdf.cell(0, 8, f"Price list of {client.name}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(_FONT, "", 9)
     pdf.cell(0, 6, f"Prices on {on.isoformat()}, per unit", new_x="LMARGIN", new_y="NEXT")
     widths = (28, 72, 14, 24, 24, 18)
     heads = ("Code", "Product", "Unit", "List price", "Your price", "Disc. %")
     for group, items in groupby(lines, key=lambda line: line.group):
         pdf.ln(2)
-        pdf.set_font("helvetica", "B", 10)
-        pdf.cell(0, 6, _latin(group), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("helvetica", "B", 8)
+        pdf.set_font(_FONT, "B", 10)
+        pdf.cell(0, 6, group, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(_FONT, "B", 8)
         for width, text in zip(widths, heads, strict=True):
             pdf.cell(width, 5, text, border="B", align="R" if width in (24, 18) else "L")
         pdf.ln()
-        pdf.set_font("helvetica", "", 8)
+        pdf.set_font(_FONT, "", 8)
         for line in items:
             p, r = line.product, line.result
             cells = (p.code, p.name[:48], p.unit, f"{_list_price(line)} {r.currency}",
                      f"{r.unit_price} {r.currency}", f"{r.total_discount_percent}")  # fmt: skip
             for width, text in zip(widths, cells, strict=True):
-                pdf.cell(width, 4.5, _latin(text), align="R" if width in (24, 18) else "L")
+                pdf.cell(width, 4.5, text, align="R" if width in (24, 18) else "L")
             pdf.ln()
     return bytes(pdf.output())

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import zlib
 
 import time_machine
 from openpyxl import load_workbook
@@ -15,7 +17,7 @@ from sqlalchemy import func, select
 from core.db import db_session
 from core.testing import form_fields, logged_in
 from crm_pricing.models import PricingRule
-from crm_sales.models import ProductGroup
+from crm_sales.models import Product, ProductGroup
 
 TIERS = {"period": "quarter", "tiers": [{"threshold": 50000, "percent": 3},
                                         {"threshold": 100000, "percent": 5}]}  # fmt: skip
@@ -174,6 +176,26 @@ def test_the_price_list_on_screen_and_as_files(shop):
         assert "2026-12-01" in pdf.headers["Content-Disposition"]
         assert http.get(f"/pricing/clients/{shop.ids.kalina}/price-list").status_code == 404
         assert http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list?date=x").status_code == 400
+
+
+def _pdf_text_maps(data: bytes) -> str:
+    """The PDF's streams as text (deflated ones inflated): the fonts' ToUnicode maps among them."""
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S)
+    return "".join((zlib.decompress(s) if s[:1] == b"x" else s).decode("latin-1") for s in streams)
+
+
+def test_the_pdf_price_list_carries_cyrillic_names(shop):
+    with shop.app_context():
+        product = db_session.scalar(select(Product).where(Product.code == "PAP-A4"))
+        product.name = "Хартия А4"
+        db_session.commit()
+    with time_machine.travel(NOW, tick=False):
+        http = logged_in(shop, "maria")
+        pdf = http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list.pdf").data
+    assert b"DejaVuSansCondensed" in pdf
+    # Each character shown maps back to its code point: Х is U+0425, я U+044F.
+    maps = _pdf_text_maps(pdf).upper()
+    assert "<0425>" in maps and "<044F>" in maps
 
 
 def test_a_price_list_costs_the_same_queries_for_20_or_500_products(shop, count_queries):
