@@ -18,11 +18,15 @@ class Manifest:
     Alembic branch label and table prefix. ``version`` defaults to the distribution's version;
     ``label`` is what people read (default: the name without ``crm_``, capitalised).
     An *application* is shown on the home page and the Apps page; a technical module only in Apps.
+    ``after`` names modules this one cooperates with when they happen to be installed (through
+    hooks or the model registry, never imports): where both are installed they come first (demo
+    data, hook calls), but installing this module does not install them.
     """
 
     name: str
     summary: str = ""
     depends: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
     application: bool = True
     version: str | None = None
     label: str = ""
@@ -37,8 +41,9 @@ class Manifest:
                 f"module name {self.name!r} is longer than {MAX_NAME_LENGTH} characters"
             )
         object.__setattr__(self, "depends", tuple(self.depends))
+        object.__setattr__(self, "after", tuple(self.after))
         if not self.label:
             human = self.name.removeprefix("crm_").replace("_", " ").capitalize()
             object.__setattr__(self, "label", human)
-        if self.name in self.depends:
+        if self.name in self.depends or self.name in self.after:
             raise ValueError(f"module {self.name!r} cannot depend on itself")

@@ -52,6 +52,10 @@ class PluginInfo:
         return self.manifest.depends if self.manifest else ()
 
     @property
+    def after(self) -> tuple[str, ...]:
+        return self.manifest.after if self.manifest else ()
+
+    @property
     def summary(self) -> str:
         return self.manifest.summary if self.manifest else ""
 
@@ -240,8 +244,24 @@ def find_cycles(plugins: dict[str, PluginInfo]) -> list[list[str]]:
     return cycles
 
 
+def _needs(name: str, among: tuple[str, ...], plugins: dict[str, PluginInfo]) -> bool:
+    """Does ``name`` depend, directly or not, on one of ``among``?"""
+    seen: set[str] = set()
+    stack = [name]
+    while stack:
+        info = plugins.get(stack.pop())
+        for dep in info.depends if info else ():
+            if dep in among:
+                return True
+            if dep not in seen:
+                seen.add(dep)
+                stack.append(dep)
+    return False
+
+
 def topological(names: Iterable[str], plugins: dict[str, PluginInfo]) -> list[str]:
-    """``names`` ordered so that every module comes after the modules it depends on."""
+    """``names`` ordered so that every module comes after the modules it depends on, and after
+    those of its manifest's ``after`` that are among ``names``."""
     wanted = set(names)
     ordered: list[str] = []
     done: set[str] = set()
@@ -251,8 +271,14 @@ def topological(names: Iterable[str], plugins: dict[str, PluginInfo]) -> list[st
             return
         if name in path:
             raise PluginError("dependency cycle: " + " -> ".join([*path, name]))
-        for dep in sorted(plugins[name].depends) if name in plugins else ():
+        info = plugins.get(name)
+        for dep in sorted(info.depends) if info else ():
             if dep in wanted:
+                visit(dep, (*path, name))
+        # "after" only orders: an edge that would close a loop (through "after" or "depends") is
+        # dropped rather than reported, since nothing breaks without it.
+        for dep in sorted(info.after) if info else ():
+            if dep in wanted and dep not in path and not _needs(dep, (*path, name), plugins):
                 visit(dep, (*path, name))
         done.add(name)
         ordered.append(name)

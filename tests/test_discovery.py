@@ -17,6 +17,7 @@ from pathlib import Path
 import pluggy
 import pytest
 
+from core.manifest import Manifest
 from core.modules import ModuleError, install
 from core.plugins import (
     ENTRY_POINT_GROUP,
@@ -187,6 +188,43 @@ def test_topological_order_and_dependency_closure(crm_plugins):
     ]
     with pytest.raises(PluginError, match="unknown module 'crm_nowhere'"):
         dependency_closure(["crm_nowhere"], crm_plugins)
+
+
+def _info(name: str, depends: tuple[str, ...] = (), after: tuple[str, ...] = ()) -> PluginInfo:
+    return PluginInfo(name=name, manifest=Manifest(name=name, depends=depends, after=after))
+
+
+def test_after_orders_modules_that_are_there_without_installing_them():
+    plugins = {
+        info.name: info
+        for info in (
+            _info("crm_a"),
+            _info("crm_b", depends=("crm_a",), after=("crm_c",)),
+            _info("crm_c", depends=("crm_a",)),
+        )
+    }
+    assert topological(["crm_a", "crm_b", "crm_c"], plugins) == ["crm_a", "crm_c", "crm_b"]
+    # Not wanted, not pulled in: "after" is no dependency.
+    assert topological(["crm_a", "crm_b"], plugins) == ["crm_a", "crm_b"]
+    assert dependency_closure(["crm_b"], plugins) == ["crm_a", "crm_b"]
+
+
+def test_an_after_that_would_close_a_loop_is_dropped_not_fatal():
+    loop = {
+        info.name: info
+        for info in (_info("crm_a", after=("crm_b",)), _info("crm_b", depends=("crm_a",)))
+    }
+    assert topological(["crm_b", "crm_a"], loop) == ["crm_a", "crm_b"]
+    mutual = {
+        info.name: info
+        for info in (_info("crm_a", after=("crm_b",)), _info("crm_b", after=("crm_a",)))
+    }
+    assert sorted(topological(["crm_a", "crm_b"], mutual)) == ["crm_a", "crm_b"]
+
+
+def test_bundled_contracts_come_after_sales_when_both_are_there(crm_plugins):
+    order = topological(["crm_contracts", "crm_sales", "crm_contacts"], crm_plugins)
+    assert order.index("crm_sales") < order.index("crm_contracts")
 
 
 def test_dependency_closure_refuses_broken_modules_naming_the_reason(discover_with):

@@ -27,6 +27,8 @@ MANIFEST = Manifest(
     label="Contracts",
     summary="Contracts, their validity and negotiated conditions",
     depends=("crm_contacts",),
+    # Demo contracts negotiate prices of the demo catalogue when crm_sales is installed too.
+    after=("crm_sales",),
     application=True,
 )
 
