@@ -53,6 +53,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "API_MAX_PER_PAGE": 100,
         "TRUSTED_PROXIES": int(os.environ.get("CRM_TRUSTED_PROXIES", "0") or 0),
         "TIMEZONE": check_zone_name(os.environ.get("CRM_TIMEZONE") or "UTC"),
+        # What turnover is counted in and price lists are quoted in (ISO 4217 code).
+        "CURRENCY": (os.environ.get("CRM_CURRENCY") or "EUR").upper(),
         # Where failed logins are counted (core/throttle.py): redis://… when several workers or
         # hosts serve the site, so that they share the count.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
