@@ -15,6 +15,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from html.parser import HTMLParser
 from importlib import metadata
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -175,6 +176,29 @@ def crm_admin_client(crm_app):
     """A test client of ``crm_app`` logged in as an administrator."""
     make_user(crm_app, "root", groups=("admin",))
     return logged_in(crm_app, "root")
+
+
+@contextmanager
+def statements_run(app: Flask) -> Iterator[list[str]]:
+    """``with statements_run(app) as statements:`` the SQL statements ``app`` runs in the block,
+    for tests that a page or a service costs a number of queries that does not grow with data."""
+    statements: list[str] = []
+    engine = app.extensions["crm"].engine
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def count_queries() -> Callable[[Flask], AbstractContextManager[list[str]]]:
+    """``with count_queries(app) as statements:`` the SQL statements run inside the block."""
+    return statements_run
 
 
 def installed(app: Flask) -> list[str]:

@@ -7,14 +7,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Date, Integer, Numeric, String, create_engine, event, select
+from sqlalchemy import Date, Integer, Numeric, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from core.audit import history_for, install_audit, to_text
 from core.db import db_session
 from core.models import AuditEntry
 from core.modules import uninstall
-from core.testing import logged_in, make_user
+from core.testing import logged_in, make_user, statements_run
 from tests.helpers import client_edit_form, tables
 
 TABLE = "crm_contacts_client"
@@ -147,20 +147,9 @@ def test_history_for_is_one_query_newest_first_and_bounded(app):
     for n in range(3):
         form = client_edit_form(maria, client_id)
         maria.post(f"/contacts/clients/{client_id}/edit", data={**form, "notes": f"Note {n}"})
-    engine = app.extensions["crm"].engine
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    with app.app_context():
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            history = history_for(db_session, TABLE, client_id, limit=2)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) == 1
+    with app.app_context(), statements_run(app) as statements:
+        history = history_for(db_session, TABLE, client_id, limit=2)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
     assert [h.new_value for h in history] == ["Note 2", "Note 1"]
 
 

@@ -4,12 +4,12 @@ opening one, marking all read."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import Notification
 from core.notifications import notify, unread_count
-from core.testing import logged_in, make_user
+from core.testing import logged_in, make_user, statements_run
 
 
 @pytest.fixture
@@ -42,17 +42,8 @@ def test_the_bell_costs_one_query_per_page(app):
     for i in range(30):
         send(app, app.maria, f"Message {i}")
     maria = logged_in(app, "maria")
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    engine = app.extensions["crm"].engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_run(app) as statements:
         assert maria.get("/").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert len([s for s in statements if "core_notification" in s]) == 1
 
 

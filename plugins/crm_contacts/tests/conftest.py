@@ -3,14 +3,12 @@ moment with two representatives and a manager, and a count of the SQL a request 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import event
 
 from core.testing import make_user
 
@@ -28,24 +26,3 @@ def sales_app(request, crm_app_factory) -> Iterator[Flask]:
             georgi=make_user(app, "georgi", groups=("sales_manager",)),
         )
         yield app
-
-
-@contextmanager
-def _counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = app.extensions["crm"].engine
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-@pytest.fixture
-def count_queries() -> Callable[[Flask], AbstractContextManager[list[str]]]:
-    """``with count_queries(app) as statements:`` the SQL statements run inside the block."""
-    return _counting

@@ -3,15 +3,13 @@ fixed moment, with two representatives, a manager and a client of each represent
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import event
 
 from core.db import db_session
 from core.testing import make_user
@@ -45,23 +43,3 @@ def app(crm_app_factory, clock) -> Flask:
         ids.bioprom, ids.agrotech = bioprom.id, agrotech.id
     app.ids = ids
     return app
-
-
-@contextmanager
-def _counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = app.extensions["crm"].engine
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-@pytest.fixture
-def count_queries() -> Callable[[Flask], AbstractContextManager[list[str]]]:
-    return _counting

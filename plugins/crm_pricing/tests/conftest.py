@@ -4,8 +4,7 @@ manager and two representatives; and a count of the SQL statements a block runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -14,7 +13,7 @@ import pytest
 import time_machine
 from flask import Flask
 from pricing_helpers import NOW
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from core.db import db_session
 from core.testing import make_user
@@ -69,24 +68,3 @@ def shop(crm_app_factory) -> Iterator[Flask]:
             ids.pap, ids.cart = pap.id, cart.id
         app.ids = ids
         yield app
-
-
-@contextmanager
-def _counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = app.extensions["crm"].engine
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-@pytest.fixture
-def count_queries() -> Callable[[Flask], AbstractContextManager[list[str]]]:
-    """``with count_queries(app) as statements:`` the SQL statements run inside the block."""
-    return _counting

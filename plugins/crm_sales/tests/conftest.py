@@ -3,14 +3,11 @@ representatives, and a count of the SQL a block runs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 
 from core.db import db_session
 from core.testing import make_user
@@ -49,24 +46,3 @@ def shop(crm_app_factory) -> Flask:
         ids.food, ids.dairy, ids.tools = food.id, dairy.id, tools.id
     app.ids = ids
     return app
-
-
-@contextmanager
-def _counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = app.extensions["crm"].engine
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-@pytest.fixture
-def count_queries() -> Callable[[Flask], AbstractContextManager[list[str]]]:
-    """``with count_queries(app) as statements:`` the SQL statements run inside the block."""
-    return _counting

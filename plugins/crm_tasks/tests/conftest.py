@@ -4,14 +4,13 @@ Maria's and Peter's, at a fixed moment (``tasks_helpers.NOW``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tasks_helpers import NOW
 
@@ -39,24 +38,3 @@ def app(crm_app_factory) -> Iterator[Flask]:
             app.ids.bioprom, app.ids.rila = client.id, other.id
             app.types = {t.code: t.id for t in session.scalars(select(CommitmentType))}
         yield app
-
-
-@contextmanager
-def _counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = app.extensions["crm"].engine
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-@pytest.fixture
-def count_queries() -> Callable[[Flask], AbstractContextManager[list[str]]]:
-    """``with count_queries(app) as statements:`` the SQL statements run inside the block."""
-    return _counting
