@@ -36,7 +36,7 @@ from markupsafe import Markup, escape
 
 Number = Decimal | int | float | None
 SERIES_CLASSES = 6
-_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 64, 12, 12, 48
+_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 64, 12, 12, 58
 
 
 def _float(value: Number) -> float:
@@ -146,14 +146,41 @@ def _frame(
     return labels, names, plot_w, plot_h, y, parts
 
 
+_CHAR_WIDTH = 6.2  # px of an average character at the axis' 11px font
+
+
+def _wrap(label: str, room: float) -> list[str]:
+    """``label`` in at most two lines that fit ``room`` px; the rest cut with an ellipsis (the
+    whole label stays in each shape's tooltip and in the accessible description)."""
+    fits = max(3, int(room / _CHAR_WIDTH))
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= fits:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    return [line if len(line) <= fits else line[: fits - 1] + "\u2026" for line in lines]
+
+
 def _x_labels(labels: list[str], centres: list[float], height: int) -> list[str]:
     every = max(1, math.ceil(len(labels) / 12))  # at most a dozen labels under the axis
-    return [
-        f'<text class="crm-chart-axis" x="{cx:.1f}" y="{height - _MARGIN_BOTTOM + 16}" '
-        f'text-anchor="middle">{escape(label)}</text>'
-        for i, (label, cx) in enumerate(zip(labels, centres, strict=True))
-        if i % every == 0
-    ]
+    room = (centres[1] - centres[0]) * every - 4 if len(centres) > 1 else 200.0
+    texts = []
+    for i, (label, cx) in enumerate(zip(labels, centres, strict=True)):
+        if i % every:
+            continue
+        lines = _wrap(label, room)
+        spans = "".join(
+            f'<tspan x="{cx:.1f}" dy="{0 if n == 0 else 12}">{escape(line)}</tspan>'
+            for n, line in enumerate(lines)
+        )
+        texts.append(
+            f'<text class="crm-chart-axis" x="{cx:.1f}" y="{height - _MARGIN_BOTTOM + 16}" '
+            f'text-anchor="middle">{spans}</text>'
+        )
+    return texts
 
 
 def bar_chart(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
@@ -58,3 +59,15 @@ def test_empty_and_flat_charts_render():
     root = parse(spark)
     assert root.find(f"{SVG}title").text == "Turnover by month: 1, 3, 2"
     parse(sparkline([]))
+
+
+def test_long_axis_labels_wrap_to_two_lines_and_the_rest_is_cut():
+    labels = ["Conclude a new contract", "Provide an offer", "Develop a test product with care"]
+    svg = str(bar_chart(labels, {"Open": [3, 5, 4]}, "By type", width=360))
+    axis = re.findall(r'<text class="crm-chart-axis"[^>]*>(.*?)</text>', svg)
+    lines = [re.findall(r"<tspan[^>]*>(.*?)</tspan>", text) for text in axis[-3:]]
+    assert lines[0] == ["Conclude a new", "contract"]
+    assert lines[1] == ["Provide an", "offer"]
+    assert len(lines[2]) == 2 and lines[2][1].endswith("\u2026")
+    # The whole label is still in each bar's tooltip.
+    assert "<title>Develop a test product with care, Open: 4</title>" in svg
