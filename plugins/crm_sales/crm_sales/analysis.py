@@ -14,18 +14,22 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from core.timezone import local_zone
 from crm_sales.models import Product, ProductGroup, SalesLine
+from crm_sales.prepared import Prepared, resolved
 from crm_sales.settings import from_cents, installation_currency
 from crm_sales.turnover import (
     PERIOD_MONTHS,
     Period,
     average_days_to_payment,
     monthly,
+    monthly_cents,
     periods_between,
 )
 
@@ -39,15 +43,15 @@ _P = Product.__table__.c
 _G = ProductGroup.__table__.c
 _IS_CURRENT = _L.date >= bindparam("jan")
 _OF_CLIENT = (_L.client_id == bindparam("client"), _L.date >= bindparam("start"))
-_TO_DATE = (
+_TO_DATE = Prepared(
     select(
         func.sum(case((_IS_CURRENT, _L.signed_cents), else_=0)),
         func.sum(case((_IS_CURRENT, 0), else_=_L.signed_cents)),
+    ).where(
+        *_OF_CLIENT, _L.date <= bindparam("end"), _IS_CURRENT | (_L.date <= bindparam("before"))
     )
-    .where(*_OF_CLIENT, _L.date <= bindparam("end"), _IS_CURRENT | (_L.date <= bindparam("before")))
-    .execution_options(crm_all_records=True)
 )
-_BY_GROUP = (
+_BY_GROUP = Prepared(
     select(
         _L.group_id,
         func.sum(case((_IS_CURRENT, _L.signed_cents), else_=0)),
@@ -55,25 +59,29 @@ _BY_GROUP = (
     )
     .where(*_OF_CLIENT, _L.date <= bindparam("end"))
     .group_by(_L.group_id)
-    .execution_options(crm_all_records=True)
 )
-_TOP_PRODUCTS = (
+_TOP_PRODUCTS = Prepared(
     select(_L.product_id, func.sum(_L.signed_cents))
     .where(_L.client_id == bindparam("client"), _IS_CURRENT, _L.date <= bindparam("end"))
     .group_by(_L.product_id)
     .order_by(func.sum(_L.signed_cents).desc(), _L.product_id)
     .limit(TOP_PRODUCTS)
-    .execution_options(crm_all_records=True)
 )
-_PRODUCTS_BEFORE = (
+_PRODUCTS_BEFORE = Prepared(
     select(_L.product_id, func.sum(_L.signed_cents))
     .where(*_OF_CLIENT, _L.date < bindparam("jan"),
            _L.product_id.in_(bindparam("ids", expanding=True)))
     .group_by(_L.product_id)
-    .execution_options(crm_all_records=True)
 )  # fmt: skip
-_NAMES = select(_P.id, _P.code, _P.name).where(_P.id.in_(bindparam("ids", expanding=True)))
-_GROUP_NAMES = select(_G.id, _G.name, _G.path)
+_NAMES = Prepared(
+    select(_P.id, _P.code, _P.name).where(_P.id.in_(bindparam("ids", expanding=True)))
+)
+_GROUP_NAMES = Prepared(select(_G.id, _G.name, _G.path))
+# "Jan" … "Dec", "Q1" … "Q4", "H1", "H2": the labels of a year's periods in the tables.
+_SHORT_LABELS = {
+    kind: tuple(Period(kind, 2000, i + 1).short_label for i in range(12 // size))
+    for kind, size in PERIOD_MONTHS.items()
+}
 
 
 def today() -> date:
@@ -90,8 +98,7 @@ def growth(current: Decimal, previous: Decimal) -> Decimal | None:
     )
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One line of a comparison table: this year's figure against last year's."""
 
     label: str
@@ -130,46 +137,47 @@ def client_analysis(
     """The analysis of ``year`` against ``year - 1``; ``on`` (default today) is the day up to
     which "this year so far" is compared with the same days of last year."""
     on = on or today()
+    connection = resolved(session).connection()
     start, end = date(year - 1, 1, 1), date(year, 12, 31)
     result = Analysis(client_id=client_id, year=year, currency=installation_currency())
-    months = monthly(session, [client_id], start, end)
-    for kind in PERIOD_MONTHS:
-        values: dict[Period, Decimal] = {}
-        for (y, m), value in months.items():
-            key = Period.containing(kind, date(y, m, 1))
-            values[key] = values.get(key, ZERO) + value
+    # Months of both years in cents, added up into quarters, half-years and years.
+    current, previous = [0] * 12, [0] * 12
+    for (y, m), cents in monthly_cents(connection, client_id, start, end).items():
+        (current if y == year else previous)[m - 1] += cents
+    for kind, size in PERIOD_MONTHS.items():
+        labels = _SHORT_LABELS[kind] if kind != "year" else (f"{year} / {year - 1}",)
         result.periods[kind] = [
             Row(
-                p.short_label if kind != "year" else f"{year} / {year - 1}",
-                values.get(p, ZERO),
-                values.get(p.year_before(), ZERO),
+                label,
+                from_cents(sum(current[i * size : (i + 1) * size])),
+                from_cents(sum(previous[i * size : (i + 1) * size])),
             )
-            for p in periods_between(kind, date(year, 1, 1), end)
+            for i, label in enumerate(labels)
         ]
 
     if on.year == year:
-        result.to_date = year_to_date(session, client_id, on)
+        result.to_date = year_to_date(connection, client_id, on)
         result.to_date_until = on
 
+    # By product group, largest first (then last year's, then the name).
     params = {"client": client_id, "start": start, "end": end, "jan": date(year, 1, 1)}
-    by_group = session.execute(_BY_GROUP, params).all()
-    names = _group_names(session)
-    result.groups = sorted(
-        (
-            Row(names.get(group_id, "Without a group"), from_cents(now), from_cents(before))
-            for group_id, now, before in by_group
-        ),
-        key=lambda r: (-r.current, -r.previous, r.label),
+    names = _group_names(connection)
+    by_group = sorted(
+        (-now, -before, names.get(group_id, "Without a group"))
+        for group_id, now, before in _BY_GROUP.rows(connection, params)
     )
+    result.groups = [
+        Row(name, from_cents(-now), from_cents(-before)) for now, before, name in by_group
+    ]
 
     # Top products of the year, with last year's figure for the same products.
-    current_products = session.execute(_TOP_PRODUCTS, params).all()
+    current_products = _TOP_PRODUCTS.rows(connection, params)
     ids = [product_id for product_id, _ in current_products]
     previous_products: dict[int, int] = {}
     labels: dict[int, tuple[str, str]] = {}
     if ids:
-        previous_products = dict(session.execute(_PRODUCTS_BEFORE, {**params, "ids": ids}).all())
-        labels = {pid: (code, name) for pid, code, name in session.execute(_NAMES, {"ids": ids})}
+        previous_products = dict(_PRODUCTS_BEFORE.rows(connection, {**params, "ids": ids}))
+        labels = {pid: (code, name) for pid, code, name in _NAMES.rows(connection, {"ids": ids})}
     result.products = [
         (
             *labels.get(pid, (str(pid), "")),
@@ -178,22 +186,22 @@ def client_analysis(
         )
         for pid, cents in current_products
     ]
-    result.days_to_payment = average_days_to_payment(session, client_id, start, end)
+    result.days_to_payment = average_days_to_payment(connection, client_id, start, end)
     return result
 
 
-def year_to_date(session: Session, client_id: int, on: date) -> Row:
+def year_to_date(session: Session | Connection, client_id: int, on: date) -> Row:
     """This year from 1 January to ``on`` against the same days of last year: one query."""
     year = on.year
     try:
         until_before = on.replace(year=year - 1)
     except ValueError:  # 29 February
         until_before = on.replace(year=year - 1, day=28)
-    now, before = session.execute(
-        _TO_DATE,
+    now, before = _TO_DATE.one(
+        session,
         {"client": client_id, "start": date(year - 1, 1, 1), "jan": date(year, 1, 1),
          "end": on, "before": until_before},
-    ).one()  # fmt: skip
+    )  # fmt: skip
     return Row("Year to date", from_cents(now), from_cents(before))
 
 
@@ -209,6 +217,7 @@ class Summary:
 def client_summary(session: Session, client_id: int, on: date | None = None) -> Summary:
     """Two queries: the year-to-date comparison and the months since 1 January last year."""
     on = on or today()
+    session = resolved(session)
     months = monthly(session, [client_id], date(on.year - 1, 1, 1), on)
     last_year = sum((v for (y, _m), v in months.items() if y == on.year - 1), ZERO)
     recent = periods_between("month", date(on.year - 1, on.month, 1), on)[-12:]
@@ -219,13 +228,22 @@ def client_summary(session: Session, client_id: int, on: date | None = None) -> 
     )
 
 
-def _group_names(session: Session) -> dict[int, str]:
-    """``{id: "Food › Dairy › Cheese"}`` for every group: one query (the tree is small)."""
-    groups = {gid: (name, path) for gid, name, path in session.execute(_GROUP_NAMES)}
+_names_memo: tuple[list, dict[int, str]] = ([], {})
+
+
+def _group_names(session: Session | Connection) -> dict[int, str]:
+    """``{id: "Food › Dairy › Cheese"}`` for every group: one query (the tree is small). The
+    names are built again only when the rows differ from those of the last call."""
+    global _names_memo
+    rows = _GROUP_NAMES.rows(session, {})
+    if rows == _names_memo[0]:
+        return _names_memo[1]
+    groups = {gid: (name, path) for gid, name, path in rows}
     names = {}
     for gid, (_name, path) in groups.items():
         parts = [int(p) for p in path.strip("/").split("/") if p]
         names[gid] = " › ".join(groups[p][0] for p in parts if p in groups)
+    _names_memo = (rows, names)
     return names
 
 

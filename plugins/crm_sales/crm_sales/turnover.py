@@ -17,9 +17,10 @@ Turnover is a fact of the installation, not of who asks: record rules do not app
 client's price must not depend on who quotes it). Callers that show figures to a user check that
 the user may see the client, as the analysis page and the API do.
 
-The statements are built once (per shape) with bound parameters and reused: building a
-SQLAlchemy statement costs more than running these index-only queries, so at 50 lines per client
-the service's own cost stays near 50 µs per call.
+The statements are built once (per shape) with bound parameters, compiled once per dialect and
+run on the session's connection (``crm_sales.prepared``): a client's figure is an index-only range
+scan of a few dozen lines that SQLite answers in 5–20 µs, and the service adds a few µs to it
+rather than SQLAlchemy's 60 µs of per-statement execution.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, extract, func, select
+from sqlalchemy import ColumnElement, bindparam, extract, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from crm_contacts.models import Client
 from crm_sales.models import Payment, ProductGroup, SalesDocument, SalesLine
-from crm_sales.settings import from_cents
+from crm_sales.prepared import Prepared
+from crm_sales.settings import CENT, from_cents
 
 QUANTUM = Decimal("0.0001")
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
@@ -95,13 +98,18 @@ class Period:
 
 
 def periods_between(kind: str, start: date, end: date) -> list[Period]:
+    return list(_periods(kind, start, end))
+
+
+@lru_cache(maxsize=256)
+def _periods(kind: str, start: date, end: date) -> tuple[Period, ...]:
     if kind not in PERIOD_MONTHS:
         raise ValueError(f"period must be one of {', '.join(PERIOD_MONTHS)}")
     found, period = [], Period.containing(kind, start)
     while period.start <= end:
         found.append(period)
         period = period.next()
-    return found
+    return tuple(found)
 
 
 _LINES = SalesLine.__table__
@@ -110,14 +118,19 @@ _CLIENTS = Client.__table__
 
 
 @lru_cache(maxsize=64)
-def _statement(shape: str, scope: str, by_group: bool, quantity: bool) -> Select:
-    """The query of one shape ("total", "client" or "month"), clients given as ids ("clients"),
-    a customer group ("customer_group") or all ("all"), with or without product groups; built
-    once, run with ``start``, ``end``, ``clients``, ``customer_group``, ``groups`` parameters."""
+def _statement(shape: str, scope: str, groups: str, quantity: bool) -> Prepared:
+    """The query of one shape ("total", "client" or "month"), clients given as one id
+    ("client"), ids ("clients"), a customer group ("customer_group") or all ("all"), product groups
+    as one id ("group"), ids ("groups") or none (""); built and compiled once, run with ``start``,
+    ``end``, ``client``, ``clients``, ``customer_group``, ``group``, ``groups`` parameters. One
+    client or one product group (what pricing and the analysis ask) is ``=`` rather than an
+    ``IN`` list, so that the statement runs without per-call expansion."""
     lines = _LINES.c
     measure = func.sum(lines.signed_quantity if quantity else lines.signed_cents)
     conditions: list[ColumnElement[bool]] = []
-    if scope == "clients":
+    if scope == "client":
+        conditions.append(lines.client_id == bindparam("client"))
+    elif scope == "clients":
         conditions.append(lines.client_id.in_(bindparam("clients", expanding=True)))
     elif scope == "customer_group":
         conditions.append(
@@ -128,13 +141,18 @@ def _statement(shape: str, scope: str, by_group: bool, quantity: bool) -> Select
             )
         )
     conditions += [lines.date >= bindparam("start"), lines.date <= bindparam("end")]
-    if by_group:
+    if groups:
         ancestor = _GROUPS.alias("ancestor")
+        chosen = (
+            ancestor.c.id == bindparam("group")
+            if groups == "group"
+            else ancestor.c.id.in_(bindparam("groups", expanding=True))
+        )
         conditions.append(
             lines.group_id.in_(
                 select(_GROUPS.c.id)
                 .join(ancestor, _GROUPS.c.path.startswith(ancestor.c.path))
-                .where(ancestor.c.id.in_(bindparam("groups", expanding=True)))
+                .where(chosen)
             )
         )
     if shape == "client":
@@ -144,7 +162,7 @@ def _statement(shape: str, scope: str, by_group: bool, quantity: bool) -> Select
         stmt = select(year, month, measure).where(*conditions).group_by(year, month)
     else:
         stmt = select(measure).where(*conditions)
-    return stmt.execution_options(crm_all_records=True)
+    return Prepared(stmt)
 
 
 def _run(
@@ -156,23 +174,33 @@ def _run(
     product_group_ids: Iterable[int] | None,
     quantity: bool,
     customer_group_id: int | None,
-):
-    """The rows of the statement of that shape, or None when there can be nothing."""
-    clients = None if client_ids is None else list(client_ids)
-    groups = None if product_group_ids is None else list(product_group_ids)
-    if (clients is not None and not clients) or (groups is not None and not groups):
-        return None
+) -> list[tuple]:
+    """The rows of the statement of that shape (none when there can be nothing)."""
     params: dict = {"start": start, "end": end}
-    if clients is not None:
-        scope, params["clients"] = "clients", clients
-    elif customer_group_id is not None:
-        scope, params["customer_group"] = "customer_group", customer_group_id
+    if client_ids is None:
+        if customer_group_id is not None:
+            scope, params["customer_group"] = "customer_group", customer_group_id
+        else:
+            scope = "all"
     else:
-        scope = "all"
-    if groups is not None:
-        params["groups"] = groups
-    stmt = _statement(shape, scope, groups is not None, quantity)
-    return session.execute(stmt, params)
+        clients = list(client_ids)
+        if len(clients) == 1:
+            scope, params["client"] = "client", clients[0]
+        elif clients:
+            scope, params["clients"] = "clients", clients
+        else:
+            return []
+    if product_group_ids is None:
+        groups = ""
+    else:
+        chosen = list(product_group_ids)
+        if len(chosen) == 1:
+            groups, params["group"] = "group", chosen[0]
+        elif chosen:
+            groups, params["groups"] = "groups", chosen
+        else:
+            return []
+    return _statement(shape, scope, groups, quantity).rows(session, params)
 
 
 def _value(raw, quantity: bool) -> Decimal:
@@ -195,7 +223,7 @@ def turnover(
     rows = _run(
         session, "total", client_ids, start, end, product_group_ids, quantity, customer_group_id
     )
-    return _value(None if rows is None else rows.scalar(), quantity)
+    return _value(rows[0][0] if rows else None, quantity)
 
 
 def turnover_by_client(
@@ -213,7 +241,7 @@ def turnover_by_client(
     rows = _run(
         session, "client", client_ids, start, end, product_group_ids, quantity, customer_group_id
     )
-    return {} if rows is None else {cid: _value(raw, quantity) for cid, raw in rows}
+    return {cid: _value(raw, quantity) for cid, raw in rows}
 
 
 def turnover_by_period(
@@ -230,8 +258,9 @@ def turnover_by_period(
     """Turnover per calendar ``period`` ("month", "quarter", "half" or "year") between ``start``
     and ``end``: every period of the range is present, in order. One query (by month; coarser
     periods are sums of months)."""
-    periods = periods_between(period, start, end)
-    result = {p: _value(0, quantity) for p in periods}
+    periods = _periods(period, start, end)
+    size, zero = PERIOD_MONTHS[period], _value(0, quantity)
+    sums: dict[tuple[int, int], Decimal] = {}
     for (year, month), value in monthly(
         session,
         client_ids,
@@ -241,9 +270,9 @@ def turnover_by_period(
         quantity=quantity,
         customer_group_id=customer_group_id,
     ).items():
-        key = Period.containing(period, date(year, month, 1))
-        result[key] += value
-    return result
+        key = (year, (month - 1) // size + 1)  # the (year, index) of its Period
+        sums[key] = sums.get(key, zero) + value
+    return {p: sums.get((p.year, p.index), zero) for p in periods}
 
 
 def monthly(
@@ -260,14 +289,23 @@ def monthly(
     rows = _run(
         session, "month", client_ids, start, end, product_group_ids, quantity, customer_group_id
     )
-    if rows is None:
-        return {}
     return {(int(y), int(m)): _value(raw, quantity) for y, m, raw in rows}
+
+
+def monthly_cents(
+    session: Session | Connection, client_id: int, start: date, end: date
+) -> dict[tuple[int, int], int]:
+    """``{(year, month): whole cents}`` of one client's months with sales: what ``monthly``
+    gives, in cents, for callers that add months up themselves (sums of cents stay exact)."""
+    rows = _statement("month", "client", "", False).rows(
+        session, {"client": client_id, "start": start, "end": end}
+    )
+    return {(int(y), int(m)): int(raw) for y, m, raw in rows}
 
 
 _PAYMENTS = Payment.__table__
 _DOCUMENTS = SalesDocument.__table__
-_DAYS_TO_PAYMENT = (
+_DAYS_TO_PAYMENT = Prepared(
     select(func.sum(_PAYMENTS.c.amount * _PAYMENTS.c.days), func.sum(_PAYMENTS.c.amount))
     .select_from(_PAYMENTS.join(_DOCUMENTS, _PAYMENTS.c.document_id == _DOCUMENTS.c.id))
     .where(
@@ -276,19 +314,23 @@ _DAYS_TO_PAYMENT = (
         _DOCUMENTS.c.date >= bindparam("start"),
         _DOCUMENTS.c.date <= bindparam("end"),
     )
-    .execution_options(crm_all_records=True)
 )
 
 
 def average_days_to_payment(
-    session: Session, client_id: int, start: date | None = None, end: date | None = None
+    session: Session | Connection,
+    client_id: int,
+    start: date | None = None,
+    end: date | None = None,
 ) -> Decimal | None:
     """Average days from invoice date to payment, weighted by the amounts paid, over the
     client's invoices dated in the range (all of them by default); None when nothing was paid."""
-    weighted, paid = session.execute(
-        _DAYS_TO_PAYMENT,
-        {"client": client_id, "start": start or date.min, "end": end or date.max},
-    ).one()
+    weighted, paid = _DAYS_TO_PAYMENT.one(
+        session, {"client": client_id, "start": start or date.min, "end": end or date.max}
+    )
     if not paid:
         return None
-    return (Decimal(str(weighted)) / Decimal(str(paid))).quantize(Decimal("0.1"))
+    # Sums of amounts in cents (times whole days): exact once back at the cent, where SQLite
+    # answers a float (NUMERIC is REAL arithmetic there).
+    weighted, paid = Decimal(str(weighted)).quantize(CENT), Decimal(str(paid)).quantize(CENT)
+    return (weighted / paid).quantize(Decimal("0.1"))
