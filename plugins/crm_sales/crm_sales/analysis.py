@@ -142,8 +142,8 @@ def client_analysis(
     result = Analysis(client_id=client_id, year=year, currency=installation_currency())
     # Months of both years in cents, added up into quarters, half-years and years.
     current, previous = [0] * 12, [0] * 12
-    for (y, m), cents in monthly_cents(connection, client_id, start, end).items():
-        (current if y == year else previous)[m - 1] += cents
+    for y, m, cents in monthly_cents(connection, client_id, start, end):
+        (current if y == year else previous)[int(m) - 1] += cents
     for kind, size in PERIOD_MONTHS.items():
         labels = _SHORT_LABELS[kind] if kind != "year" else (f"{year} / {year - 1}",)
         result.periods[kind] = [

@@ -72,13 +72,13 @@ class _Plan:
         self.sql, self.positional, self.names, self.sources = sql, positional, names, sources
 
     def parameters(self, params: Mapping[str, Any]) -> tuple | dict:
-        values = []
+        values: list[Any] = []
         for key, index, processor, constant in self.sources:
             if key is None:
                 values.append(constant)
                 continue
             value = params[key] if index is None else params[key][index]
-            values.append(processor(value) if processor is not None else value)
+            values.append(value if processor is None else processor(value))
         if self.positional:
             return tuple(values)
         return dict(zip(self.names, values, strict=True))
@@ -171,14 +171,14 @@ class Prepared:
 
     def rows(self, session: Session | Connection, params: Mapping[str, Any]) -> list[tuple]:
         """Every row of the statement run with ``params``, in the session's transaction (or on
-        the connection given: a function running several statements asks the session once)."""
-        connection = session if type(session) is Connection else session.connection()
+        the connection given)."""
+        connection = connection_of(session)
         dialect = connection.dialect
-        plan = self.plan(dialect, params)
+        plan = self._plans.get(dialect) or self.plan(dialect, params)
         sql, args = plan.sql, plan.parameters(params)
         if _observed(connection):
             return [tuple(row) for row in connection.exec_driver_sql(sql, args)]
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.dbapi_connection.cursor()
         try:
             cursor.execute(sql, args)
             return cursor.fetchall()
@@ -198,8 +198,30 @@ class Prepared:
 def resolved(session: Session) -> Session:
     """The session itself when given a proxy of it (``core.db.db_session``): each attribute of
     the proxy looks the session up again, which a function running several statements does once."""
+    if type(session) is Session:
+        return session
     get = getattr(session, "_get_current_object", None)
     return get() if get is not None else session
+
+
+_CONNECTION = "crm_sales.prepared.connection"
+
+
+def connection_of(session: Session | Connection) -> Connection:
+    """The connection of the session's transaction (``Session.connection()``, which begins one
+    when needed), remembered in ``session.info`` for as long as that transaction lasts: asking
+    the session costs more than the statements of the turnover service take to run."""
+    if type(session) is Connection:
+        return session  # type: ignore[return-value]
+    session = resolved(session)  # type: ignore[arg-type]
+    transaction = session.get_transaction()
+    if transaction is not None:
+        known = session.info.get(_CONNECTION)
+        if known is not None and known[0] is transaction and transaction.is_active:
+            return known[1]
+    connection = session.connection()
+    session.info[_CONNECTION] = (session.get_transaction(), connection)
+    return connection
 
 
 def _observed(connection: Connection) -> bool:

@@ -260,19 +260,21 @@ def turnover_by_period(
     periods are sums of months)."""
     periods = _periods(period, start, end)
     size, zero = PERIOD_MONTHS[period], _value(0, quantity)
-    sums: dict[tuple[int, int], Decimal] = {}
-    for (year, month), value in monthly(
-        session,
-        client_ids,
-        start,
-        end,
-        product_group_ids,
-        quantity=quantity,
-        customer_group_id=customer_group_id,
-    ).items():
-        key = (year, (month - 1) // size + 1)  # the (year, index) of its Period
-        sums[key] = sums.get(key, zero) + value
-    return {p: sums.get((p.year, p.index), zero) for p in periods}
+    rows = _run(
+        session, "month", client_ids, start, end, product_group_ids, quantity, customer_group_id
+    )
+    if quantity:  # quantities: each month's as ``monthly`` gives it, then added up
+        sums: dict[tuple[int, int], Decimal] = {}
+        for year, month, raw in rows:
+            key = (int(year), (int(month) - 1) // size + 1)  # the (year, index) of its Period
+            sums[key] = sums.get(key, zero) + _value(raw, True)
+        return {p: sums.get((p.year, p.index), zero) for p in periods}
+    cents: dict[tuple[int, int], int] = {}  # whole cents: added up exactly, then made amounts
+    for year, month, raw in rows:
+        key = (int(year), (int(month) - 1) // size + 1)
+        cents[key] = cents.get(key, 0) + int(raw or 0)
+    return {p: from_cents(cents[p.year, p.index]) if (p.year, p.index) in cents else zero
+            for p in periods}  # fmt: skip
 
 
 def monthly(
@@ -294,13 +296,13 @@ def monthly(
 
 def monthly_cents(
     session: Session | Connection, client_id: int, start: date, end: date
-) -> dict[tuple[int, int], int]:
-    """``{(year, month): whole cents}`` of one client's months with sales: what ``monthly``
-    gives, in cents, for callers that add months up themselves (sums of cents stay exact)."""
-    rows = _statement("month", "client", "", False).rows(
+) -> list[tuple[int, int, int]]:
+    """``[(year, month, whole cents)]`` of one client's months with sales: what ``monthly``
+    gives, in cents, for callers that add months up themselves (sums of cents stay exact). The
+    numbers are the driver's: ``int`` on SQLite, ``Decimal`` integers on PostgreSQL."""
+    return _statement("month", "client", "", False).rows(
         session, {"client": client_id, "start": start, "end": end}
     )
-    return {(int(y), int(m)): int(raw) for y, m, raw in rows}
 
 
 _PAYMENTS = Payment.__table__
