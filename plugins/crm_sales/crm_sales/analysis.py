@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from core.timezone import local_zone
 from crm_sales.models import Product, ProductGroup, SalesLine
-from crm_sales.prepared import Prepared, resolved
-from crm_sales.settings import from_cents, installation_currency
+from crm_sales.prepared import Prepared, connection_of
+from crm_sales.settings import CENT, from_cents, installation_currency
 from crm_sales.turnover import (
     PERIOD_MONTHS,
     Period,
@@ -137,7 +137,7 @@ def client_analysis(
     """The analysis of ``year`` against ``year - 1``; ``on`` (default today) is the day up to
     which "this year so far" is compared with the same days of last year."""
     on = on or today()
-    connection = resolved(session).connection()
+    connection = connection_of(session)
     start, end = date(year - 1, 1, 1), date(year, 12, 31)
     result = Analysis(client_id=client_id, year=year, currency=installation_currency())
     # Months of both years in cents, added up into quarters, half-years and years.
@@ -146,13 +146,13 @@ def client_analysis(
         (current if y == year else previous)[int(m) - 1] += cents
     for kind, size in PERIOD_MONTHS.items():
         labels = _SHORT_LABELS[kind] if kind != "year" else (f"{year} / {year - 1}",)
+        now, before = current, previous
+        if size > 1:
+            now = [sum(current[i : i + size]) for i in range(0, 12, size)]
+            before = [sum(previous[i : i + size]) for i in range(0, 12, size)]
         result.periods[kind] = [
-            Row(
-                label,
-                from_cents(sum(current[i * size : (i + 1) * size])),
-                from_cents(sum(previous[i * size : (i + 1) * size])),
-            )
-            for i, label in enumerate(labels)
+            Row(label, Decimal(a) * CENT, Decimal(b) * CENT)  # from_cents, inlined
+            for label, a, b in zip(labels, now, before, strict=True)
         ]
 
     if on.year == year:
@@ -167,7 +167,7 @@ def client_analysis(
         for group_id, now, before in _BY_GROUP.rows(connection, params)
     )
     result.groups = [
-        Row(name, from_cents(-now), from_cents(-before)) for now, before, name in by_group
+        Row(name, Decimal(-now) * CENT, Decimal(-before) * CENT) for now, before, name in by_group
     ]
 
     # Top products of the year, with last year's figure for the same products.
@@ -181,8 +181,8 @@ def client_analysis(
     result.products = [
         (
             *labels.get(pid, (str(pid), "")),
-            from_cents(cents),
-            from_cents(previous_products.get(pid, 0)),
+            Decimal(cents) * CENT,
+            Decimal(previous_products.get(pid, 0)) * CENT,
         )
         for pid, cents in current_products
     ]
@@ -217,12 +217,12 @@ class Summary:
 def client_summary(session: Session, client_id: int, on: date | None = None) -> Summary:
     """Two queries: the year-to-date comparison and the months since 1 January last year."""
     on = on or today()
-    session = resolved(session)
-    months = monthly(session, [client_id], date(on.year - 1, 1, 1), on)
+    connection = connection_of(session)
+    months = monthly(connection, [client_id], date(on.year - 1, 1, 1), on)
     last_year = sum((v for (y, _m), v in months.items() if y == on.year - 1), ZERO)
     recent = periods_between("month", date(on.year - 1, on.month, 1), on)[-12:]
     return Summary(
-        to_date=year_to_date(session, client_id, on),
+        to_date=year_to_date(connection, client_id, on),
         last_year=last_year,
         months=[(p.label, months.get((p.year, p.index), ZERO)) for p in recent],
     )

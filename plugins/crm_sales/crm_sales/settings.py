@@ -15,8 +15,9 @@ CENT = Decimal("0.01")
 
 
 def installation_currency() -> str:
-    if has_app_context() and current_app.config.get("CURRENCY"):
-        return str(current_app.config["CURRENCY"]).upper()
+    configured = current_app.config.get("CURRENCY") if has_app_context() else None
+    if configured:
+        return str(configured).upper()
     return (os.environ.get("CRM_CURRENCY") or "EUR").upper()
 
 
@@ -31,5 +32,5 @@ def cents(value: Decimal) -> int:
 
 
 def from_cents(value: int | None) -> Decimal:
-    """Whole cents as an amount with two decimals (exact: a shift of the exponent)."""
-    return Decimal(int(value or 0)).scaleb(-2)
+    """Whole cents as an amount with two decimals (exact: the exponent becomes -2)."""
+    return Decimal(int(value or 0)) * CENT

@@ -166,7 +166,7 @@ def _statement(shape: str, scope: str, groups: str, quantity: bool) -> Prepared:
 
 
 def _run(
-    session: Session,
+    session: Session | Connection,
     shape: str,
     client_ids: Iterable[int] | None,
     start: date,
@@ -210,7 +210,7 @@ def _value(raw, quantity: bool) -> Decimal:
 
 
 def turnover(
-    session: Session,
+    session: Session | Connection,
     client_ids: Iterable[int] | None,
     start: date,
     end: date,
@@ -227,7 +227,7 @@ def turnover(
 
 
 def turnover_by_client(
-    session: Session,
+    session: Session | Connection,
     client_ids: Iterable[int] | None,
     start: date,
     end: date,
@@ -245,7 +245,7 @@ def turnover_by_client(
 
 
 def turnover_by_period(
-    session: Session,
+    session: Session | Connection,
     client_ids: Iterable[int] | None,
     start: date,
     end: date,
@@ -278,7 +278,7 @@ def turnover_by_period(
 
 
 def monthly(
-    session: Session,
+    session: Session | Connection,
     client_ids: Iterable[int] | None,
     start: date,
     end: date,
