@@ -176,7 +176,12 @@ class Prepared:
         dialect = connection.dialect
         plan = self._plans.get(dialect) or self.plan(dialect, params)
         sql, args = plan.sql, plan.parameters(params)
-        if _observed(connection):
+        engine = connection.engine
+        if (  # something watches the statements: let it see this one
+            engine.dispatch.before_cursor_execute
+            or engine.dispatch.after_cursor_execute
+            or engine.logger.isEnabledFor(logging.INFO)
+        ):
             return [tuple(row) for row in connection.exec_driver_sql(sql, args)]
         cursor = connection.connection.dbapi_connection.cursor()
         try:
@@ -211,9 +216,11 @@ def connection_of(session: Session | Connection) -> Connection:
     """The connection of the session's transaction (``Session.connection()``, which begins one
     when needed), remembered in ``session.info`` for as long as that transaction lasts: asking
     the session costs more than the statements of the turnover service take to run."""
-    if type(session) is Connection:
+    kind = type(session)
+    if kind is Connection:
         return session  # type: ignore[return-value]
-    session = resolved(session)  # type: ignore[arg-type]
+    if kind is not Session:
+        session = resolved(session)  # type: ignore[arg-type]
     transaction = session.get_transaction()
     if transaction is not None:
         known = session.info.get(_CONNECTION)
@@ -222,13 +229,3 @@ def connection_of(session: Session | Connection) -> Connection:
     connection = session.connection()
     session.info[_CONNECTION] = (session.get_transaction(), connection)
     return connection
-
-
-def _observed(connection: Connection) -> bool:
-    """Whether statement listeners or SQL logging would miss a statement run on the cursor."""
-    dispatch = connection.engine.dispatch
-    return bool(
-        dispatch.before_cursor_execute
-        or dispatch.after_cursor_execute
-        or connection.engine.logger.isEnabledFor(logging.INFO)
-    )
