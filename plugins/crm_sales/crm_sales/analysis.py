@@ -140,20 +140,20 @@ def client_analysis(
     connection = connection_of(session)
     start, end = date(year - 1, 1, 1), date(year, 12, 31)
     result = Analysis(client_id=client_id, year=year, currency=installation_currency())
-    # Months of both years in cents, added up into quarters, half-years and years.
+    # Months of both years in cents, then as amounts added up into quarters (3 months),
+    # half-years (2 quarters) and the year (2 halves): sums of amounts in cents are exact.
     current, previous = [0] * 12, [0] * 12
     for y, m, cents in monthly_cents(connection, client_id, start, end):
         (current if y == year else previous)[int(m) - 1] += cents
-    for kind, size in PERIOD_MONTHS.items():
-        labels = _SHORT_LABELS[kind] if kind != "year" else (f"{year} / {year - 1}",)
-        now, before = current, previous
-        if size > 1:
-            now = [sum(current[i : i + size]) for i in range(0, 12, size)]
-            before = [sum(previous[i : i + size]) for i in range(0, 12, size)]
-        result.periods[kind] = [
-            Row(label, Decimal(a) * CENT, Decimal(b) * CENT)  # from_cents, inlined
-            for label, a, b in zip(labels, now, before, strict=True)
-        ]
+    now = [Decimal(c) * CENT for c in current]  # from_cents, inlined
+    before = [Decimal(c) * CENT for c in previous]
+    result.periods["month"] = list(map(Row, _SHORT_LABELS["month"], now, before))
+    now = [now[i] + now[i + 1] + now[i + 2] for i in (0, 3, 6, 9)]
+    before = [before[i] + before[i + 1] + before[i + 2] for i in (0, 3, 6, 9)]
+    result.periods["quarter"] = list(map(Row, _SHORT_LABELS["quarter"], now, before))
+    now, before = [now[0] + now[1], now[2] + now[3]], [before[0] + before[1], before[2] + before[3]]
+    result.periods["half"] = list(map(Row, _SHORT_LABELS["half"], now, before))
+    result.periods["year"] = [Row(f"{year} / {year - 1}", now[0] + now[1], before[0] + before[1])]
 
     if on.year == year:
         result.to_date = year_to_date(connection, client_id, on)

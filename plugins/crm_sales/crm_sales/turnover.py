@@ -283,10 +283,12 @@ def turnover_by_period(
             key = (int(year), (int(month) - 1) // size + 1)  # the (year, index) of its Period
             sums[key] = sums.get(key, zero) + _value(raw, True)
         return {p: sums.get((p.year, p.index), zero) for p in periods}
-    cents: dict[tuple[int, int], int] = {}  # whole cents: added up exactly, then made amounts
+    # Whole cents, added up exactly, then made amounts. The numbers are the driver's (ints on
+    # SQLite, Decimals on PostgreSQL): equal numbers hash alike, so (year, index) finds them.
+    cents: dict[tuple[int, int], int] = {}
     for year, month, raw in rows:
-        key = (int(year), (int(month) - 1) // size + 1)
-        cents[key] = cents.get(key, 0) + int(raw or 0)
+        key = (year, (month - 1) // size + 1)
+        cents[key] = cents.get(key, 0) + raw
     return {p: from_cents(cents[p.year, p.index]) if (p.year, p.index) in cents else zero
             for p in periods}  # fmt: skip
 
