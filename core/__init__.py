@@ -4,6 +4,7 @@ Plugins import the small public surface from here; everything else is an impleme
 of the core's own modules.
 """
 
+from core.home import HomeWidget
 from core.hookspecs import hookimpl
 from core.manifest import Manifest
 from core.menus import MenuItem
@@ -13,6 +14,7 @@ from core.registry import ModelDef
 __all__ = [
     "AUTHENTICATED",
     "PUBLIC",
+    "HomeWidget",
     "Manifest",
     "MenuItem",
     "ModelDef",

@@ -93,3 +93,24 @@ def crm_demo_data(session, scale):
         if login not in existing:
             user = create_user(session, login, DEMO_PASSWORD, name=name, groups=groups)
             user.email = f"{login}@example.com"
+
+
+HOME_NOTIFICATIONS = 5
+
+
+@hookimpl
+def crm_home_widgets(user):
+    """The user's newest unread notifications: one query, which also gives the bell its number."""
+    from flask import g, render_template
+    from markupsafe import Markup
+
+    from core.db import db_session
+    from core.home import HomeWidget
+    from core.notifications import newest_unread
+
+    items, unread = newest_unread(db_session, user.id, HOME_NOTIFICATIONS)
+    g.crm_unread_notifications = unread  # the bell of this page needs no query of its own
+    html = Markup(  # noqa: S704 - a template rendered by Jinja with autoescaping
+        render_template("core/_home_notifications.html", items=items, unread=unread)
+    )
+    return [HomeWidget("core.notifications", "Notifications", html, order=30)]

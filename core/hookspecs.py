@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from sqlalchemy.orm import Session
 
+    from core.home import HomeWidget
     from core.menus import MenuItem
     from core.permissions import Permission
     from core.pricing import PricingRuleKind
@@ -128,6 +129,17 @@ def crm_demo_data(session: Session, scale: int) -> None:
 @hookspec
 def crm_search(session: Session, query: str, user: Any) -> list[SearchHit]:
     """Hits for the global search box, at most a handful, only of records ``user`` may see."""
+
+
+@hookspec
+def crm_home_widgets(user: Any) -> list[HomeWidget]:
+    """Cards of the home page for ``user`` (``HomeWidget(id, title, html, order)``).
+
+    Called while the home page is rendered, during the request, once per page. Return an empty list
+    when ``user`` lacks your read permission. Each widget should issue a constant number of
+    queries, whatever the amount of data. A failing implementation is logged and its widgets
+    skipped; the page still opens.
+    """
 
 
 # ---------------------------------------------------------------------------------------------

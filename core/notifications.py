@@ -6,6 +6,8 @@ For modules (documented in ``docs/plugins.md``):
   when the caller commits, with the change it tells about (a rollback sends nothing). ``url`` is
   where opening it leads: a path of this site (``url_for(...)``), anything else is ignored.
 - ``unread_count(session, user_id)`` is the number on the bell: one query.
+- ``newest_unread(session, user_id, limit)``: the newest unread ones and how many are unread in
+  all, in one query (the home page's widget, which spares the bell its own query).
 
 Pages: ``/notifications`` (the list, newest first, paginated), opening one marks it read and
 follows its link, and "Mark all as read".
@@ -67,6 +69,18 @@ def unread_count(session: Session, user_id: int) -> int:
         )
         or 0
     )
+
+
+def newest_unread(session: Session, user_id: int, limit: int = 5) -> tuple[list[Notification], int]:
+    """The user's ``limit`` newest unread notifications and the number unread in all: one query
+    (the count is a window over the rows before the limit)."""
+    rows = session.execute(
+        select(Notification, func.count().over().label("unread"))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else 0)
 
 
 def _mine(notification_id: int) -> Notification:

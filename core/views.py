@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 
 from core.auth import has_permission
 from core.db import db_session, get_engine
+from core.home import home_widgets
 from core.models import Module
 from core.modules import ModuleError, bump_signal, install, uninstall, uninstall_impact
 from core.permissions import AUTHENTICATED, PUBLIC, permission_required
@@ -41,7 +42,9 @@ def home():
             and has_permission(item.permission)
         ):
             entry[item.module] = item.endpoint
-    return render_template("core/home.html", entry=entry)
+    # The modules' cards (agenda, tasks, notifications...) above the application tiles.
+    widgets, failed = home_widgets(state.pm, current_user._get_current_object())
+    return render_template("core/home.html", entry=entry, widgets=widgets, failed=failed)
 
 
 @bp.route("/health")

@@ -324,3 +324,23 @@ def test_crm_client_file_sections_show_while_the_module_is_installed(app, admin)
     html = answer.get_data(as_text=True)
     assert "crm_fixture.notes" not in html and "Bring the samples" not in html
     assert 'data-section="crm_contacts.persons"' in html
+
+
+def test_crm_home_widgets_show_on_the_home_page_while_the_module_is_installed(app, admin):
+    html = admin.get("/").get_data(as_text=True)
+    assert 'data-widget="crm_fixture.latest_notes"' in html
+    assert "<li>Written by crm_install</li>" in html
+    # The core's own widget comes first (order 30 against the default 100).
+    assert html.index('data-widget="core.notifications"') < html.index("crm_fixture.latest_notes")
+    assert html.index("crm_fixture.latest_notes") < html.index('data-testid="apps"')
+
+    make_user(app, "office", groups=("back_office",))
+    assert "crm_fixture.latest_notes" not in logged_in(app, "office").get("/").text
+
+    crm = app.extensions["crm"]
+    uninstall(crm.engine, crm.plugins, "crm_fixture_user")
+    uninstall(crm.engine, crm.plugins, "crm_fixture")
+    answer = admin.get("/")
+    assert answer.status_code == 200
+    assert "crm_fixture.latest_notes" not in answer.text
+    assert 'data-widget="core.notifications"' in answer.text

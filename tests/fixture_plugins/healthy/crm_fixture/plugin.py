@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core import HomeWidget, Manifest, MenuItem, ModelDef, Permission, hookimpl
 from core.auth import has_permission
 from core.db import db_session
 from core.pricing import Adjustment, PricingRuleKind
@@ -177,6 +177,17 @@ def crm_search(session, query, user):
         SearchHit(n.title, url_for("crm_fixture.note_list", q=n.title), "Note", n.body[:80])
         for n in notes
     ]
+
+
+@hookimpl
+def crm_home_widgets(user):
+    """A card of the home page: the latest notes, for users who may read them."""
+    if not has_permission("crm_fixture.read", user):
+        return []
+    titles = db_session.scalars(select(Note.title).order_by(Note.id.desc()).limit(3)).all()
+    items = Markup("").join(Markup("<li>{}</li>").format(title) for title in titles)
+    html = Markup("<ul>{}</ul>").format(items) if titles else Markup("<p>No note yet.</p>")
+    return [HomeWidget(id="crm_fixture.latest_notes", title="Latest fixture notes", html=html)]
 
 
 @hookimpl
