@@ -46,20 +46,21 @@ def _processor(kind: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | Non
     processor = kind.dialect_impl(dialect).bind_processor(dialect)
     if processor is None or type(kind) is not Date:
         return processor
-    done: dict[Any, Any] = {}
+    return _Remembered(processor).__getitem__
 
-    def process(value: Any) -> Any:
-        found = done.get(value, _MISSING)
-        if found is _MISSING:
-            if len(done) >= 512:
-                done.clear()
-            found = done[value] = processor(value)
+
+class _Remembered(dict):
+    """``processor(value)`` per value, computed once (a dictionary lookup afterwards)."""
+
+    def __init__(self, processor: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.processor = processor
+
+    def __missing__(self, value: Any) -> Any:
+        if len(self) >= 512:
+            self.clear()
+        found = self[value] = self.processor(value)
         return found
-
-    return process
-
-
-_MISSING = object()
 
 
 class _Plan:
