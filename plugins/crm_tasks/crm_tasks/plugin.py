@@ -14,6 +14,7 @@ from core.reports import ReportDefinition
 from crm_tasks import hookspecs
 from crm_tasks.commands import crm_commands  # noqa: F401
 from crm_tasks.demo import crm_demo_data  # noqa: F401
+from crm_tasks.home import crm_home_widgets  # noqa: F401
 from crm_tasks.models import CommitmentType, Task, Transition
 from crm_tasks.permissions import DELETE, MANAGE, READ, WRITE
 from crm_tasks.schemas import CommitmentTypeSchema, TaskSchema, TransitionSchema
