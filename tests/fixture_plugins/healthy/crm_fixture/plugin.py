@@ -10,7 +10,7 @@ import click
 from flask import url_for
 from flask.cli import with_appcontext
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core import HomeWidget, Manifest, MenuItem, ModelDef, Permission, hookimpl
 from core.auth import has_permission
@@ -37,6 +37,8 @@ MANIFEST = Manifest(
 INSTALL_NOTE = "Written by crm_install"
 #: crm_uninstall appends a line to the file this variable names (tests check it was called).
 UNINSTALL_LOG_ENV = "CRM_FIXTURE_UNINSTALL_LOG"
+#: When this variable is set, crm_home_widgets runs a failing statement (tests of the home page).
+HOME_WIDGET_FAIL_ENV = "CRM_FIXTURE_FAIL_HOME_WIDGET"
 EXTRA_CONTRIBUTION = "contributed by crm_fixture_user"
 
 
@@ -184,6 +186,8 @@ def crm_home_widgets(user):
     """A card of the home page: the latest notes, for users who may read them."""
     if not has_permission("crm_fixture.read", user):
         return []
+    if os.environ.get(HOME_WIDGET_FAIL_ENV):
+        db_session.execute(text("SELECT no_such_column FROM crm_fixture_note"))
     titles = db_session.scalars(select(Note.title).order_by(Note.id.desc()).limit(3)).all()
     items = Markup("").join(Markup("<li>{}</li>").format(title) for title in titles)
     html = Markup("<ul>{}</ul>").format(items) if titles else Markup("<p>No note yet.</p>")
