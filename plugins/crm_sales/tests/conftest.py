@@ -1,6 +1,6 @@
-"""Shared by crm_sales' tests: an installation with a small catalogue, two clients of two
-representatives, and a count of the SQL a block runs; ``book``, documents whose turnover figures
-are worked out by hand."""
+"""Shared by crm_sales' tests: ``shop``, an installation with a small catalogue and two clients
+of two representatives; ``book``, documents whose turnover figures are worked out by hand. The
+count of SQL statements is core.testing's ``count_queries``."""
 
 from __future__ import annotations
 
