@@ -70,9 +70,11 @@ def get_engine() -> Engine:
 
 def get_session() -> Session:
     """The session of the current request or CLI command, created on first use."""
-    if "crm_db_session" not in g:
-        g.crm_db_session = current_app.extensions["crm"].session_factory()
-    return g.crm_db_session
+    # One lookup of ``g`` on the hot path: every use of ``db_session`` comes through here.
+    session = g.get("crm_db_session")
+    if session is None:
+        session = g.crm_db_session = current_app.extensions["crm"].session_factory()
+    return session
 
 
 def close_session(_exc: BaseException | None = None) -> None:
