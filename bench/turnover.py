@@ -236,7 +236,7 @@ def main() -> None:
         install(engine, plugins, ["crm_sales"])
         build(args, app, path)
 
-    from crm_sales.analysis import client_analysis
+    from crm_sales.analysis import client_analysis, same_day_last_year
     from crm_sales.turnover import turnover, turnover_by_client, turnover_by_period
 
     # The database file once through the OS cache, so that whichever side runs first does not
@@ -277,28 +277,30 @@ def main() -> None:
             "SELECT CAST(strftime('%Y', date) AS INTEGER), CAST(strftime('%m', date) AS INTEGER),"
             " SUM(signed_cents) FROM crm_sales_line WHERE client_id = ? AND date BETWEEN ? AND ?"
             " GROUP BY 1, 2", (c, y0, y1)).fetchall()  # fmt: skip
-        before = TODAY.replace(year=year - 1, day=min(TODAY.day, 28)).isoformat()
+        # This year runs: last year's figures stop at the same day (crm_sales.analysis).
+        before = same_day_last_year(TODAY).isoformat()
+        end = TODAY.isoformat()
         raw.execute(
             "SELECT SUM(CASE WHEN date >= ? THEN signed_cents ELSE 0 END), "
             "SUM(CASE WHEN date >= ? THEN 0 ELSE signed_cents END) FROM crm_sales_line "
             "WHERE client_id = ? AND date BETWEEN ? AND ? AND (date >= ? OR date <= ?)",
-            (jan, jan, c, y0, TODAY.isoformat(), jan, before)).fetchall()  # fmt: skip
+            (jan, jan, c, y0, end, jan, before)).fetchall()  # fmt: skip
         raw.execute(
             "SELECT group_id, SUM(CASE WHEN date >= ? THEN signed_cents ELSE 0 END), "
             "SUM(CASE WHEN date >= ? THEN 0 ELSE signed_cents END) FROM crm_sales_line "
-            "WHERE client_id = ? AND date BETWEEN ? AND ? GROUP BY group_id",
-            (jan, jan, c, y0, y1)).fetchall()  # fmt: skip
+            "WHERE client_id = ? AND date BETWEEN ? AND ? AND (date >= ? OR date <= ?) "
+            "GROUP BY group_id", (jan, jan, c, y0, end, jan, before)).fetchall()  # fmt: skip
         raw.execute("SELECT id, name, path FROM crm_sales_product_group").fetchall()
         top = raw.execute(
             "SELECT product_id, SUM(signed_cents) FROM crm_sales_line WHERE client_id = ? AND "
             "date BETWEEN ? AND ? GROUP BY product_id ORDER BY 2 DESC, 1 LIMIT 10",
-            (c, jan, y1)).fetchall()  # fmt: skip
+            (c, jan, end)).fetchall()  # fmt: skip
         ids = [t[0] for t in top] or [0]
         marks = ",".join("?" * len(ids))
         raw.execute(
             f"SELECT product_id, SUM(signed_cents) FROM crm_sales_line WHERE client_id = ? AND "
-            f"date >= ? AND date < ? AND product_id IN ({marks}) GROUP BY product_id",
-            (c, y0, jan, *ids)).fetchall()  # fmt: skip
+            f"date >= ? AND date < ? AND date <= ? AND product_id IN ({marks}) "
+            "GROUP BY product_id", (c, y0, jan, before, *ids)).fetchall()  # fmt: skip
         raw.execute(f"SELECT id, code, name FROM crm_sales_product WHERE id IN ({marks})",
                     ids).fetchall()  # fmt: skip
         raw.execute(

@@ -57,7 +57,7 @@ _BY_GROUP = Prepared(
         func.sum(case((_IS_CURRENT, _L.signed_cents), else_=0)),
         func.sum(case((_IS_CURRENT, 0), else_=_L.signed_cents)),
     )
-    .where(*_OF_CLIENT, _L.date <= bindparam("end"))
+    .where(*_OF_CLIENT, _L.date <= bindparam("end"), _IS_CURRENT | (_L.date <= bindparam("before")))
     .group_by(_L.group_id)
 )
 _TOP_PRODUCTS = Prepared(
@@ -69,7 +69,7 @@ _TOP_PRODUCTS = Prepared(
 )
 _PRODUCTS_BEFORE = Prepared(
     select(_L.product_id, func.sum(_L.signed_cents))
-    .where(*_OF_CLIENT, _L.date < bindparam("jan"),
+    .where(*_OF_CLIENT, _L.date < bindparam("jan"), _L.date <= bindparam("before"),
            _L.product_id.in_(bindparam("ids", expanding=True)))
     .group_by(_L.product_id)
 )  # fmt: skip
@@ -99,19 +99,28 @@ def growth(current: Decimal, previous: Decimal) -> Decimal | None:
 
 
 class Row(NamedTuple):
-    """One line of a comparison table: this year's figure against last year's."""
+    """One line of a comparison table: this year's figure against last year's.
+
+    ``state`` says how far the period has got on the day of the analysis: ``done``; ``running``
+    (``current`` so far, ``previous`` the same days of last year, ``previous_full`` the whole
+    period of last year); or ``ahead`` (not begun: nothing to compare, so no change is shown).
+    Comparing a period that has just begun with the whole of last year's would show a fall that
+    is not one.
+    """
 
     label: str
     current: Decimal
     previous: Decimal
+    state: str = "done"
+    previous_full: Decimal | None = None
 
     @property
-    def change(self) -> Decimal:
-        return self.current - self.previous
+    def change(self) -> Decimal | None:
+        return None if self.state == "ahead" else self.current - self.previous
 
     @property
     def growth(self) -> Decimal | None:
-        return growth(self.current, self.previous)
+        return None if self.state == "ahead" else growth(self.current, self.previous)
 
 
 @dataclass
@@ -140,27 +149,45 @@ def client_analysis(
     connection = connection_of(session)
     start, end = date(year - 1, 1, 1), date(year, 12, 31)
     result = Analysis(client_id=client_id, year=year, currency=installation_currency())
-    # Months of both years in cents, then as amounts added up into quarters (3 months),
-    # half-years (2 quarters) and the year (2 halves): sums of amounts in cents are exact.
+    running = on.year == year
+    result.to_date = year_to_date(connection, client_id, on) if running else None
+    result.to_date_until = on if running else None
+    # Months of both years in cents, then as amounts added up into quarters, half-years and the
+    # year: sums of amounts in cents are exact.
     current, previous = [0] * 12, [0] * 12
     for y, m, cents in monthly_cents(connection, client_id, start, end):
         (current if y == year else previous)[int(m) - 1] += cents
     now = [Decimal(c) * CENT for c in current]  # from_cents, inlined
     before = [Decimal(c) * CENT for c in previous]
-    result.periods["month"] = list(map(Row, _SHORT_LABELS["month"], now, before))
-    now = [now[i] + now[i + 1] + now[i + 2] for i in (0, 3, 6, 9)]
-    before = [before[i] + before[i + 1] + before[i + 2] for i in (0, 3, 6, 9)]
-    result.periods["quarter"] = list(map(Row, _SHORT_LABELS["quarter"], now, before))
-    now, before = [now[0] + now[1], now[2] + now[3]], [before[0] + before[1], before[2] + before[3]]
-    result.periods["half"] = list(map(Row, _SHORT_LABELS["half"], now, before))
-    result.periods["year"] = [Row(f"{year} / {year - 1}", now[0] + now[1], before[0] + before[1])]
-
-    if on.year == year:
-        result.to_date = year_to_date(connection, client_id, on)
-        result.to_date_until = on
+    quarters = [now[i] + now[i + 1] + now[i + 2] for i in (0, 3, 6, 9)]
+    quarters_before = [before[i] + before[i + 1] + before[i + 2] for i in (0, 3, 6, 9)]
+    halves = [quarters[0] + quarters[1], quarters[2] + quarters[3]]
+    halves_before = [
+        quarters_before[0] + quarters_before[1],
+        quarters_before[2] + quarters_before[3],
+    ]
+    sums = {
+        "month": (now, before),
+        "quarter": (quarters, quarters_before),
+        "half": (halves, halves_before),
+        "year": ([halves[0] + halves[1]], [halves_before[0] + halves_before[1]]),
+    }
+    ytd_before = result.to_date.previous if running else ZERO
+    for kind, size in PERIOD_MONTHS.items():
+        labels = _SHORT_LABELS[kind] if kind != "year" else (f"{year} / {year - 1}",)
+        result.periods[kind] = _rows(
+            labels, *sums[kind], _running_index(size, year, on), ytd_before
+        )
 
     # By product group, largest first (then last year's, then the name).
-    params = {"client": client_id, "start": start, "end": end, "jan": date(year, 1, 1)}
+    # Last year's figures stop at the same day as this year's while this year runs.
+    params = {
+        "client": client_id,
+        "start": start,
+        "end": on if running else end,
+        "jan": date(year, 1, 1),
+        "before": same_day_last_year(on) if running else date(year - 1, 12, 31),
+    }
     names = _group_names(connection)
     by_group = sorted(
         (-now, -before, names.get(group_id, "Without a group"))
@@ -190,13 +217,45 @@ def client_analysis(
     return result
 
 
+def _running_index(size: int, year: int, on: date) -> int:
+    """Which period (of ``size`` months) of ``year`` runs on ``on``: before it they are done, after
+    it not begun. 12 when the whole year is over, -1 when it has not begun."""
+    if year != on.year:
+        return 12 if year < on.year else -1
+    return (on.month - 1) // size
+
+
+def _rows(
+    labels: tuple[str, ...],
+    now: list[Decimal],
+    before: list[Decimal],
+    running: int,
+    ytd_before: Decimal,
+) -> list[Row]:
+    rows = []
+    for i, label in enumerate(labels):
+        if i < running:
+            rows.append(Row(label, now[i], before[i], "done", before[i]))
+        elif i > running:
+            rows.append(Row(label, now[i], before[i], "ahead", before[i]))
+        else:
+            # Last year's same days: last year up to today's date, less its periods before this.
+            same_days = ytd_before - sum(before[:i], ZERO)
+            rows.append(Row(label, now[i], same_days, "running", before[i]))
+    return rows
+
+
+def same_day_last_year(on: date) -> date:
+    try:
+        return on.replace(year=on.year - 1)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - 1, day=28)
+
+
 def year_to_date(session: Session | Connection, client_id: int, on: date) -> Row:
     """This year from 1 January to ``on`` against the same days of last year: one query."""
     year = on.year
-    try:
-        until_before = on.replace(year=year - 1)
-    except ValueError:  # 29 February
-        until_before = on.replace(year=year - 1, day=28)
+    until_before = same_day_last_year(on)
     now, before = _TO_DATE.one(
         session,
         {"client": client_id, "start": date(year - 1, 1, 1), "jan": date(year, 1, 1),
@@ -247,6 +306,14 @@ def _group_names(session: Session | Connection) -> dict[int, str]:
     return names
 
 
+def _period_label(row: Row, analysis: Analysis) -> str:
+    if row.state == "running":
+        return f"{row.label} (to {analysis.to_date_until}; {analysis.year - 1}: the same days)"
+    if row.state == "ahead":
+        return f"{row.label} (not begun)"
+    return row.label
+
+
 def _fmt(value: Decimal | None) -> str:
     return "" if value is None else str(value)
 
@@ -262,7 +329,13 @@ def table_rows(analysis: Analysis) -> list[list[str]]:
         rows.append([])
         rows.append([title, str(year), str(before), "Change", "Change %"])
         rows += [
-            [r.label, str(r.current), str(r.previous), str(r.change), _fmt(r.growth)]
+            [
+                _period_label(r, analysis),
+                str(r.current),
+                str(r.previous),
+                _fmt(r.change),
+                _fmt(r.growth),
+            ]
             for r in analysis.periods[kind]
         ]
     if analysis.to_date is not None:

@@ -109,26 +109,33 @@ def test_the_analysis_page_matches_the_hand_computation(books):
     assert month["Jan"] == ["24.00", "12.00", "12.00", "+100.0%"]
     assert month["Mar"] == ["36.00", "0.00", "36.00", "—"]
     assert month["Apr"] == ["0.00", "28.00", "-28.00", "-100.0%"]
-    assert month["Dec"] == ["0.00", "100.00", "-100.00", "-100.0%"]
+    # On 15 June, June runs: 1-15 June 2026 against 1-15 June 2025 (nothing then; 0.00 in all).
+    assert month["Jun to 15 Jun"] == ["80.00", "0.00 same days; in all 0.00", "80.00", "—"]
+    # A month not begun is compared with nothing, not shown as a 100 % fall.
+    assert month["Dec"] == ["—", "100.00", "—", "—"]
     assert found["period-quarter"][1:] == [
         ["Q1", "60.00", "12.00", "48.00", "+400.0%"],
-        ["Q2", "80.00", "28.00", "52.00", "+185.7%"],
-        ["Q3", "0.00", "40.00", "-40.00", "-100.0%"],
-        ["Q4", "0.00", "100.00", "-100.00", "-100.0%"],
+        # 2025 to 15 June: 12.00 + 36.00 - 8.00 = 40.00, less Q1 2025's 12.00
+        ["Q2 to 15 Jun", "80.00", "28.00 same days; in all 28.00", "52.00", "+185.7%"],
+        ["Q3", "—", "40.00", "—", "—"],
+        ["Q4", "—", "100.00", "—", "—"],
     ]
     assert found["period-half"][1:] == [
-        ["H1", "140.00", "40.00", "100.00", "+250.0%"],
-        ["H2", "0.00", "140.00", "-140.00", "-100.0%"],
+        ["H1 to 15 Jun", "140.00", "40.00 same days; in all 40.00", "100.00", "+250.0%"],
+        ["H2", "—", "140.00", "—", "—"],
     ]
-    assert found["period-year"][1:] == [["2026 / 2025", "140.00", "180.00", "-40.00", "-22.2%"]]
+    assert found["period-year"][1:] == [
+        ["2026 / 2025 to 15 Jun", "140.00", "40.00 same days; in all 180.00", "100.00", "+250.0%"]
+    ]
+    # Groups and products: 2026 to 15 June against 2025 to 15 June (the saw of July 2025 later).
     assert found["groups"][1:] == [
-        ["Food › Dairy", "120.00", "140.00", "-20.00", "-14.3%"],
-        ["Tools", "20.00", "40.00", "-20.00", "-50.0%"],
+        ["Food › Dairy", "120.00", "40.00", "80.00", "+200.0%"],
+        ["Tools", "20.00", "0.00", "20.00", "—"],
     ]
     assert found["top-products"][1:] == [
         ["CHEESE Cheese", "96.00", "28.00"],
-        ["MILK Milk", "24.00", "112.00"],
-        ["SAW Saw", "20.00", "40.00"],
+        ["MILK Milk", "24.00", "12.00"],
+        ["SAW Saw", "20.00", "0.00"],
     ]
     # (12.00 x 30 days + 24.00 x 10 days) / 36.00
     assert 'data-testid="days-to-payment">16.7<' in page.text
@@ -152,21 +159,31 @@ def test_the_exports_hold_the_same_figures(books):
     assert answer.status_code == 200
     assert answer.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(answer.text)))
-    assert ["Q2", "80.00", "28.00", "52.00", "185.7"] in rows
-    assert ["2026 / 2025", "140.00", "180.00", "-40.00", "-22.2"] in rows
+    assert ["Q1", "60.00", "12.00", "48.00", "400.0"] in rows
+    assert ["Q2 (to 2026-06-15; 2025: the same days)", "80.00", "28.00", "52.00", "185.7"] in rows
+    assert ["Q3 (not begun)", "0.00", "40.00", "", ""] in rows
+    year = ["2026 / 2025 (to 2026-06-15; 2025: the same days)", "140.00", "40.00", "100.00"]
+    assert [*year, "250.0"] in rows
     assert ["Average days to payment", "16.7", "", "", ""] in rows
     answer = client.get(f"/sales/clients/{books.ids.acme}/analysis.xlsx")
     assert answer.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
     values = [tuple(c.value for c in row) for row in sheet.iter_rows()]
-    assert ("H1", 140, 40, 100, 250) in values
-    assert ("Food › Dairy", 120, 140, -20, Decimal("-14.3")) in values or (
-        "Food › Dairy",
-        120,
-        140,
-        -20,
-        -14.3,
-    ) in values
+    assert ("H1 (to 2026-06-15; 2025: the same days)", 140, 40, 100, 250) in values
+    assert ("Food › Dairy", 120, 40, 80, 200) in values
+
+
+def test_a_past_year_compares_whole_periods(books):
+    page = logged_in(books, "maria").get(f"/sales/clients/{books.ids.acme}/analysis?year=2025")
+    found = tables(page.text)
+    month = {row[0]: row[1:] for row in found["period-month"][1:]}
+    assert month["Dec"] == ["100.00", "0.00", "100.00", "—"]
+    assert found["period-year"][1:] == [["2025 / 2024", "180.00", "0.00", "180.00", "—"]]
+    assert found["groups"][1:] == [
+        ["Food › Dairy", "140.00", "0.00", "140.00", "—"],
+        ["Tools", "40.00", "0.00", "40.00", "—"],
+    ]
+    assert 'data-testid="groups-until"' not in page.text
 
 
 def test_the_page_runs_the_same_number_of_queries_whatever_the_history(books, count_queries):

@@ -39,7 +39,11 @@ def client_analysis_page(client_id: int):
     rows = analysis.periods[period]
     chart = bar_chart(
         [r.label for r in rows],
-        {str(year): [r.current for r in rows], str(year - 1): [r.previous for r in rows]},
+        # Last year's bars are its whole periods, this year's what there is so far.
+        {
+            str(year): [None if r.state == "ahead" else r.current for r in rows],
+            str(year - 1): [r.previous_full for r in rows],
+        },
         f"Turnover of {client.name} by {PERIOD_TITLES[period].lower()}, {year} against {year - 1}",
         unit=analysis.currency,
     )
