@@ -89,12 +89,38 @@ def created(body: Any, location: str) -> Response:
     return response
 
 
-def load_json(schema: Schema, partial: bool = False) -> dict[str, Any]:
-    """Validate the request body with ``schema``; a body that is not a JSON object is a 400."""
+def json_body() -> dict[str, Any]:
+    """The request body as a dict; a body that is not a JSON object is a 400."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise ApiError({"_schema": ["The request body must be a JSON object."]})
-    return schema.load(payload, partial=partial)
+    return payload
+
+
+def load_json(schema: Schema, partial: bool = False) -> dict[str, Any]:
+    """Validate the request body with ``schema``; a body that is not a JSON object is a 400."""
+    return schema.load(json_body(), partial=partial)
+
+
+def query_int(name: str, default: int | None = None) -> int | None:
+    """``?name=`` as a whole number (``default`` when absent or empty); else a 400 naming it."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise ApiError({name: ["Must be a whole number."]})
+    return int(raw)
+
+
+def query_date(name: str, default: date | None = None) -> date | None:
+    """``?name=`` as a date, YYYY-MM-DD (``default`` when absent or empty); else a 400 naming it."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError({name: ["Not a date (YYYY-MM-DD)."]}) from None
 
 
 def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import abort, jsonify, request, url_for
@@ -11,7 +11,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
-from core.api import ApiError, api_doc, created, paginate
+from core.api import ApiError, api_doc, created, json_body, paginate, query_date, query_int
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
@@ -26,25 +26,6 @@ MAX_AGENDA_DAYS = 366
 _SPACED_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    if raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()):
-        raise ApiError({name: ["Must be a whole number."]})
-    return int(raw)
-
-
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name, "")
-    if raw == "":
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError({name: ["Not a date (YYYY-MM-DD)."]}) from None
-
-
 def _moment_arg(name: str, *, end: bool) -> datetime | None:
     """A bound of a time range: a date (a whole day, ``to`` included) or a date and time with its
     offset."""
@@ -52,7 +33,7 @@ def _moment_arg(name: str, *, end: bool) -> datetime | None:
     if raw == "":
         return None
     if len(raw) == 10:
-        day = _date_arg(name)
+        day = query_date(name)
         if day is None:
             return None
         return agenda.day_start(day + timedelta(days=1) if end else day)
@@ -63,13 +44,6 @@ def _moment_arg(name: str, *, end: bool) -> datetime | None:
     if moment.tzinfo is None:
         raise ApiError({name: ["Give the time with its offset (…+02:00 or Z)."]})
     return moment.astimezone(UTC)
-
-
-def _body() -> dict[str, Any]:
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise ApiError({"_schema": ["The request body must be a JSON object."]})
-    return payload
 
 
 def _client_of(payload: dict[str, Any]) -> Client | None:
@@ -102,7 +76,7 @@ def _dump(contact: Contact) -> dict:
 def api_contact_list():
     stmt = agenda.visible_contacts().options(selectinload(Contact.persons))
     for name, column in (("client_id", Contact.client_id), ("user_id", Contact.user_id)):
-        value = _int_arg(name)
+        value = query_int(name)
         if value is not None:
             stmt = stmt.where(column == value)
     state = request.args.get("state", "")
@@ -134,7 +108,7 @@ def api_contact_list():
     response_schema=ContactApiSchema,
 )
 def api_contact_create():
-    payload, schema = _body(), ContactApiSchema()
+    payload, schema = json_body(), ContactApiSchema()
     client = _client_of(payload)
     if client is None:
         # A hidden client answers like a missing one: its existence is not for this user to learn.
@@ -175,7 +149,7 @@ def api_contact_get(contact_id: int):
 )
 def api_contact_update(contact_id: int):
     contact = _contact_or_404(contact_id)
-    payload, schema = _body(), ContactUpdateSchema()
+    payload, schema = json_body(), ContactUpdateSchema()
     values = agenda.load_contact(
         db_session,
         schema,
@@ -213,8 +187,8 @@ def api_contact_delete(contact_id: int):
 )
 def api_agenda():
     monday, sunday = agenda.week_of(agenda.local_today())
-    first = _date_arg("from") or monday
-    last = _date_arg("to") or (sunday if first == monday else first + timedelta(days=6))
+    first = query_date("from") or monday
+    last = query_date("to") or (sunday if first == monday else first + timedelta(days=6))
     if last < first:
         raise ApiError({"to": ["Must not be before from."]})
     if (last - first).days >= MAX_AGENDA_DAYS:

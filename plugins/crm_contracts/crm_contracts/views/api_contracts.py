@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from core.api import ApiError, api_doc, created, load_json, paginate
+from core.api import ApiError, api_doc, created, load_json, paginate, query_int
 from core.attachments import AttachmentError, attach, attachments_of
 from core.db import db_session
 from core.locking import check_version
@@ -53,15 +53,6 @@ def _dump(contract: Contract) -> dict:
     return ContractSchema().dump(contract)
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    if raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()):
-        raise ApiError({name: ["Must be a whole number."]})
-    return int(raw)
-
-
 @api.route("")
 @permission_required(READ)
 @api_doc(
@@ -78,10 +69,10 @@ def api_contract_list():
             raise ApiError({"status": [f"Must be one of: {', '.join(STATUSES)}."]})
         stmt = stmt.where(Contract.status == status)
     for name, column in (("client_id", Contract.client_id), ("type_id", Contract.type_id)):
-        value = _int_arg(name)
+        value = query_int(name)
         if value is not None:
             stmt = stmt.where(column == value)
-    within = _int_arg("expiring_within")
+    within = query_int("expiring_within")
     if within is not None:
         stmt = stmt.where(
             Contract.status.in_(IN_FORCE),

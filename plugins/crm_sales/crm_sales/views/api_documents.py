@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.api import ApiError, api_doc, created, paginate
+from core.api import ApiError, api_doc, created, paginate, query_date
 from core.db import db_session
 from core.permissions import permission_required
 from crm_contacts.models import Client
@@ -133,16 +133,6 @@ def api_product_list():
     )
 
 
-def _date_arg(name: str, default: date) -> date:
-    raw = request.args.get(name)
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError({name: ["A date, YYYY-MM-DD."]}) from None
-
-
 @api.route("/turnover")
 @permission_required(READ)
 @api_doc(
@@ -151,8 +141,8 @@ def _date_arg(name: str, default: date) -> date:
 )
 def api_turnover():
     today = date.today()
-    start = _date_arg("start", date(today.year, 1, 1))
-    end = _date_arg("end", date(today.year, 12, 31))
+    start = query_date("start", date(today.year, 1, 1))
+    end = query_date("end", date(today.year, 12, 31))
     if end < start:
         raise ApiError({"end": ["The end cannot be before the start."]})
     period = request.args.get("period", "month")

@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, jsonify, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from core.api import ApiError, api_doc, created, paginate
+from core.api import ApiError, api_doc, created, json_body, paginate, query_date, query_int
 from core.attachments import AttachmentError, attach, attachments_of, detach, open_file
 from core.db import db_session
 from core.locking import check_version
@@ -28,32 +26,6 @@ from crm_tasks.schemas import (
 )
 from crm_tasks.service import create_task, link_options, load_values, update_task, with_details
 from crm_tasks.views.common import task_or_404, today
-
-
-def _body() -> dict:
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise ApiError({"_schema": ["The request body must be a JSON object."]})
-    return payload
-
-
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    if raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()):
-        raise ApiError({name: ["Must be a whole number."]})
-    return int(raw)
-
-
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name, "")
-    if raw == "":
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError({name: ["Not a date (YYYY-MM-DD)."]}) from None
 
 
 def _dump(task: Task) -> dict:
@@ -85,7 +57,7 @@ def api_task_list():
     elif view:
         raise ApiError({"view": ["Must be one of: mine, by_me."]})
     for name in ("commitment_type_id", "client_id", "assigned_to_id", "assigned_by_id"):
-        value = _int_arg(name)
+        value = query_int(name)
         if value is not None:
             stmt = stmt.where(getattr(Task, name) == value)
     status = request.args.get("status", "")
@@ -107,7 +79,7 @@ def api_task_list():
         )
     if request.args.get("overdue") in ("1", "true"):
         stmt = stmt.where(Task.status.in_(workflow.OPEN), Task.due_date < today())
-    first, last = _date_arg("due_from"), _date_arg("due_to")
+    first, last = query_date("due_from"), query_date("due_to")
     if first is not None:
         stmt = stmt.where(Task.due_date >= first)
     if last is not None:
@@ -131,7 +103,7 @@ def api_task_list():
     response_schema=TaskSchema,
 )
 def api_task_create():
-    values = load_values(db_session, TaskSchema(), _body())
+    values = load_values(db_session, TaskSchema(), json_body())
     task = create_task(db_session, values, current_user)
     db_session.commit()
     return created(_dump(task), url_for(".api_task_get", task_id=task.id))
@@ -153,7 +125,7 @@ def api_task_get(task_id: int):
 )
 def api_task_update(task_id: int):
     task = _task(task_id)
-    payload = _body()
+    payload = json_body()
     schema = TaskUpdateSchema()
     partial = tuple(name for name in schema.fields if name != "version")
     values = load_values(db_session, schema, payload, task=task, partial=partial)
@@ -193,7 +165,7 @@ def api_transition_list(task_id: int):
 )
 def api_transition_create(task_id: int):
     task = _task(task_id)
-    data = TransitionSchema().load(_body())
+    data = TransitionSchema().load(json_body())
     if data.get("version") is not None:
         check_version(task, data["version"])
     change = workflow.Change(to=data["to"], comment=data["comment"], link=data["link"])
