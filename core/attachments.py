@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import mimetypes
 import re
 import unicodedata
@@ -43,7 +44,7 @@ from typing import IO, Any
 
 import fsspec
 from flask import current_app
-from sqlalchemy import String, cast, delete, event, exists, inspect, select
+from sqlalchemy import String, cast, delete, event, exists, func, inspect, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from core.models import Attachment, AttachmentOrphan, utcnow
@@ -198,13 +199,10 @@ def attach(
     if inspect(record).identity is None:
         session.flush()
     model, record_id = record_ref(record)
-    if isinstance(file, bytes | bytearray):
-        data = bytes(file)
-        if len(data) > max_bytes():
-            _read_limited(_BytesReader(data), max_bytes())
-    else:
-        stream = getattr(file, "stream", file)
-        data = _read_limited(stream, max_bytes())
+    stream = (
+        io.BytesIO(file) if isinstance(file, bytes | bytearray) else getattr(file, "stream", file)
+    )
+    data = _read_limited(stream, max_bytes())
     if not data:
         raise AttachmentError("The file is empty: choose a file with content.")
     shown = display_name(name if name is not None else getattr(file, "filename", None))
@@ -227,16 +225,6 @@ def attach(
     return attachment
 
 
-class _BytesReader:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.at = data, 0
-
-    def read(self, size: int) -> bytes:
-        chunk = self.data[self.at : self.at + size]
-        self.at += size
-        return chunk
-
-
 def attachments_of(session: Session, record: Any) -> list[Attachment]:
     """The attachments of ``record``, oldest first, with who added them: one query."""
     model, record_id = record_ref(record)
@@ -252,8 +240,6 @@ def attachments_of(session: Session, record: Any) -> list[Attachment]:
 
 def attachment_counts(session: Session, model: str, record_ids: list[Any]) -> dict[str, int]:
     """``{record id as text: number of attachments}`` for many records of one model: one query."""
-    from sqlalchemy import func
-
     if not record_ids:
         return {}
     rows = session.execute(
@@ -364,7 +350,8 @@ def collect_garbage(
             kept += 1
         session.commit()
     # Notes of files that are gone by now.
-    gone = [sha256 for sha256 in noted_at if sha256 not in set(stored)]
+    still_stored = set(stored)
+    gone = [sha256 for sha256 in noted_at if sha256 not in still_stored]
     if gone:
         session.execute(delete(AttachmentOrphan).where(AttachmentOrphan.sha256.in_(gone)))
     session.commit()
