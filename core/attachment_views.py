@@ -31,7 +31,7 @@ from core.attachments import (
     open_file,
     record_ref,
 )
-from core.auth import has_permission
+from core.auth import has_permission, local_path
 from core.db import db_session
 from core.models import Attachment
 from core.permissions import AUTHENTICATED, permission_required
@@ -68,10 +68,7 @@ def _state():
 
 def _safe_next(default: str) -> str:
     """Where to go back to: a path of this site only, never another site."""
-    target = request.values.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return local_path(request.values.get("next")) or default
 
 
 def _record(model: str, record_id: str, action: str) -> Any:

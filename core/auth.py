@@ -116,9 +116,10 @@ class Anonymous(AnonymousUserMixin):
 login_manager.anonymous_user = Anonymous
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never a redirect to somebody else's host."""
-    if not target:
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: never a redirect or a link to somebody
+    else's host (``//host``, ``/\\host`` and ``scheme:`` included)."""
+    if not target or "\\" in target:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -141,7 +142,7 @@ def login():
             login_user(user, remember=bool(request.form.get("remember")))
             user.last_login = datetime.now(UTC)
             db_session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+            return redirect(local_path(request.args.get("next")) or url_for("core.home"))
         error = "Wrong login or password, or the account is deactivated."
     return render_template("core/login.html", error=error), 200 if error is None else 401
 

@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.api import api_doc, paginate
+from core.auth import local_path
 from core.db import db_session
 from core.models import Notification, utcnow
 from core.permissions import AUTHENTICATED, permission_required
@@ -44,18 +45,13 @@ class NotificationSchema(Schema):
     read_at = fields.AwareDateTime(dump_only=True, default_timezone=UTC)
 
 
-def _local_url(url: str | None) -> str | None:
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return url[:500]
-    return None
-
-
 def notify(session: Session, user_id: int, text: str, url: str | None = None) -> Notification:
     """Tell ``user_id`` ``text`` (cut to 500 characters), linking to ``url`` (a local path)."""
     text = " ".join(text.split())
     if len(text) > TEXT_LENGTH:
         text = text[: TEXT_LENGTH - 1] + "…"
-    notification = Notification(user_id=user_id, text=text, url=_local_url(url))
+    local = local_path(url)
+    notification = Notification(user_id=user_id, text=text, url=local[:500] if local else None)
     session.add(notification)
     return notification
 
