@@ -8,14 +8,11 @@ close the home page.
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pluggy
 from markupsafe import Markup
-
-log = logging.getLogger(__name__)
 
 HOOK = "crm_home_widgets"
 
@@ -41,18 +38,6 @@ class HomeWidget:
 def home_widgets(pm: pluggy.PluginManager, user: Any) -> tuple[list[HomeWidget], list[str]]:
     """The widgets every installed module gives ``user``, sorted, and the modules whose widgets
     failed (logged and left out)."""
-    from core.db import db_session
-    from core.plugins import collect
+    from core.plugins import collect_parts
 
-    errors: dict[str, str] = {}
-    widgets: list[HomeWidget] = []
-    for module, item in collect(pm, HOOK, errors, user=user):
-        if not isinstance(item, HomeWidget):
-            log.error("module %s gave %r as a home widget: skipped", module, item)
-            errors.setdefault(module, f"{HOOK} gave a wrong value")
-            continue
-        widgets.append(replace(item, module=module))
-    if errors:
-        # A failed statement leaves a PostgreSQL transaction unusable for the rest of the page.
-        db_session.rollback()
-    return sorted(widgets, key=lambda w: (w.order, w.title)), sorted(errors)
+    return collect_parts(pm, HOOK, HomeWidget, user=user)

@@ -12,7 +12,7 @@ import logging
 import os
 import traceback
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -378,6 +378,30 @@ def collect(
             continue
         pairs.extend((impl.plugin_name, item) for item in result or ())
     return pairs
+
+
+def collect_parts(
+    pm: pluggy.PluginManager, hook_name: str, kind: type, **kwargs: Any
+) -> tuple[list[Any], list[str]]:
+    """Collect the parts modules give a page during a request (client-file sections, home-page
+    cards): instances of the frozen dataclass ``kind`` (with ``module``, ``order`` and ``title``
+    fields), tagged with the giving module and sorted by ``(order, title)``, and the sorted names
+    of the modules whose part failed or was not a ``kind``: logged and left out, so that one
+    module's bug does not close the page."""
+    from core.db import db_session
+
+    errors: dict[str, str] = {}
+    parts: list[Any] = []
+    for module, item in collect(pm, hook_name, errors, **kwargs):
+        if not isinstance(item, kind):
+            log.error("module %s gave %r to %s: skipped", module, item, hook_name)
+            errors.setdefault(module, f"{hook_name} gave a wrong value")
+            continue
+        parts.append(replace(item, module=module))
+    if errors:
+        # A failed statement leaves a PostgreSQL transaction unusable for the rest of the page.
+        db_session.rollback()
+    return sorted(parts, key=lambda part: (part.order, part.title)), sorted(errors)
 
 
 def call_one(pm: pluggy.PluginManager, hook_name: str, module: str, **kwargs: Any) -> Any:

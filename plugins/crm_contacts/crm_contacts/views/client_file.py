@@ -10,9 +10,8 @@ undoing the earlier one.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -26,7 +25,7 @@ from core.auth import has_permission
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
-from core.plugins import collect
+from core.plugins import collect_parts
 from crm_contacts.blueprints import bp
 from crm_contacts.hookspecs import ClientFileSection
 from crm_contacts.models import (
@@ -50,8 +49,6 @@ from crm_contacts.schemas import (
 )
 from crm_contacts.sections import client_history, label, persons_in_order, primary_person
 from crm_contacts.validation import format_phone, normalise_phone
-
-log = logging.getLogger(__name__)
 
 # Everything the file shows of the client itself: one query per collection, whatever its size.
 FILE_OPTIONS = (
@@ -82,21 +79,9 @@ def load_client(client_id: int) -> Client:
 def file_sections(client: Client, user: Any) -> tuple[list[ClientFileSection], list[str]]:
     """The sections every installed module gives for the file, sorted, and the modules whose
     sections failed (logged and left out: one module's bug does not close the client file)."""
-    errors: dict[str, str] = {}
-    sections: list[ClientFileSection] = []
-    pairs = collect(
-        current_state().pm, "crm_client_file_sections", errors, client=client, user=user
+    return collect_parts(
+        current_state().pm, "crm_client_file_sections", ClientFileSection, client=client, user=user
     )
-    for module, item in pairs:
-        if not isinstance(item, ClientFileSection):
-            log.error("module %s gave %r as a client file section: skipped", module, item)
-            errors.setdefault(module, "crm_client_file_sections gave a wrong value")
-            continue
-        sections.append(replace(item, module=module))
-    if errors:
-        # A failed statement leaves a PostgreSQL transaction unusable for the rest of the page.
-        db_session.rollback()
-    return sorted(sections, key=lambda s: (s.order, s.title)), sorted(errors)
 
 
 @bp.route("/clients/<int:client_id>")
