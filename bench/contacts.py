@@ -24,25 +24,19 @@ import csv
 import io
 import random
 import sqlite3
-import statistics
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
+from common import BUNDLED, bench_app, median_ms
 from sqlalchemy import event, func, select
 
-from core.app import create_app
 from core.auth import create_user
 from core.db import db_session
 from core.models import utcnow
-from core.modules import init_core, install
-from core.plugins import discover
+from core.modules import installed_modules
 
-BUNDLED = [
-    "crm_contacts", "crm_tasks", "crm_contracts", "crm_sales", "crm_pricing",
-    "crm_competitors", "crm_advertising", "crm_reports",
-]  # fmt: skip
 TARGETS_MS = {"list": 50, "search": 50, "file": 100}
 
 
@@ -122,15 +116,6 @@ def generate_csv(clients: int, reps: list[str], seed: int = 100) -> tuple[str, d
             persons += 1
     facts.update(rows=rows, persons=persons, accounts=accounts)
     return out.getvalue(), facts
-
-
-def median_ms(fn, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def build(args, app, folder: Path) -> None:
@@ -240,18 +225,11 @@ def main() -> None:
         tempfile.mkdtemp(prefix="crm-bench-contacts-")
     )  # fmt: skip
     path = args.database or folder / "bench.sqlite3"
-    plugins = discover()
-    app = create_app(
-        {"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench", "INSTANCE_PATH": str(folder),
-         "TESTING": True, "WTF_CSRF_ENABLED": False},
-        plugins=plugins,
-    )  # fmt: skip
+    app = bench_app(folder, path, None if args.database else BUNDLED)
     engine = app.extensions["crm"].engine
     if not args.database:
-        init_core(engine, plugins)
-        modules = [m for m in BUNDLED if m in plugins]
-        install(engine, plugins, modules)
-        print(f"modules installed: {', '.join(modules)}")
+        with engine.connect() as connection:
+            print(f"modules installed: {', '.join(installed_modules(connection))}")
         build(args, app, folder)
     facts = find_facts(app)
     total, file_id = facts["total"], facts["file"]
@@ -296,9 +274,9 @@ def main() -> None:
         queries = [(sql, params) for sql, params in statements if sql.strip() != "BEGIN"]
         if args.show_sql:
             print(f"--- {label}", *(f"{sql} {params}" for sql, params in queries), sep="\n")
-        page_ms = median_ms(lambda url=url: http.get(url), args.requests)
+        page_ms = median_ms(lambda _i, url=url: http.get(url), args.requests)
 
-        def replay(queries=queries):
+        def replay(_i, queries=queries):
             for sql, params in queries:
                 raw.execute(sql, params).fetchall()
 

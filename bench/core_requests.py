@@ -16,27 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import BUNDLED, bench_app, median_ms
 from sqlalchemy import event, insert
 
-from core.app import create_app
 from core.auth import create_user
 from core.db import db_session
-from core.modules import bump_signal, init_core, install
-from core.plugins import discover
-
-BUNDLED = [
-    "crm_contacts", "crm_tasks", "crm_contracts", "crm_sales", "crm_pricing",
-    "crm_competitors", "crm_advertising", "crm_reports",
-]  # fmt: skip
-
-
-def median_ms(fn, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+from core.modules import bump_signal
 
 
 def main() -> None:
@@ -48,15 +33,8 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="crm-bench-"))
     path = folder / "bench.sqlite3"
-    plugins = discover()
-    app = create_app(
-        {"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench", "INSTANCE_PATH": str(folder),
-         "TESTING": True, "WTF_CSRF_ENABLED": False},
-        plugins=plugins,
-    )  # fmt: skip
+    app = bench_app(folder, path, BUNDLED)
     engine = app.extensions["crm"].engine
-    init_core(engine, plugins)
-    install(engine, plugins, [m for m in BUNDLED if m in plugins])
 
     from crm_contacts.models import Client
 
@@ -97,8 +75,8 @@ def main() -> None:
     health_queries = len(statements)
     event.remove(engine, "before_cursor_execute", count)
 
-    api_ms = median_ms(lambda: client.get(url), args.requests)
-    health_ms = median_ms(lambda: client.get("/health"), args.requests)
+    api_ms = median_ms(lambda _i: client.get(url), args.requests)
+    health_ms = median_ms(lambda _i: client.get("/health"), args.requests)
 
     def request_after_registry_change():
         # What every worker pays once after an install, uninstall or record-rule switch.
@@ -113,7 +91,7 @@ def main() -> None:
     raw = sqlite3.connect(path)
     offset = (page - 1) * 25
 
-    def raw_page():
+    def raw_page(_i):
         raw.execute("SELECT count(*) FROM crm_contacts_client").fetchone()
         raw.execute(
             "SELECT * FROM crm_contacts_client ORDER BY name LIMIT 25 OFFSET ?", (offset,)

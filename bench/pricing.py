@@ -27,7 +27,6 @@ import argparse
 import os
 import random
 import sqlite3
-import statistics
 import tempfile
 import time
 from datetime import date
@@ -35,38 +34,20 @@ from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner
+from common import BUNDLED, bench_app, median_ms
 from flask.cli import ScriptInfo
 from sqlalchemy import event, func, insert, select
 
-from core.app import create_app
 from core.auth import create_user
 from core.cli import main as crm
 from core.db import db_session
-from core.modules import init_core, install
-from core.plugins import discover
+from core.modules import installed_modules
 
-BUNDLED = [
-    "crm_contacts", "crm_tasks", "crm_contracts", "crm_sales", "crm_pricing",
-    "crm_competitors", "crm_advertising", "crm_reports",
-]  # fmt: skip
 TARGET_QUOTE_MS = 5
 TARGET_LIST_MS = 300
 
 
 CPU: list[float] = []
-
-
-def median_ms(fn, repeat: int) -> float:
-    """The median wall time of ``fn``; the median CPU time of this process goes to ``CPU`` (the
-    machine may be shared: CPU time is what the code costs, wall time what a user waits)."""
-    samples, cpu = [], []
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-        cpu.append((time.process_time() - start_cpu) * 1000)
-    CPU.append(statistics.median(cpu))
-    return statistics.median(samples)
 
 
 class Counter:
@@ -140,17 +121,10 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="crm-bench-pricing-"))
     path = folder / "bench.sqlite3"
-    plugins = discover()
-    app = create_app(
-        {"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench", "INSTANCE_PATH": str(folder),
-         "TESTING": True, "WTF_CSRF_ENABLED": False},
-        plugins=plugins,
-    )  # fmt: skip
+    app = bench_app(folder, path, BUNDLED)
     engine = app.extensions["crm"].engine
-    init_core(engine, plugins)
-    modules = [m for m in BUNDLED if m in plugins and not plugins[m].broken]
-    install(engine, plugins, modules)
-    print(f"modules installed: {', '.join(modules)}")
+    with engine.connect() as connection:
+        print(f"modules installed: {', '.join(installed_modules(connection))}")
     started = time.perf_counter()
     result = CliRunner().invoke(
         crm, ["demo", "--scale", str(args.scale)], obj=ScriptInfo(create_app=lambda: app)
@@ -179,7 +153,7 @@ def main() -> None:
     # --- one quote through the engine: a pricing run (loads everything once) and one line
     with app.app_context():
 
-        def quote():
+        def quote(_i: int = 0):
             run = PricingRun(db_session, client_id, today)
             (row,) = load_products(db_session, ids=[product.id])
             run.price(row, Decimal(100), 10)
@@ -189,7 +163,7 @@ def main() -> None:
         with Counter(engine) as counted:
             quote()
         quote_sql = len(counted.statements)
-        quote_ms = median_ms(quote, args.repeat * 5)
+        quote_ms = median_ms(quote, args.repeat * 5, cpu=CPU)
 
     # --- one quote through the stack
     http = app.test_client()
@@ -200,12 +174,14 @@ def main() -> None:
     with Counter(engine) as counted:
         http.post("/api/v1/pricing/quote", json=body)
     api_sql = len(counted.statements)
-    api_ms = median_ms(lambda: http.post("/api/v1/pricing/quote", json=body), args.repeat * 5)
+    api_ms = median_ms(
+        lambda _i: http.post("/api/v1/pricing/quote", json=body), args.repeat * 5, cpu=CPU
+    )
 
     # --- the full price list, in process and as the CSV export through the stack
     with app.app_context():
 
-        def full_list():
+        def full_list(_i: int = 0):
             run, priced = price_list(db_session, client_id, today)
             db_session.rollback()
             return priced
@@ -219,16 +195,16 @@ def main() -> None:
             (s, p) for s, p, _ in counted.statements if "FROM crm_sales_product " in s
             and "LIMIT" not in s and "crm_pricing_rule" not in s
         )  # fmt: skip
-        list_ms = median_ms(full_list, args.repeat)
+        list_ms = median_ms(full_list, args.repeat, cpu=CPU)
     url = f"/pricing/clients/{client_id}/price-list.csv"
     assert http.get(url).status_code == 200
     with Counter(engine) as counted:
         http.get(url)
     csv_sql = len(counted.statements)
-    csv_ms = median_ms(lambda: http.get(url), max(args.repeat // 3, 5))
+    csv_ms = median_ms(lambda _i: http.get(url), max(args.repeat // 3, 5), cpu=CPU)
 
     raw = sqlite3.connect(path)
-    raw_ms = median_ms(lambda: raw.execute(*product_sql).fetchall(), args.repeat)
+    raw_ms = median_ms(lambda _i: raw.execute(*product_sql).fetchall(), args.repeat, cpu=CPU)
 
     def verdict(ms, target):
         return f"< {target} ms: {'met' if ms < target else 'MISSED'}"

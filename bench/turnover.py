@@ -32,34 +32,22 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
-import statistics
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from common import bench_app, median_ms
 from sqlalchemy import event
 
-from core.app import create_app
 from core.auth import create_user
 from core.db import db_session
-from core.modules import init_core, install
-from core.plugins import discover
 
 TARGET_ANALYSIS_MS = 100
 TARGET_RATIO = 1.5
 CUSTOMER_GROUPS = 10
 TODAY = date.today()
 START = date(TODAY.year - 2, 1, 1)
-
-
-def median_ms(fn, repeat: int) -> float:
-    samples = []
-    for i in range(repeat):
-        started = time.perf_counter()
-        fn(i)
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def _defaults(raw: sqlite3.Connection, table: str, given: dict) -> tuple[list[str], list]:
@@ -224,16 +212,9 @@ def main() -> None:
         else Path(tempfile.mkdtemp(prefix="crm-bench-turnover-"))
     )
     path = args.database or folder / "bench.sqlite3"
-    plugins = discover()
-    app = create_app(
-        {"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench", "INSTANCE_PATH": str(folder),
-         "TESTING": True, "WTF_CSRF_ENABLED": False, "CURRENCY": "EUR"},
-        plugins=plugins,
-    )  # fmt: skip
+    app = bench_app(folder, path, None if args.database else ["crm_sales"], CURRENCY="EUR")
     engine = app.extensions["crm"].engine
     if not args.database:
-        init_core(engine, plugins)
-        install(engine, plugins, ["crm_sales"])
         build(args, app, path)
 
     from crm_sales.analysis import client_analysis, same_day_last_year
