@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.api import ApiError, api_doc, created, paginate, query_date
+from core.api import ApiError, api_doc, created, json_body, paginate, query_date, query_int
 from core.db import db_session
 from core.permissions import permission_required
 from crm_contacts.models import Client
@@ -85,9 +85,7 @@ def api_document_get(document_id: int):
     response_schema=DocumentOutSchema,
 )
 def api_document_post():
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise ApiError({"_schema": ["The request body must be a JSON object."]})
+    payload = json_body()
     if "documents" in payload:
         loaded = DocumentBatchSchema().load(payload)["documents"]
         try:
@@ -148,9 +146,9 @@ def api_turnover():
     period = request.args.get("period", "month")
     if period not in PERIOD_MONTHS:
         raise ApiError({"period": [f"One of: {', '.join(PERIOD_MONTHS)}."]})
+    client_id = query_int("client_id")
+    customer_group_id = query_int("customer_group_id")
     try:
-        client_id = request.args.get("client_id", type=int)
-        customer_group_id = request.args.get("customer_group_id", type=int)
         groups = [int(g) for g in request.args.getlist("group_id")] or None
     except ValueError:
         raise ApiError({"group_id": ["Whole numbers."]}) from None
