@@ -9,6 +9,7 @@ engine before ``evaluate`` is called; the kinds look only at their own condition
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -130,25 +131,33 @@ def evaluate_percent(label: str):
     return evaluate
 
 
+def tier_of(tiers: list[dict[str, Any]], amount: Decimal) -> tuple[dict | None, dict | None]:
+    """The last tier ``amount`` reaches and the first it does not (the schemas sort tiers by
+    threshold: the highest reached and the next one up), None where there is none."""
+    reached = next_tier = None
+    for tier in tiers:
+        if amount >= tier["threshold"]:
+            reached = tier
+        elif next_tier is None:
+            next_tier = tier
+    return reached, next_tier
+
+
 def evaluate_quantity_breaks(context: PricingContext, params: dict[str, Any]) -> Adjustment | str:
-    tiers = params["tiers"]
     quantity = context.quantity
-    reached = [t for t in tiers if quantity >= t["threshold"]]
-    higher = [t for t in tiers if quantity < t["threshold"]]
-    hint = ""
-    if higher:
-        nxt = higher[0]
-        hint = (
-            f"; {fmt_amount(nxt['threshold'] - quantity, 0)} more units reach "
-            f"{fmt_percent(nxt['percent'])}"
-        )
-    if not reached:
+    tier, nxt = tier_of(params["tiers"], quantity)
+    if tier is None:
         return (
             f"quantity {fmt_amount(quantity, 0)} is {fmt_amount(nxt['threshold'] - quantity, 0)} "
             f"short of the {fmt_amount(nxt['threshold'], 0)} break "
             f"({fmt_percent(nxt['percent'])})"
         )
-    tier = reached[-1]
+    hint = ""
+    if nxt is not None:
+        hint = (
+            f"; {fmt_amount(nxt['threshold'] - quantity, 0)} more units reach "
+            f"{fmt_percent(nxt['percent'])}"
+        )
     return Adjustment(
         f"quantity {fmt_amount(quantity, 0)} reaches the {fmt_amount(tier['threshold'], 0)} break: "
         f"{fmt_percent(tier['percent'])}{hint}",
@@ -164,26 +173,16 @@ def evaluate_turnover_tiers(context: PricingContext, params: dict[str, Any]) -> 
     what = f"{adjective} turnover" if params["basis"] == "last_completed" else "turnover"
     scope = f" in {_group_names(params, list(groups))}" if groups else ""
     subject = f"{period.label}: {what}{scope} {fmt_amount(amount)}"
-    tiers = params["tiers"]
-    reached = [t for t in tiers if amount >= t["threshold"]]
-    higher = [t for t in tiers if amount < t["threshold"]]
-    if not reached:
-        nxt = higher[0]
-        return (
-            f"{subject} is {fmt_amount(nxt['threshold'] - amount)} short of the "
-            f"{fmt_amount(nxt['threshold'])} tier ({fmt_percent(nxt['percent'])})"
-        )
-    tier = reached[-1]
-    hint = ""
-    if higher:
-        nxt = higher[0]
-        hint = (
-            f"; {fmt_amount(nxt['threshold'] - amount)} short of the "
-            f"{fmt_amount(nxt['threshold'])} tier ({fmt_percent(nxt['percent'])})"
-        )
+    tier, nxt = tier_of(params["tiers"], amount)
+    short = nxt and (
+        f"{fmt_amount(nxt['threshold'] - amount)} short of the "
+        f"{fmt_amount(nxt['threshold'])} tier ({fmt_percent(nxt['percent'])})"
+    )
+    if tier is None:
+        return f"{subject} is {short}"
     return Adjustment(
         f"{subject} reaches the {fmt_amount(tier['threshold'])} tier: "
-        f"{fmt_percent(tier['percent'])}{hint}",
+        f"{fmt_percent(tier['percent'])}{'; ' + short if short else ''}",
         discount_percent=tier["percent"],
     )
 

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from crm_pricing.kinds import tier_of
 from crm_pricing.money import fmt_amount, fmt_percent
 from crm_pricing.periods import PERIOD_NOUNS, basis_period, calendar_period, next_period_label
 
@@ -22,15 +23,6 @@ class Standing:
     text: str
 
 
-def _reached(tiers, amount: Decimal):
-    reached = [t for t in tiers if amount >= t["threshold"]]
-    return reached[-1] if reached else None
-
-
-def _next(tiers, amount: Decimal):
-    return next((t for t in tiers if amount < t["threshold"]), None)
-
-
 def tier_standing(
     params: Mapping[str, Any], turnover: Callable[..., Decimal], today: date
 ) -> Standing:
@@ -38,11 +30,10 @@ def tier_standing(
     groups = tuple(params.get("group_ids") or ()) or None
     basis = basis_period(today, params["period"], params["basis"])
     amount = turnover(basis.start, basis.end, groups)
-    tier = _reached(tiers, amount)
+    tier, nxt = tier_of(tiers, amount)
     earns = fmt_percent(tier["percent"]) if tier else "no tier yet"
     now = f"{basis.label} turnover {fmt_amount(amount)} → {earns}"
     if params["basis"] != "last_completed":
-        nxt = _next(tiers, amount)
         hint = (
             f"; {fmt_amount(nxt['threshold'] - amount)} more reaches {fmt_percent(nxt['percent'])}"
             if nxt else "; the highest tier"
@@ -52,7 +43,7 @@ def tier_standing(
     so_far = turnover(current.start, min(today, current.end), groups)
     following = next_period_label(today, params["period"])
     noun = PERIOD_NOUNS[params["period"]]
-    nxt = _next(tiers, so_far)
+    _, nxt = tier_of(tiers, so_far)
     if nxt is None:
         hint = (
             f"; this {noun} so far {fmt_amount(so_far)} already earns "
