@@ -34,8 +34,8 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from core.db import Base
 from core.models import User, utcnow
+from crm_contacts.agenda import local_today
 from crm_contacts.models import Client
-from crm_contracts.dates import local_today
 
 STATUSES = ("draft", "upcoming", "active", "expiring", "expired", "terminated", "renewed")
 STATUS_LABELS = {

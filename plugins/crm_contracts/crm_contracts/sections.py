@@ -13,9 +13,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from core import hookimpl
 from core.auth import has_permission
 from core.db import db_session
+from crm_contacts.agenda import local_today
 from crm_contacts.hookspecs import ClientFileSection
 from crm_contacts.models import Client
-from crm_contracts.dates import local_today
 from crm_contracts.models import STATUS_LABELS, Contract
 from crm_contracts.permissions import READ, WRITE
 

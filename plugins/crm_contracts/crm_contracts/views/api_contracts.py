@@ -15,8 +15,8 @@ from core.attachments import AttachmentError, attach, attachments_of
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
+from crm_contacts.agenda import local_today
 from crm_contracts.blueprints import api
-from crm_contracts.dates import local_today
 from crm_contracts.models import IN_FORCE, STATUSES, Condition, Contract
 from crm_contracts.permissions import READ, WRITE
 from crm_contracts.schemas import (

@@ -16,9 +16,9 @@ from core.locking import check_version
 from core.models import User
 from core.notifications import notify
 from core.permissions import permission_required
+from crm_contacts.agenda import local_today
 from crm_contacts.models import Client
 from crm_contracts.blueprints import bp
-from crm_contracts.dates import local_today
 from crm_contracts.models import IN_FORCE, Contract
 from crm_contracts.permissions import READ, WRITE
 from crm_contracts.views.common import load_contract, users
