@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, request, send_file, url_for
+from dataclasses import asdict
+
+from flask import abort, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from core.api import ApiError, api_doc, created, json_body, paginate, query_date, query_int
-from core.attachments import AttachmentError, attach, attachments_of, detach, open_file
+from core.attachment_views import download
+from core.attachments import AttachmentError, attach, attachments_of, detach
 from core.db import db_session
 from core.locking import check_version
 from core.models import Attachment
@@ -24,16 +27,19 @@ from crm_tasks.schemas import (
     TaskUpdateSchema,
     TransitionSchema,
 )
-from crm_tasks.service import create_task, link_options, load_values, update_task, with_details
+from crm_tasks.service import (
+    Filters,
+    create_task,
+    link_options,
+    load_values,
+    update_task,
+    with_details,
+)
 from crm_tasks.views.common import task_or_404, today
 
 
 def _dump(task: Task) -> dict:
     return TaskSchema().dump(task)
-
-
-def _task(task_id: int) -> Task:
-    return task_or_404(task_id)
 
 
 @api.route("/tasks")
@@ -48,28 +54,26 @@ def _task(task_id: int) -> Task:
     ),
 )  # fmt: skip
 def api_task_list():
-    stmt = with_details(select(Task))
     view = request.args.get("view", "")
-    if view == "mine":
-        stmt = stmt.where(Task.assigned_to_id == current_user.id)
-    elif view == "by_me":
-        stmt = stmt.where(Task.assigned_by_id == current_user.id)
-    elif view:
+    if view not in ("", "mine", "by_me"):
         raise ApiError({"view": ["Must be one of: mine, by_me."]})
-    for name in ("commitment_type_id", "client_id", "assigned_to_id", "assigned_by_id"):
-        value = query_int(name)
-        if value is not None:
-            stmt = stmt.where(getattr(Task, name) == value)
+    ids = {n: query_int(n) for n in ("commitment_type_id", "client_id", "assigned_to_id")}
+    assigned_by_id = query_int("assigned_by_id")
     status = request.args.get("status", "")
-    if status == "open":
-        stmt = stmt.where(Task.status.in_(workflow.OPEN))
-    elif status == "closed":
-        stmt = stmt.where(Task.status.in_(workflow.CLOSED))
-    elif status:
-        if status not in workflow.STATUSES:
-            choices = ", ".join(("open", "closed", *workflow.STATUSES))
-            raise ApiError({"status": [f"Must be one of: {choices}."]})
-        stmt = stmt.where(Task.status == status)
+    if status not in ("", "open", "closed", *workflow.STATUSES):
+        choices = ", ".join(("open", "closed", *workflow.STATUSES))
+        raise ApiError({"status": [f"Must be one of: {choices}."]})
+    filters = Filters(
+        view=view or "all",
+        status=status or "any",
+        due="overdue" if request.args.get("overdue") in ("1", "true") else "",
+        due_from=query_date("due_from"),
+        due_to=query_date("due_to"),
+        **ids,
+    )
+    stmt = filters.apply(with_details(select(Task)), current_user.id, today())
+    if assigned_by_id is not None:
+        stmt = stmt.where(Task.assigned_by_id == assigned_by_id)
     code = request.args.get("commitment_type", "")
     if code:
         stmt = stmt.where(
@@ -77,13 +81,6 @@ def api_task_list():
                 select(CommitmentType.id).where(CommitmentType.code == code)
             )
         )
-    if request.args.get("overdue") in ("1", "true"):
-        stmt = stmt.where(Task.status.in_(workflow.OPEN), Task.due_date < today())
-    first, last = query_date("due_from"), query_date("due_to")
-    if first is not None:
-        stmt = stmt.where(Task.due_date >= first)
-    if last is not None:
-        stmt = stmt.where(Task.due_date <= last)
     return jsonify(
         paginate(
             stmt,
@@ -113,7 +110,7 @@ def api_task_create():
 @permission_required(READ)
 @api_doc("Read a task, with the transitions allowed now", response_schema=TaskSchema)
 def api_task_get(task_id: int):
-    return jsonify(_dump(_task(task_id)))
+    return jsonify(_dump(task_or_404(task_id)))
 
 
 @api.route("/tasks/<int:task_id>", methods=["PATCH"])
@@ -124,7 +121,7 @@ def api_task_get(task_id: int):
     response_schema=TaskSchema,
 )
 def api_task_update(task_id: int):
-    task = _task(task_id)
+    task = task_or_404(task_id)
     payload = json_body()
     schema = TaskUpdateSchema()
     partial = tuple(name for name in schema.fields if name != "version")
@@ -139,7 +136,7 @@ def api_task_update(task_id: int):
 @permission_required(DELETE)
 @api_doc("Delete a task with its history and attachments (to stop one, cancel it instead)")
 def api_task_delete(task_id: int):
-    db_session.delete(_task(task_id))
+    db_session.delete(task_or_404(task_id))
     db_session.commit()
     return "", 204
 
@@ -148,7 +145,7 @@ def api_task_delete(task_id: int):
 @permission_required(READ)
 @api_doc("The task's history of transitions, oldest first", response_schema=TransitionSchema)
 def api_transition_list(task_id: int):
-    task = _task(task_id)
+    task = task_or_404(task_id)
     steps = db_session.scalars(
         select(Transition).where(Transition.task_id == task.id).order_by(Transition.id)
     ).all()
@@ -164,7 +161,7 @@ def api_transition_list(task_id: int):
     response_schema=TaskSchema,
 )
 def api_transition_create(task_id: int):
-    task = _task(task_id)
+    task = task_or_404(task_id)
     data = TransitionSchema().load(json_body())
     if data.get("version") is not None:
         check_version(task, data["version"])
@@ -186,19 +183,9 @@ def api_transition_create(task_id: int):
 @permission_required(READ)
 @api_doc("Records other modules offer to complete this task with (key, label, model, record_id)")
 def api_completion_links(task_id: int):
-    task = _task(task_id)
+    options = link_options(task_or_404(task_id))
     return jsonify(
-        items=[
-            {
-                "key": o.key,
-                "model": o.model,
-                "record_id": str(o.record_id),
-                "label": o.label,
-                "url": o.url,
-                "module": o.module,
-            }
-            for o in link_options(task)
-        ]
+        items=[{**asdict(o), "key": o.key, "record_id": str(o.record_id)} for o in options]
     )
 
 
@@ -217,7 +204,7 @@ def _attachment_of(task: Task, attachment_id: int) -> Attachment:
 @permission_required(READ)
 @api_doc("The task's attachments", response_schema=AttachmentSchema, many=True)
 def api_attachment_list(task_id: int):
-    task = _task(task_id)
+    task = task_or_404(task_id)
     return jsonify(items=AttachmentSchema().dump(attachments_of(db_session, task), many=True))
 
 
@@ -228,7 +215,7 @@ def api_attachment_list(task_id: int):
     response_schema=AttachmentSchema,
 )
 def api_attachment_create(task_id: int):
-    task = _task(task_id)
+    task = task_or_404(task_id)
     upload = request.files.get("file")
     if upload is None:
         raise ApiError({"file": ["Send the file as multipart/form-data in the field 'file'."]})
@@ -247,23 +234,15 @@ def api_attachment_create(task_id: int):
 @permission_required(READ)
 @api_doc("Download an attachment of the task (its content, as an attachment)")
 def api_attachment_get(task_id: int, attachment_id: int):
-    attachment = _attachment_of(_task(task_id), attachment_id)
-    response = send_file(
-        open_file(attachment),
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.name,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    # The core's download: the same headers, and a 404 when the stored file is missing.
+    return download(_attachment_of(task_or_404(task_id), attachment_id).id)
 
 
 @api.route("/tasks/<int:task_id>/attachments/<int:attachment_id>", methods=["DELETE"])
 @permission_required(WRITE)
 @api_doc("Delete an attachment of the task")
 def api_attachment_delete(task_id: int, attachment_id: int):
-    detach(db_session, _attachment_of(_task(task_id), attachment_id))
+    detach(db_session, _attachment_of(task_or_404(task_id), attachment_id))
     db_session.commit()
     return "", 204
 
