@@ -26,12 +26,20 @@ PER_PAGE = 50
 PRODUCT_FIELDS = ("code", "name", "unit", "list_price", "currency", "group_id", "version")
 
 
-def group_choices() -> list[tuple[int, str]]:
-    """Every group, in tree order, indented by depth: one query."""
+def group_tree() -> list[ProductGroup]:
+    """Every group, in tree order: one query."""
     groups = db_session.scalars(select(ProductGroup)).all()
     names = {g.id: g.name for g in groups}
-    ordered = sorted(groups, key=lambda g: [names.get(i, "").lower() for i in g.ancestor_ids])
-    return [(g.id, "\u2003" * g.depth + g.name) for g in ordered]
+    return sorted(groups, key=lambda g: [names.get(i, "").lower() for i in g.ancestor_ids])
+
+
+def indented(group: ProductGroup) -> str:
+    return "\u2003" * group.depth + group.name
+
+
+def group_choices(groups: list[ProductGroup] | None = None) -> list[tuple[int, str]]:
+    """``(id, name indented by depth)`` of the groups given (every group by default)."""
+    return [(g.id, indented(g)) for g in (group_tree() if groups is None else groups)]
 
 
 @bp.route("/products")
@@ -151,20 +159,20 @@ def group_list():
     counts = dict(
         db_session.execute(select(Product.group_id, func.count()).group_by(Product.group_id)).all()
     )
-    groups = {g.id: g for g in db_session.scalars(select(ProductGroup))}
-    rows = [(groups[gid], label, counts.get(gid, 0)) for gid, label in group_choices()]
+    rows = [(g, indented(g), counts.get(g.id, 0)) for g in group_tree()]
     return render_template("crm_sales/group_list.html", rows=rows)
 
 
 def _group_form(group: ProductGroup | None, values: dict[str, Any], errors: dict, status=200):
-    choices = group_choices()
-    if group is not None:
-        below = {g.id for g in db_session.scalars(
-            select(ProductGroup).where(ProductGroup.path.startswith(group.path))
-        )}  # fmt: skip
-        choices = [(gid, label) for gid, label in choices if gid not in below]
+    groups = group_tree()
+    if group is not None:  # not under itself or its subgroups
+        groups = [g for g in groups if not g.path.startswith(group.path)]
     return render_template(
-        "crm_sales/group_form.html", group=group, values=values, errors=errors, groups=choices
+        "crm_sales/group_form.html",
+        group=group,
+        values=values,
+        errors=errors,
+        groups=group_choices(groups),
     ), status
 
 
