@@ -33,15 +33,19 @@ from crm_sales.models import Product, ProductGroup
 _OPTIONAL_INTS = ("client_id", "customer_group_id", "product_group_id")
 
 
+def _customer_groups() -> list[Any]:
+    return db_session.execute(
+        select(CustomerGroup.id, CustomerGroup.name).order_by(CustomerGroup.name)
+    ).all()
+
+
 def _choices() -> dict[str, Any]:
     kinds = current_kinds()
     return {
         "kinds": [(k.name, k.label) for k in kinds.values()],
         "examples": {k: EXAMPLES.get(k, "{}") for k in kinds},
         "modes": [(m, m.capitalize()) for m in MODES],
-        "customer_groups": db_session.execute(
-            select(CustomerGroup.id, CustomerGroup.name).order_by(CustomerGroup.name)
-        ).all(),
+        "customer_groups": _customer_groups(),
         "product_groups": db_session.execute(
             select(ProductGroup.id, ProductGroup.name, ProductGroup.path).order_by(
                 ProductGroup.path
@@ -201,73 +205,61 @@ def rule_list():
         .outerjoin(CustomerGroup, DiscountCap.customer_group_id == CustomerGroup.id)
         .order_by(CustomerGroup.name.is_not(None), CustomerGroup.name)
     ).all()
-    labels = {k.name: k.label for k in current_kinds().values()}
+    kinds = current_kinds().values()
     return render_template(
         "crm_pricing/rule_list.html",
         rules=rules,
-        labels=labels,
+        labels={k.name: k.label for k in kinds},
         show=show,
         page=page,
         pages=count,
         total=total,
         caps=caps,
-        customer_groups=_choices()["customer_groups"],
-        automatic=[k for k in current_kinds().values() if k.automatic],
+        customer_groups=_customer_groups(),
+        automatic=[k for k in kinds if k.automatic],
     )
 
 
 @bp.route("/rules/new", methods=["GET", "POST"])
 @permission_required(WRITE)
 def rule_new():
-    values: dict[str, Any] = {"mode": "stack", "priority": 100, "active": True}
-    values["kind"] = request.args.get("kind", "")
-    values["client_id"] = request.args.get("client_id", "")
-    errors: dict[str, list[str]] = {}
-    trial = None
-    if request.method == "POST" and request.form.get("action") == "try":
-        trial, errors = _try(request.form, None)
-        values = {**request.form.to_dict(), "active": request.form.get("active")}
-    elif request.method == "POST":
-        rule = PricingRule()
-        errors = _save(rule, request.form)
-        if not errors:
-            db_session.add(rule)
-            db_session.commit()
-            flash(f"Rule “{rule.name}” saved.", "success")
-            return redirect(url_for(".rule_list"))
-        db_session.rollback()
-        values = request.form.to_dict()
-        values["active"] = request.form.get("active")
-    return render_template(
-        "crm_pricing/rule_form.html", rule=None, values=values, errors=errors, trial=trial,
-        client_label=client_name(_int(values.get("client_id"))), history=[], **_choices()
-    ), (400 if errors else 200)  # fmt: skip
+    args = request.args
+    defaults = {"mode": "stack", "priority": 100, "active": True}
+    return _rule_form(None, {**defaults, "kind": args.get("kind", ""),
+                             "client_id": args.get("client_id", "")})  # fmt: skip
 
 
 @bp.route("/rules/<int:rule_id>/edit", methods=["GET", "POST"])
 @permission_required(WRITE)
 def rule_edit(rule_id: int):
     rule = _rule(rule_id)
-    values = _values(rule)
+    return _rule_form(rule, _values(rule))
+
+
+def _rule_form(rule: PricingRule | None, values: dict[str, Any]):
+    """The rule form of a new rule (``rule`` None) or of a stored one: try it, or save it."""
     errors: dict[str, list[str]] = {}
     trial = None
     if request.method == "POST" and request.form.get("action") == "try":
-        trial, errors = _try(request.form, rule.id)
-        values = {**request.form.to_dict(), "active": request.form.get("active")}
+        trial, errors = _try(request.form, rule.id if rule else None)
     elif request.method == "POST":
-        check_version(rule, request.form.get("version", type=int))
-        errors = _save(rule, request.form)
+        if rule is not None:
+            check_version(rule, request.form.get("version", type=int))
+        saving = rule if rule is not None else PricingRule()
+        errors = _save(saving, request.form)
         if not errors:
+            if rule is None:
+                db_session.add(saving)
             db_session.commit()
-            flash(f"Rule “{rule.name}” saved.", "success")
+            flash(f"Rule “{saving.name}” saved.", "success")
             return redirect(url_for(".rule_list"))
         db_session.rollback()
-        values = request.form.to_dict()
-        values["active"] = request.form.get("active")
+    if request.method == "POST":
+        values = {**request.form.to_dict(), "active": request.form.get("active")}
+    history = history_for(db_session, PricingRule.__tablename__, rule.id) if rule else []
     return render_template(
         "crm_pricing/rule_form.html", rule=rule, values=values, errors=errors, trial=trial,
-        client_label=client_name(_int(values.get("client_id"))),
-        history=history_for(db_session, PricingRule.__tablename__, rule.id), **_choices()
+        client_label=client_name(_int(values.get("client_id"))), history=history, **_choices()
     ), (400 if errors else 200)  # fmt: skip
 
 
