@@ -4,22 +4,13 @@ checked against the database by ``crm_tasks.service.check_references``."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+from marshmallow import Schema, fields, pre_load, validate
 
+from crm_contacts.schemas import Base, UtcDateTime, one_of
 from crm_tasks import workflow
 from crm_tasks.models import PRIORITIES
-
-
-class UtcDateTime(fields.AwareDateTime):
-    """Always out in UTC with its offset (SQLite hands stored times back naive)."""
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is not None:
-            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
 
 
 def _optional_id(label: str) -> fields.Integer:
@@ -31,10 +22,7 @@ def _optional_id(label: str) -> fields.Integer:
     )
 
 
-class _Base(Schema):
-    class Meta:
-        unknown = EXCLUDE  # forms post buttons and tokens; the API ignores what it does not know
-
+class _Base(Base):
     @pre_load
     def blanks_are_none(self, data: Any, **_kwargs: Any) -> Any:
         """A form's empty select or date field means "none"."""
@@ -65,10 +53,7 @@ class TaskSchema(_Base):
     assigned_to_id = _optional_id("user")
     assigned_by_id = fields.Integer(dump_only=True)
     due_date = fields.Date(load_default=None, allow_none=True)
-    priority = fields.String(
-        load_default="normal",
-        validate=validate.OneOf(PRIORITIES, error="Must be one of: {choices}."),
-    )
+    priority = one_of(PRIORITIES, "normal")
     status = fields.String(dump_only=True)
     status_label = fields.Function(lambda t: workflow.label(t.status), dump_only=True)
     allowed_transitions = fields.Function(lambda t: list(workflow.allowed(t)), dump_only=True)
