@@ -31,7 +31,7 @@ def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSectio
         return []
     from crm_tasks.views.common import today
 
-    stmt = open_tasks_of_client(db_session, client.id)
+    stmt = open_tasks_of_client(client.id)
     tasks = db_session.scalars(with_details(urgent_first(stmt)).limit(SHOWN)).all()
     total_open = count(db_session, stmt)
     rows = db_session.execute(

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from marshmallow import Schema, ValidationError
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from core.models import Group, User, group_permission, user_group
@@ -215,12 +215,8 @@ def link_options(task: Task) -> list[TaskLinkOption]:
     return [o for o in options if o is not None]
 
 
-def open_tasks_of_client(session: Session, client_id: int) -> Select:
+def open_tasks_of_client(client_id: int) -> Select:
     return select(Task).where(Task.client_id == client_id, Task.status.in_(workflow.OPEN))
-
-
-def has_open_tasks(client_id: int) -> Any:
-    return exists().where(and_(Task.client_id == client_id, Task.status.in_(workflow.OPEN)))
 
 
 def count(session: Session, stmt: Select) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import render_template, request
 
 from core.charts import bar_chart
@@ -12,14 +10,7 @@ from core.permissions import permission_required
 from crm_tasks import monitoring as figures
 from crm_tasks.blueprints import bp
 from crm_tasks.permissions import MANAGE
-from crm_tasks.views.common import today
-
-
-def _date(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+from crm_tasks.views.common import date_arg, today
 
 
 def _chart(rows: list[figures.Row], title: str):
@@ -45,7 +36,7 @@ def monitoring():
     if kind not in figures.PERIODS:
         kind = "this_quarter"
     day = today()
-    period = figures.period_for(kind, day, _date("from"), _date("to"))
+    period = figures.period_for(kind, day, date_arg("from"), date_arg("to"))
     types = figures.by_type(db_session, period, day)
     reps = figures.by_representative(db_session, period, day)
     return render_template(
