@@ -146,10 +146,17 @@ def _check_condition(contract: Contract, data: dict[str, Any]) -> dict[str, Any]
     return data
 
 
+def _conditions_changed(contract: Contract) -> None:
+    """Conditions have no version of their own: the contract is the unit of locking, and every
+    change to one of its conditions moves the contract's version on."""
+    contract.version = contract.version + 1
+
+
 def add_condition(contract: Contract, data: dict[str, Any]) -> Condition:
     data = _check_condition(contract, data)
     condition = Condition(**{k: v for k, v in data.items() if k in CONDITION_FIELDS})
     contract.conditions.append(condition)
+    _conditions_changed(contract)
     db_session.flush()
     return condition
 
@@ -159,6 +166,13 @@ def update_condition(condition: Condition, data: dict[str, Any]) -> None:
     for key in CONDITION_FIELDS:
         if key in data:
             setattr(condition, key, data[key])
+    _conditions_changed(condition.contract)
+
+
+def remove_condition(condition: Condition) -> None:
+    contract = condition.contract
+    contract.conditions.remove(condition)
+    _conditions_changed(contract)
 
 
 def terminate(contract: Contract, data: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ from crm_contracts.schemas import (
 from crm_contracts.service import (
     add_condition,
     create_contract,
+    remove_condition,
     renew,
     terminate,
     update_condition,
@@ -166,7 +167,6 @@ def api_condition_list(contract_id: int):
 def api_condition_create(contract_id: int):
     contract = _contract_or_404(contract_id)
     condition = add_condition(contract, load_json(ConditionSchema()))
-    contract.version = contract.version + 1
     db_session.commit()
     return created(
         ConditionSchema().dump(condition),
@@ -188,7 +188,6 @@ def _condition_or_404(contract_id: int, condition_id: int) -> Condition:
 def api_condition_update(contract_id: int, condition_id: int):
     condition = _condition_or_404(contract_id, condition_id)
     update_condition(condition, load_json(ConditionSchema()))
-    condition.contract.version = condition.contract.version + 1
     db_session.commit()
     return jsonify(ConditionSchema().dump(condition))
 
@@ -197,10 +196,7 @@ def api_condition_update(contract_id: int, condition_id: int):
 @permission_required(WRITE)
 @api_doc("Delete a condition")
 def api_condition_delete(contract_id: int, condition_id: int):
-    condition = _condition_or_404(contract_id, condition_id)
-    contract = condition.contract
-    contract.conditions.remove(condition)
-    contract.version = contract.version + 1
+    remove_condition(_condition_or_404(contract_id, condition_id))
     db_session.commit()
     return "", 204
 

@@ -21,7 +21,7 @@ from crm_contracts.catalogue import catalogue
 from crm_contracts.models import Condition, Contract
 from crm_contracts.permissions import WRITE
 from crm_contracts.schemas import ConditionSchema
-from crm_contracts.service import add_condition, update_condition
+from crm_contracts.service import add_condition, remove_condition, update_condition
 from crm_contracts.views.common import form_errors, form_values, load_contract, schema_input
 
 FIELDS = (
@@ -29,11 +29,6 @@ FIELDS = (
     "discount_percent", "valid_from", "valid_to", "note",
 )  # fmt: skip
 OPTIONAL = ("price", "discount_percent", "valid_from", "valid_to")
-
-
-def _bump(contract: Contract) -> None:
-    """Move the contract's version on: the version its conditions' forms are checked against."""
-    contract.version = contract.version + 1
 
 
 def _back(contract: Contract):
@@ -86,7 +81,6 @@ def condition_new(contract_id: int):
         db_session.rollback()
         contract = load_contract(contract_id)
         return _render(contract, None, values, form_errors(error.messages_dict), 400)
-    _bump(contract)
     db_session.commit()
     flash("Condition added.", "success")
     return _back(contract)
@@ -118,7 +112,6 @@ def condition_edit(condition_id: int):
         condition = _load_condition(condition_id)
         return _render(condition.contract, condition, values, form_errors(error.messages_dict),
                        400)  # fmt: skip
-    _bump(contract)
     db_session.commit()
     flash("Condition saved.", "success")
     return _back(contract)
@@ -134,8 +127,7 @@ def condition_delete(condition_id: int):
             "crm_contracts/condition_delete.html", condition=condition, contract=contract
         )
     check_version(contract, request.form.get("version"))
-    contract.conditions.remove(condition)
-    _bump(contract)
+    remove_condition(condition)
     db_session.commit()
     flash("Condition deleted.", "success")
     return _back(contract)
