@@ -77,29 +77,28 @@ def document_detail(document_id: int):
     return render_template("crm_sales/document_detail.html", document=document)
 
 
+def _import_page(plan=None, result=None, error=None, status=200):
+    return render_template(
+        "crm_sales/import.html", columns=COLUMNS, plan=plan, result=result, error=error
+    ), status
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @permission_required(IMPORT)
 def import_documents():
     if request.method == "GET":
-        return render_template("crm_sales/import.html", columns=COLUMNS, plan=None, result=None)
+        return _import_page()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template(
-            "crm_sales/import.html", columns=COLUMNS, plan=None, result=None,
-            error="Choose a CSV file.",
-        ), 400  # fmt: skip
+        return _import_page(error="Choose a CSV file.", status=400)
     content = upload.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
-        return render_template(
-            "crm_sales/import.html", columns=COLUMNS, plan=None, result=None,
-            error="The file is larger than 20 MB: use the command crm sales import.",
-        ), 400  # fmt: skip
+        error = "The file is larger than 20 MB: use the command crm sales import."
+        return _import_page(error=error, status=400)
     plan = plan_import(db_session, content)
     if not plan.valid or request.form.get("check_only"):
         db_session.rollback()
-        return render_template("crm_sales/import.html", columns=COLUMNS, plan=plan, result=None), (
-            400 if not plan.valid else 200
-        )
+        return _import_page(plan, status=200 if plan.valid else 400)
     result = apply_import(db_session, plan.documents)
     db_session.commit()
-    return render_template("crm_sales/import.html", columns=COLUMNS, plan=plan, result=result)
+    return _import_page(plan, result)
