@@ -59,25 +59,23 @@ def client_analysis_page(client_id: int):
     )
 
 
+def _export(client_id: int, write, mimetype: str, extension: str) -> Response:
+    client, year = _client_and_year(client_id)
+    name = f"turnover-{client.id}-{year}.{extension}"
+    return Response(
+        write(client_analysis(db_session, client.id, year)),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
+
+
 @bp.route("/clients/<int:client_id>/analysis.csv")
 @permission_required(READ)
 def client_analysis_csv(client_id: int):
-    client, year = _client_and_year(client_id)
-    body = to_csv(client_analysis(db_session, client.id, year))
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=turnover-{client.id}-{year}.csv"},
-    )
+    return _export(client_id, to_csv, "text/csv", "csv")
 
 
 @bp.route("/clients/<int:client_id>/analysis.xlsx")
 @permission_required(READ)
 def client_analysis_xlsx(client_id: int):
-    client, year = _client_and_year(client_id)
-    body = to_xlsx(client_analysis(db_session, client.id, year))
-    return Response(
-        body,
-        mimetype=XLSX,
-        headers={"Content-Disposition": f"attachment; filename=turnover-{client.id}-{year}.xlsx"},
-    )
+    return _export(client_id, to_xlsx, XLSX, "xlsx")
