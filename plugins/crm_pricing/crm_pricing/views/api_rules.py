@@ -16,7 +16,7 @@ from crm_pricing.blueprints import api
 from crm_pricing.kinds import EXAMPLES
 from crm_pricing.models import PricingRule
 from crm_pricing.permissions import READ, WRITE
-from crm_pricing.rules import FIELDS, apply_rule_data
+from crm_pricing.rules import apply_rule_data
 from crm_pricing.schemas import RuleSchema
 from crm_pricing.service import current_kinds
 
@@ -31,9 +31,7 @@ class KindSchema(Schema):
 
 
 def dump_rule(rule: PricingRule) -> dict[str, Any]:
-    body = {name: getattr(rule, name) for name in FIELDS}
-    body.update(id=rule.id, params=rule.params, version=rule.version)
-    return {**RuleSchema().dump(body), "version": rule.version}
+    return {**RuleSchema().dump(rule), "version": rule.version}  # version is load_only
 
 
 def _rule(rule_id: int) -> PricingRule:
@@ -108,15 +106,12 @@ def api_rule_get(rule_id: int):
          request_schema=RuleSchema, response_schema=RuleSchema)  # fmt: skip
 def api_rule_update(rule_id: int):
     rule = _rule(rule_id)
-    current = {name: getattr(rule, name) for name in FIELDS}
-    current["params"] = rule.params
     schema = RuleSchema(kinds=current_kinds())
     raw = load_json(schema, partial=True)
     check_version(rule, raw.get("version"))
     # validated again as a whole: a new kind must fit the stored params and vice versa
-    merged = {**{k: v for k, v in schema.dump(current).items() if k != "id"}, **{
-        k: v for k, v in schema.dump(raw).items() if k in raw}}  # fmt: skip
-    data = schema.load(merged)
+    stored = {k: v for k, v in schema.dump(rule).items() if k != "id"}
+    data = schema.load({**stored, **{k: v for k, v in schema.dump(raw).items() if k in raw}})
     apply_rule_data(db_session, rule, data)
     db_session.commit()
     return jsonify(dump_rule(rule))
