@@ -9,8 +9,8 @@ Definitions (also on the page):
 - **confirmation rate**: confirmed / (confirmed + rejected), in per cent rounded half up to one
   decimal; none when nothing was completed.
 
-Two SQL queries whatever the number of tasks (one per grouping), through the request's session, so
-record rules apply.
+Four SQL queries whatever the number of tasks (the figures and the names, per grouping), through
+the request's session, so record rules apply.
 """
 
 from __future__ import annotations
@@ -84,6 +84,10 @@ def period_for(kind: str, today: date, first: date | None, last: date | None) ->
     return Period(quarter_start, _add_months(quarter_start, 3) - timedelta(days=1))
 
 
+# The counts of a Row, as the SQL of _sums labels them.
+FIGURES = ("open", "overdue", "confirmed", "rejected", "previous_confirmed", "previous_rejected")
+
+
 @dataclass
 class Row:
     key: Any
@@ -132,27 +136,16 @@ def _sums(period: Period, previous: Period, today: date) -> list[Any]:
     ]
 
 
-def _rows(result) -> dict[Any, dict[str, int]]:
-    return {
-        r.key: {
-            name: int(getattr(r, name))
-            for name in (
-                "open", "overdue", "confirmed", "rejected", "previous_confirmed",
-                "previous_rejected",
-            )
-        }
-        for r in result
-    }  # fmt: skip
+def _figures(session: Session, key: Any, period: Period, today: date) -> dict[Any, dict[str, int]]:
+    """``{key: {figure: number}}`` of the tasks grouped by ``key`` (a column of Task)."""
+    result = session.execute(
+        select(key.label("key"), *_sums(period, period.before(), today)).group_by(key)
+    )
+    return {r.key: {name: int(getattr(r, name)) for name in FIGURES} for r in result}
 
 
 def by_type(session: Session, period: Period, today: date) -> list[Row]:
-    figures = _rows(
-        session.execute(
-            select(
-                Task.commitment_type_id.label("key"), *_sums(period, period.before(), today)
-            ).group_by(Task.commitment_type_id)
-        )
-    )
+    figures = _figures(session, Task.commitment_type_id, period, today)
     types = session.scalars(
         select(CommitmentType).order_by(CommitmentType.sort_order, CommitmentType.name)
     ).all()
@@ -165,13 +158,7 @@ def by_type(session: Session, period: Period, today: date) -> list[Row]:
 
 
 def by_representative(session: Session, period: Period, today: date) -> list[Row]:
-    figures = _rows(
-        session.execute(
-            select(
-                Task.assigned_to_id.label("key"), *_sums(period, period.before(), today)
-            ).group_by(Task.assigned_to_id)
-        )
-    )
+    figures = _figures(session, Task.assigned_to_id, period, today)
     names = dict(
         session.execute(
             select(User.id, User.name).where(User.id.in_([k for k in figures if k]))
@@ -187,13 +174,6 @@ def by_representative(session: Session, period: Period, today: date) -> list[Row
 def totals(rows: list[Row]) -> Row:
     total = Row(None, "Total")
     for row in rows:
-        for name in (
-            "open",
-            "overdue",
-            "confirmed",
-            "rejected",
-            "previous_confirmed",
-            "previous_rejected",
-        ):
+        for name in FIGURES:
             setattr(total, name, getattr(total, name) + getattr(row, name))
     return total
