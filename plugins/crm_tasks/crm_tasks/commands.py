@@ -31,7 +31,8 @@ def remind(session: Session, today: date) -> tuple[int, int]:
                 Task.id > last_id,
                 Task.status.in_(workflow.OPEN),
                 Task.assigned_to_id.is_not(None),
-                Task.due_date <= tomorrow,
+                # Due today is not reminded: the morning list shows it.
+                or_(Task.due_date < today, Task.due_date == tomorrow),
                 or_(Task.reminded_on.is_(None), Task.reminded_on < today),
             )
             .order_by(Task.id)
@@ -44,11 +45,9 @@ def remind(session: Session, today: date) -> tuple[int, int]:
             if task.due_date == tomorrow:
                 text = f"Due tomorrow: “{task.title}”"
                 due_tomorrow += 1
-            elif task.due_date < today:
+            else:
                 text = f"Overdue since {task.due_date.isoformat()}: “{task.title}”"
                 overdue += 1
-            else:
-                continue  # due today: the morning list shows it
             notify(session, task.assigned_to_id, text, url)
             task.reminded_on = today
         last_id = tasks[-1].id
