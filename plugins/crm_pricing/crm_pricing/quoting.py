@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crm_pricing.engine import PriceResult, explain
+from crm_pricing.money import round_price
 from crm_pricing.service import PricingRun, ProductRow, load_products, today_local
 
 
@@ -35,6 +36,15 @@ def quote_dict(
         "not_applied": result.not_applied,
         "explanation": explain(result),
     }
+
+
+def batch_total(quotes: list[dict[str, Any]]) -> tuple[Decimal, str] | None:
+    """The total of quoted lines and its currency, when they share one (else None)."""
+    currencies = {q["currency"] for q in quotes}
+    if len(currencies) != 1:
+        return None
+    currency = currencies.pop()
+    return round_price(sum((q["line_total"] for q in quotes), Decimal(0)), currency), currency
 
 
 class UnknownProducts(LookupError):

@@ -3,17 +3,14 @@ one client, with the adjustments applied in order and the rules not applied with
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import jsonify
 
 from core.api import ApiError, api_doc, load_json
 from core.db import db_session
 from core.permissions import permission_required
 from crm_pricing.blueprints import api
-from crm_pricing.money import round_price
 from crm_pricing.permissions import READ
-from crm_pricing.quoting import UnknownProducts, quote_lines
+from crm_pricing.quoting import UnknownProducts, batch_total, quote_lines
 from crm_pricing.schemas import (
     BatchQuoteRequestSchema,
     BatchQuoteSchema,
@@ -62,12 +59,5 @@ def api_quote():
 def api_quote_batch():
     data = load_json(_BATCH_IN)
     _, quotes = _quote(data, data["lines"])
-    currencies = {q["currency"] for q in quotes}
-    currency = currencies.pop() if len(currencies) == 1 else None
-    total = sum((q["line_total"] for q in quotes), Decimal(0))
-    body = {
-        "items": quotes,
-        "total": round_price(total, currency or "") if currency else None,
-        "currency": currency,
-    }
-    return jsonify(_BATCH_OUT.dump(body))
+    total, currency = batch_total(quotes) or (None, None)
+    return jsonify(_BATCH_OUT.dump({"items": quotes, "total": total, "currency": currency}))

@@ -13,9 +13,8 @@ from marshmallow import ValidationError
 from core.db import db_session
 from core.permissions import permission_required
 from crm_pricing.blueprints import bp
-from crm_pricing.money import round_price
 from crm_pricing.permissions import READ
-from crm_pricing.quoting import UnknownProducts, quote_lines
+from crm_pricing.quoting import UnknownProducts, batch_total, quote_lines
 from crm_pricing.schemas import MAX_BATCH_LINES, BatchQuoteRequestSchema, QuoteRequestSchema
 from crm_pricing.service import UnknownClient, today_local
 from crm_pricing.views.forms import field_errors
@@ -128,10 +127,7 @@ def batch():
             messages.pop("lines", None)
             for key, value in field_errors(messages).items():
                 errors.setdefault("lines" if key == "product_code" else key, []).extend(value)
-        currencies = {q["currency"] for q in quotes}
-        if len(currencies) == 1:
-            currency = currencies.pop()
-            total = (round_price(sum(q["line_total"] for q in quotes), currency), currency)
+        total = batch_total(quotes)
     return render_template(
         "crm_pricing/batch.html", values=values, errors=errors, quotes=quotes, total=total
     ), (400 if errors else 200)
