@@ -28,6 +28,14 @@ def _decimal(places: int | None = None, **kwargs: Any) -> fields.Decimal:
     return fields.Decimal(places=places, allow_nan=False, as_string=False, **kwargs)
 
 
+def _stripped(data: Any, optional: tuple[str, ...]) -> Any:
+    """A form's values stripped, the ``optional`` ones left empty as None."""
+    if not isinstance(data, dict):
+        return data
+    data = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+    return {k: None if k in optional and v == "" else v for k, v in data.items()}
+
+
 class ProductGroupSchema(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -40,11 +48,7 @@ class ProductGroupSchema(Schema):
 
     @pre_load
     def _strip(self, data: Any, **_kwargs: Any) -> Any:
-        if isinstance(data, dict):
-            data = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-            if data.get("parent_id") == "":
-                data["parent_id"] = None
-        return data
+        return _stripped(data, ("parent_id",))
 
 
 class ProductSchema(Schema):
@@ -63,13 +67,9 @@ class ProductSchema(Schema):
 
     @pre_load
     def _strip(self, data: Any, **_kwargs: Any) -> Any:
-        if isinstance(data, dict):
-            data = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-            for name in ("group_id", "version", "currency"):
-                if data.get(name) == "":
-                    data[name] = None
-            if isinstance(data.get("currency"), str):
-                data["currency"] = data["currency"].upper()
+        data = _stripped(data, ("group_id", "version", "currency"))
+        if isinstance(data, dict) and isinstance(data.get("currency"), str):
+            data["currency"] = data["currency"].upper()
         return data
 
     @post_load
@@ -215,22 +215,6 @@ class PaymentOutSchema(Schema):
     days = fields.Integer()
 
 
-class DocumentOutSchema(Schema):
-    id = fields.Integer()
-    number = fields.String()
-    kind = fields.String()
-    client_id = fields.Integer()
-    date = fields.Date()
-    due_date = fields.Date(allow_none=True)
-    currency = fields.String()
-    rate = fields.Decimal(as_string=True)
-    total = fields.Decimal(as_string=True)
-    total_local = fields.Decimal(as_string=True)
-    paid = fields.Decimal(as_string=True)
-    lines = fields.List(fields.Nested(LineOutSchema))
-    payments = fields.List(fields.Nested(PaymentOutSchema))
-
-
 class DocumentSummarySchema(Schema):
     id = fields.Integer()
     number = fields.String()
@@ -242,6 +226,14 @@ class DocumentSummarySchema(Schema):
     total = fields.Decimal(as_string=True)
     total_local = fields.Decimal(as_string=True)
     paid = fields.Decimal(as_string=True)
+
+
+class DocumentOutSchema(DocumentSummarySchema):
+    """The summary, with the rate, the lines and the payments."""
+
+    rate = fields.Decimal(as_string=True)
+    lines = fields.List(fields.Nested(LineOutSchema))
+    payments = fields.List(fields.Nested(PaymentOutSchema))
 
 
 class ProductOutSchema(Schema):
