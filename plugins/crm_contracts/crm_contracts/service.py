@@ -103,25 +103,15 @@ def update_contract(contract: Contract, data: dict[str, Any]) -> None:
         setattr(contract, key, value)
 
 
-def condition_bounds(contract: Contract) -> tuple[date, date | None]:
-    """The period a condition of ``contract`` may cover."""
-    return contract.valid_from, contract.valid_to
-
-
 def _check_condition(contract: Contract, data: dict[str, Any]) -> dict[str, Any]:
     """Refuse a condition outside the contract's validity, or naming a product or group the
     installed catalogue does not have; fill in the catalogue's name when none was typed."""
-    start, end = condition_bounds(contract)
-    period = _describe(start, end)
+    start, end = contract.valid_from, contract.valid_to
     errors: dict[str, list[str]] = {}
-    own_start, own_end = data.get("valid_from"), data.get("valid_to")
-    for name, day in (("valid_from", own_start), ("valid_to", own_end)):
+    for name in ("valid_from", "valid_to"):
+        day = data.get(name)
         if day is not None and (day < start or (end is not None and day > end)):
-            errors[name] = [f"Must lie within the contract's validity ({period})."]
-    if own_start and own_end and own_end < own_start:
-        errors["valid_to"] = [
-            f"Must not be before the start of validity (valid from: {own_start})."
-        ]
+            errors[name] = [f"Must lie within the contract's validity ({_describe(start, end)})."]
     data = dict(data)
     if data["kind"] == "price":
         data.update(group_code="", group_name="", discount_percent=None)

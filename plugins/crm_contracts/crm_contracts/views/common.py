@@ -20,6 +20,15 @@ def form_values(names: tuple[str, ...]) -> dict[str, str]:
     return {name: request.form.get(name, "").strip() for name in names}
 
 
+def form_text(record: Any, names: tuple[str, ...]) -> dict[str, str]:
+    """A record's values as its form shows them: dates as YYYY-MM-DD, none as empty."""
+    values = {name: getattr(record, name) for name in names}
+    return {
+        k: "" if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v)
+        for k, v in values.items()
+    }
+
+
 def schema_input(values: dict[str, str], optional: tuple[str, ...]) -> dict[str, Any]:
     """Form text shaped for a schema: an empty optional field is none (not an invalid date)."""
     data: dict[str, Any] = dict(values)

@@ -21,13 +21,20 @@ from crm_contracts.catalogue import catalogue
 from crm_contracts.models import Condition, Contract
 from crm_contracts.permissions import WRITE
 from crm_contracts.schemas import ConditionSchema
-from crm_contracts.service import add_condition, remove_condition, update_condition
-from crm_contracts.views.common import form_errors, form_values, load_contract, schema_input
+from crm_contracts.service import (
+    CONDITION_FIELDS,
+    add_condition,
+    remove_condition,
+    update_condition,
+)
+from crm_contracts.views.common import (
+    form_errors,
+    form_text,
+    form_values,
+    load_contract,
+    schema_input,
+)
 
-FIELDS = (
-    "kind", "product_code", "product_name", "group_code", "group_name", "price",
-    "discount_percent", "valid_from", "valid_to", "note",
-)  # fmt: skip
 OPTIONAL = ("price", "discount_percent", "valid_from", "valid_to")
 
 
@@ -62,8 +69,8 @@ def _load_condition(condition_id: int) -> Condition:
 
 
 def _posted() -> tuple[dict[str, str], dict[str, Any]]:
-    values = {**form_values(FIELDS), "version": request.form.get("version", "")}
-    return values, schema_input({k: values[k] for k in FIELDS}, OPTIONAL)
+    values = {**form_values(CONDITION_FIELDS), "version": request.form.get("version", "")}
+    return values, schema_input(values, OPTIONAL)  # the schema ignores the version
 
 
 @bp.route("/<int:contract_id>/conditions/new", methods=["GET", "POST"])
@@ -86,23 +93,14 @@ def condition_new(contract_id: int):
     return _back(contract)
 
 
-def _values(condition: Condition) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for name in FIELDS:
-        value = getattr(condition, name)
-        values[name] = "" if value is None else value.isoformat() if hasattr(
-            value, "isoformat") else str(value)  # fmt: skip
-    values["version"] = str(condition.contract.version)
-    return values
-
-
 @bp.route("/conditions/<int:condition_id>/edit", methods=["GET", "POST"])
 @permission_required(WRITE)
 def condition_edit(condition_id: int):
     condition = _load_condition(condition_id)
     contract = condition.contract
     if request.method == "GET":
-        return _render(contract, condition, _values(condition), {})
+        values = {**form_text(condition, CONDITION_FIELDS), "version": str(contract.version)}
+        return _render(contract, condition, values, {})
     check_version(contract, request.form.get("version"))
     values, data = _posted()
     try:

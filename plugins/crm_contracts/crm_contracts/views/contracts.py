@@ -27,6 +27,7 @@ from crm_contracts.models import IN_FORCE, STATUS_LABELS, STATUSES, Contract
 from crm_contracts.permissions import READ, WRITE
 from crm_contracts.schemas import ContractSchema, RenewSchema, TerminateSchema
 from crm_contracts.service import (
+    CONTRACT_FIELDS,
     create_contract,
     renew,
     renewal_defaults,
@@ -38,6 +39,7 @@ from crm_contracts.views.common import (
     PER_PAGE,
     contract_types,
     form_errors,
+    form_text,
     form_values,
     int_arg,
     load_contract,
@@ -46,10 +48,7 @@ from crm_contracts.views.common import (
     users,
 )
 
-FIELDS = (
-    "title", "type_id", "signed_on", "valid_from", "valid_to", "notice_days", "value",
-    "currency", "payment_term_days", "responsible_id", "notes",
-)  # fmt: skip
+FIELDS = tuple(name for name in CONTRACT_FIELDS if name != "client_id")  # the client is fixed
 OPTIONAL = (
     "type_id", "signed_on", "valid_from", "valid_to", "notice_days", "value",
     "payment_term_days", "responsible_id",
@@ -206,22 +205,17 @@ def contract_new(client_id: int):
     return redirect(url_for("crm_contracts.contract_detail", contract_id=contract.id))
 
 
-def _edit_values(contract: Contract) -> dict[str, str]:
-    values = {name: getattr(contract, name) for name in FIELDS}
-    values = {
-        k: "" if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v)
-        for k, v in values.items()
-    }
-    values["version"] = str(contract.version)
-    return values
-
-
 @bp.route("/<int:contract_id>/edit", methods=["GET", "POST"])
 @permission_required(WRITE)
 def contract_edit(contract_id: int):
     contract = load_contract(contract_id)
     if request.method == "GET":
-        return _render_form(contract, contract.client, _edit_values(contract), {})
+        return _render_form(
+            contract,
+            contract.client,
+            {**form_text(contract, FIELDS), "version": str(contract.version)},
+            {},
+        )
     check_version(contract, request.form.get("version"))
     values = {**form_values(FIELDS), "version": request.form.get("version", "")}
     try:
