@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from core import HomeWidget, hookimpl
 from core.auth import has_permission
 from core.db import db_session
+from crm_contacts.agenda import local_today
 from crm_tasks import workflow
 from crm_tasks.models import Task
 from crm_tasks.permissions import READ
@@ -28,8 +29,6 @@ SHOWN = 8
 def crm_home_widgets(user: Any) -> list[HomeWidget]:
     if not has_permission(READ, user):
         return []
-    from crm_tasks.views.common import today as local_today
-
     today = local_today()
     mine_open = select(Task).where(Task.assigned_to_id == user.id, Task.status.in_(workflow.OPEN))
     # Open tasks only, so "earliest due first" puts the overdue ones first; no due date last.

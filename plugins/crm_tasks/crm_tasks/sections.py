@@ -6,6 +6,7 @@ commitments by type and status.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from flask import render_template
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from core import hookimpl
 from core.auth import has_permission
 from core.db import db_session
+from crm_contacts.agenda import local_today
 from crm_contacts.hookspecs import ClientFileSection
 from crm_contacts.models import Client
 from crm_tasks import workflow
@@ -29,8 +31,6 @@ SHOWN = 8
 def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSection]:
     if not has_permission(READ, user):
         return []
-    from crm_tasks.views.common import today
-
     stmt = open_tasks_of_client(client.id)
     tasks = db_session.scalars(with_details(urgent_first(stmt)).limit(SHOWN)).all()
     total_open = count(db_session, stmt)
@@ -41,9 +41,9 @@ def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSectio
         .group_by(CommitmentType.name, CommitmentType.sort_order, Task.status)
         .order_by(CommitmentType.sort_order, CommitmentType.name)
     ).all()
-    summary: dict[str, dict[str, int]] = {}
+    summary: dict[str, Counter[str]] = {}
     for name, status, number in rows:
-        summary.setdefault(name, {s: 0 for s in workflow.STATUSES})[status] = number
+        summary.setdefault(name, Counter())["open" if status in workflow.OPEN else status] += number
     html = Markup(  # noqa: S704 - a template rendered by Jinja with autoescaping
         render_template(
             "crm_tasks/section_client.html",
@@ -51,10 +51,9 @@ def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSectio
             tasks=tasks,
             total_open=total_open,
             summary=summary,
-            today=today(),
+            today=local_today(),
             is_overdue=workflow.is_overdue,
             can_write=has_permission(WRITE, user),
-            open_statuses=workflow.OPEN,
         )
     )
     return [ClientFileSection("crm_tasks.commitments", "Open tasks and commitments", html, 65)]
