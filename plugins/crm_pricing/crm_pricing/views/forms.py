@@ -36,17 +36,11 @@ def field_errors(messages: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
-def int_arg(name: str, default: int | None = None) -> int | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        return default
-
-
 def pages(total: int, per_page: int = PER_PAGE) -> tuple[int, int]:
-    """``(page, pages)`` of the request's ``?page=``, clamped."""
+    """``(page, pages)`` of the request's ``?page=``, clamped (not a number: the first)."""
     count = max(1, math.ceil(total / per_page))
-    return min(max(int_arg("page", 1) or 1, 1), count), count
+    try:
+        page = int((request.args.get("page") or "").strip() or 1)
+    except ValueError:
+        page = 1
+    return min(max(page, 1), count), count
