@@ -35,19 +35,13 @@ from crm_contracts.service import (
     update_condition,
     update_contract,
 )
+from crm_contracts.views.common import load_contract
 
 LIST_OPTIONS = (
     joinedload(Contract.client),
     joinedload(Contract.type),
     selectinload(Contract.conditions),
 )
-
-
-def _contract_or_404(contract_id: int) -> Contract:
-    contract = db_session.scalars(
-        select(Contract).where(Contract.id == contract_id).options(*LIST_OPTIONS)
-    ).one_or_none()
-    return contract if contract is not None else abort(404)
 
 
 def _dump(contract: Contract) -> dict:
@@ -98,7 +92,7 @@ def api_contract_list():
 def api_contract_create():
     contract = create_contract(load_json(ContractSchema()))
     db_session.commit()
-    contract = _contract_or_404(contract.id)
+    contract = load_contract(contract.id)
     return created(_dump(contract), url_for(".api_contract_get", contract_id=contract.id))
 
 
@@ -106,7 +100,7 @@ def api_contract_create():
 @permission_required(READ)
 @api_doc("A contract with its conditions", response_schema=ContractSchema)
 def api_contract_get(contract_id: int):
-    return jsonify(_dump(_contract_or_404(contract_id)))
+    return jsonify(_dump(load_contract(contract_id)))
 
 
 @api.route("/<int:contract_id>", methods=["PATCH"])
@@ -114,7 +108,7 @@ def api_contract_get(contract_id: int):
 @api_doc("Change a contract: the fields given, and the version read",
          request_schema=ContractUpdateSchema, response_schema=ContractSchema)  # fmt: skip
 def api_contract_update(contract_id: int):
-    contract = _contract_or_404(contract_id)
+    contract = load_contract(contract_id)
     payload = request.get_json(silent=True)
     check_version(contract, payload.get("version") if isinstance(payload, dict) else None)
     data = load_json(ContractUpdateSchema(), partial=True)
@@ -122,7 +116,7 @@ def api_contract_update(contract_id: int):
         raise ApiError({"client_id": ["A contract stays with its client."]})
     update_contract(contract, data)
     db_session.commit()
-    return jsonify(_dump(_contract_or_404(contract_id)))
+    return jsonify(_dump(load_contract(contract_id)))
 
 
 @api.route("/<int:contract_id>/terminate", methods=["POST"])
@@ -130,12 +124,12 @@ def api_contract_update(contract_id: int):
 @api_doc("Terminate a contract early (date and reason)", request_schema=TerminateSchema,
          response_schema=ContractSchema)  # fmt: skip
 def api_contract_terminate(contract_id: int):
-    contract = _contract_or_404(contract_id)
+    contract = load_contract(contract_id)
     data = load_json(TerminateSchema())
     check_version(contract, data.get("version"))
     terminate(contract, data)
     db_session.commit()
-    return jsonify(_dump(_contract_or_404(contract_id)))
+    return jsonify(_dump(load_contract(contract_id)))
 
 
 @api.route("/<int:contract_id>/renew", methods=["POST"])
@@ -143,12 +137,12 @@ def api_contract_terminate(contract_id: int):
 @api_doc("Renew a contract: a successor draft, linked both ways", request_schema=RenewSchema,
          response_schema=ContractSchema)  # fmt: skip
 def api_contract_renew(contract_id: int):
-    contract = _contract_or_404(contract_id)
+    contract = load_contract(contract_id)
     data = load_json(RenewSchema())
     check_version(contract, data.get("version"))
     successor = renew(contract, data)
     db_session.commit()
-    successor = _contract_or_404(successor.id)
+    successor = load_contract(successor.id)
     return created(_dump(successor), url_for(".api_contract_get", contract_id=successor.id))
 
 
@@ -156,7 +150,7 @@ def api_contract_renew(contract_id: int):
 @permission_required(READ)
 @api_doc("The conditions of a contract", response_schema=ConditionSchema, many=True)
 def api_condition_list(contract_id: int):
-    contract = _contract_or_404(contract_id)
+    contract = load_contract(contract_id)
     return jsonify(items=ConditionSchema().dump(contract.conditions, many=True))
 
 
@@ -165,7 +159,7 @@ def api_condition_list(contract_id: int):
 @api_doc("Add a negotiated price or a group discount", request_schema=ConditionSchema,
          response_schema=ConditionSchema)  # fmt: skip
 def api_condition_create(contract_id: int):
-    contract = _contract_or_404(contract_id)
+    contract = load_contract(contract_id)
     condition = add_condition(contract, load_json(ConditionSchema()))
     db_session.commit()
     return created(
@@ -175,7 +169,7 @@ def api_condition_create(contract_id: int):
 
 
 def _condition_or_404(contract_id: int, condition_id: int) -> Condition:
-    contract = _contract_or_404(contract_id)
+    contract = load_contract(contract_id)
     for condition in contract.conditions:
         if condition.id == condition_id:
             return condition
@@ -216,7 +210,7 @@ def _attachment_out(attachment) -> dict:
 @permission_required(READ)
 @api_doc("The signed documents attached to a contract")
 def api_attachment_list(contract_id: int):
-    contract = _contract_or_404(contract_id)
+    contract = load_contract(contract_id)
     return jsonify(items=[_attachment_out(a) for a in attachments_of(db_session, contract)])
 
 
@@ -224,7 +218,7 @@ def api_attachment_list(contract_id: int):
 @permission_required(WRITE)
 @api_doc("Attach a signed document (multipart/form-data, field `file`)")
 def api_attachment_create(contract_id: int):
-    contract = _contract_or_404(contract_id)
+    contract = load_contract(contract_id)
     file = request.files.get("file")
     if file is None or not file.filename:
         raise ApiError({"file": ["Send the document as multipart/form-data in the field file."]})
