@@ -11,7 +11,8 @@ from flask.cli import with_appcontext
 
 from core import hookimpl
 from core.db import db_session
-from crm_sales.importing import apply_import, count_rows, plan_import
+from crm_contacts.importing import count_rows
+from crm_sales.importing import apply_import, plan_import
 
 MESSAGES_SHOWN = 100
 

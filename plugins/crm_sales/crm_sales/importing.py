@@ -33,6 +33,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_contacts.importing import RowError, decode
 from crm_contacts.models import Client
 from crm_sales.documents import (
     DocumentData,
@@ -55,19 +56,6 @@ CHUNK = 500
 Progress = Callable[[int], Any]
 
 
-@dataclass(frozen=True)
-class RowError:
-    """A problem in row ``row`` (the header is row 1, as in a spreadsheet) of ``column``."""
-
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"row {self.row}, {self.column}" if self.column else f"row {self.row}"
-        return f"{where}: {self.message}"
-
-
 @dataclass
 class ImportPlan:
     rows: int = 0
@@ -80,22 +68,6 @@ class ImportPlan:
 
 
 ImportResult = WriteResult  # the name the import page and command use
-
-
-def decode(content: bytes | str) -> str:
-    if isinstance(content, str):
-        return content.removeprefix("\ufeff")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValidationError(
-            {"file": [f"The file is not UTF-8 text (byte {error.start})."]}
-        ) from None
-
-
-def count_rows(content: bytes | str) -> int:
-    """The number of data rows (for a progress bar)."""
-    return max(sum(1 for _ in csv.reader(io.StringIO(decode(content)))) - 1, 0)
 
 
 def _flatten(messages: Any, prefix: str = "") -> Iterable[tuple[str, str]]:
@@ -174,7 +146,7 @@ def plan_import(
     try:
         text = decode(content)
     except ValidationError as error:
-        plan.errors.append(RowError(1, "", error.messages["file"][0]))
+        plan.errors.append(RowError(1, "", error.messages[0]))
         return plan
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip() for name in reader.fieldnames or []]
