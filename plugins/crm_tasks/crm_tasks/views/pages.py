@@ -150,6 +150,8 @@ def _render_form(task: Task | None, values: dict[str, Any], errors: dict, status
     except (TypeError, ValueError):
         client_id = None
     persons, contacts = persons_and_contacts(client_id)
+    if not values.get("priority"):
+        values = {**values, "priority": "normal"}  # what the schema assumes
     fixed_client = db_session.get(Client, client_id) if client_id and task is None else None
     return (
         render_template(
@@ -158,13 +160,14 @@ def _render_form(task: Task | None, values: dict[str, Any], errors: dict, status
             values=values,
             errors=errors,
             types=active_types(db_session, keep=task.commitment_type_id if task else None),
-            users=assignable_users(db_session),
             clients=[] if fixed_client else visible_clients(request.args.get("client_q", "")),
             client_q=request.args.get("client_q", ""),
             fixed_client=fixed_client,
-            persons=persons,
+            # (value, label) pairs for crm_contacts' choice macro.
+            persons=[(p.id, p.name) for p in persons],
             contacts=contacts,
-            priorities=PRIORITIES,
+            users=[(u.id, u.name) for u in assignable_users(db_session)],
+            priorities=[(p, p.capitalize()) for p in PRIORITIES],
         ),
         status,
     )
