@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from core.api import ApiError, api_doc, created, json_body, paginate, query_date, query_int
 from core.db import db_session
 from core.permissions import permission_required
-from crm_contacts.models import Client
+from crm_contacts.views.clients import still_visible
 from crm_sales.blueprints import api
 from crm_sales.importing import apply_import, documents_from_api
 from crm_sales.models import Product, SalesDocument, SalesLine
@@ -154,7 +154,8 @@ def api_turnover():
         raise ApiError({"group_id": ["Whole numbers."]}) from None
     if client_id is None and customer_group_id is None:
         raise ApiError({"client_id": ["Give client_id or customer_group_id."]})
-    if client_id is not None and not _visible_client(client_id):
+    # Record rules apply: a representative asks only about the clients they may see.
+    if client_id is not None and not still_visible(client_id):
         raise ApiError({"client_id": ["No such client."]}, status=404)
     figures = turnover_by_period(
         db_session,
@@ -174,8 +175,3 @@ def api_turnover():
         ],
         total=str(sum(figures.values())),
     )  # fmt: skip
-
-
-def _visible_client(client_id: int) -> bool:
-    """Record rules apply: a representative asks only about the clients they may see."""
-    return db_session.scalar(select(Client.id).where(Client.id == client_id)) is not None
