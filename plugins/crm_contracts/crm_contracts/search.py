@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from core import hookimpl
@@ -15,19 +15,22 @@ from crm_contracts.models import Contract
 from crm_contracts.permissions import READ
 
 
+def matching(query: str) -> ColumnElement[bool]:
+    """Contracts whose number or title contains ``query``, whatever the case."""
+    pattern = query.lower()
+    return or_(
+        func.lower(Contract.number).contains(pattern, autoescape=True),
+        func.lower(Contract.title).contains(pattern, autoescape=True),
+    )
+
+
 @hookimpl
 def crm_search(session: Session, query: str, user: Any) -> list[SearchHit]:
     if not has_permission(READ, user):
         return []
-    pattern = query.lower()
     contracts = session.scalars(
         select(Contract)
-        .where(
-            or_(
-                func.lower(Contract.number).contains(pattern, autoescape=True),
-                func.lower(Contract.title).contains(pattern, autoescape=True),
-            )
-        )
+        .where(matching(query))
         .options(joinedload(Contract.client))
         .order_by(Contract.id.desc())
         .limit(10)

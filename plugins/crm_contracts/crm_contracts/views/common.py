@@ -11,9 +11,16 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from core.db import db_session
 from core.models import User
+from crm_contacts.models import Client
 from crm_contracts.models import Contract, ContractType
 
 PER_PAGE = 50
+# A contract as a row of the list or the dashboard: its client's and representative's names.
+ROW_OPTIONS = (
+    joinedload(Contract.client).load_only(Client.id, Client.name),
+    joinedload(Contract.type),
+    joinedload(Contract.responsible).load_only(User.id, User.name),
+)
 
 
 def form_values(names: tuple[str, ...]) -> dict[str, str]:

@@ -10,15 +10,13 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, func, select
 
 from core.attachments import attachments_of
 from core.audit import history_for
 from core.auth import has_permission
 from core.db import db_session
 from core.locking import check_version
-from core.models import User
 from core.permissions import permission_required
 from crm_contacts.agenda import local_today
 from crm_contacts.models import Client
@@ -26,6 +24,7 @@ from crm_contracts.blueprints import bp
 from crm_contracts.models import IN_FORCE, STATUS_LABELS, STATUSES, Contract
 from crm_contracts.permissions import READ, WRITE
 from crm_contracts.schemas import ContractSchema, RenewSchema, TerminateSchema
+from crm_contracts.search import matching
 from crm_contracts.service import (
     CONTRACT_FIELDS,
     create_contract,
@@ -37,6 +36,7 @@ from crm_contracts.service import (
 )
 from crm_contracts.views.common import (
     PER_PAGE,
+    ROW_OPTIONS,
     contract_types,
     form_errors,
     form_text,
@@ -74,13 +74,7 @@ def contract_list():
 
     conditions: list[ColumnElement[bool]] = []
     if query:
-        pattern = query.lower()
-        conditions.append(
-            or_(
-                func.lower(Contract.number).contains(pattern, autoescape=True),
-                func.lower(Contract.title).contains(pattern, autoescape=True),
-            )
-        )
+        conditions.append(matching(query))
     if status:
         conditions.append(Contract.status == status)
     if client_id is not None:
@@ -105,11 +99,7 @@ def contract_list():
     contracts = db_session.scalars(
         select(Contract)
         .where(*conditions)
-        .options(
-            joinedload(Contract.client).load_only(Client.id, Client.name),
-            joinedload(Contract.type),
-            joinedload(Contract.responsible).load_only(User.id, User.name),
-        )
+        .options(*ROW_OPTIONS)
         .order_by(*order)
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)

@@ -8,7 +8,6 @@ from datetime import timedelta
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import joinedload
 
 from core.auth import has_permission
 from core.db import db_session
@@ -17,11 +16,10 @@ from core.models import User
 from core.notifications import notify
 from core.permissions import permission_required
 from crm_contacts.agenda import local_today
-from crm_contacts.models import Client
 from crm_contracts.blueprints import bp
 from crm_contracts.models import IN_FORCE, Contract
 from crm_contracts.permissions import READ, WRITE
-from crm_contracts.views.common import load_contract, users
+from crm_contracts.views.common import ROW_OPTIONS, load_contract, users
 
 HORIZONS = (30, 60, 90)
 SHOWN = 50  # per period; the list page shows the rest
@@ -61,11 +59,7 @@ def dashboard():
         contracts = db_session.scalars(
             select(Contract)
             .where(expiring_between(start, end))
-            .options(
-                joinedload(Contract.client).load_only(Client.id, Client.name),
-                joinedload(Contract.type),
-                joinedload(Contract.responsible).load_only(User.id, User.name),
-            )
+            .options(*ROW_OPTIONS)
             .order_by(Contract.valid_to, Contract.id)
             .limit(SHOWN)
         ).all()
