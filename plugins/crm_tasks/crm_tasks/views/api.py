@@ -37,6 +37,9 @@ from crm_tasks.service import (
 )
 from crm_tasks.views.common import task_or_404, today
 
+# A PATCH may leave out any field but the version.
+_PARTIAL = tuple(name for name in TaskUpdateSchema().fields if name != "version")
+
 
 def _dump(task: Task) -> dict:
     return TaskSchema().dump(task)
@@ -123,9 +126,7 @@ def api_task_get(task_id: int):
 def api_task_update(task_id: int):
     task = task_or_404(task_id)
     payload = json_body()
-    schema = TaskUpdateSchema()
-    partial = tuple(name for name in schema.fields if name != "version")
-    values = load_values(db_session, schema, payload, task=task, partial=partial)
+    values = load_values(db_session, TaskUpdateSchema(), payload, task=task, partial=_PARTIAL)
     check_version(task, payload.get("version"))
     update_task(db_session, task, values, current_user)
     db_session.commit()

@@ -3,7 +3,7 @@ never deleted: it is switched off (inactive types are no longer offered for new 
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
@@ -79,8 +79,6 @@ def type_new():
 @bp.route("/settings/types/<int:type_id>/edit", methods=["GET", "POST"])
 @permission_required(MANAGE)
 def type_edit(type_id: int):
-    from flask import abort
-
     kind = db_session.get(CommitmentType, type_id) or abort(404)
     if request.method == "POST":
         return _save(kind)
