@@ -159,10 +159,10 @@ def write_documents(
     docs, lines_t, payments_t = (
         SalesDocument.__table__, SalesLine.__table__, Payment.__table__
     )  # fmt: skip
-    unknown = {d.client_id for d in documents if not d.responsible_known}
+    unknown = sorted({d.client_id for d in documents if not d.responsible_known})
     responsible: dict[int, int | None] = {}
     for start in range(0, len(unknown), CHUNK):
-        chunk = sorted(unknown)[start : start + CHUNK]
+        chunk = unknown[start : start + CHUNK]
         responsible.update(
             session.execute(
                 select(Client.id, Client.responsible_id).where(Client.id.in_(chunk))

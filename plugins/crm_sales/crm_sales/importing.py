@@ -67,9 +67,6 @@ class ImportPlan:
         return not self.errors
 
 
-ImportResult = WriteResult  # the name the import page and command use
-
-
 def _flatten(messages: Any, prefix: str = "") -> Iterable[tuple[str, str]]:
     if isinstance(messages, dict):
         for key, value in messages.items():

@@ -34,10 +34,11 @@ from crm_sales.settings import installation_currency
 from crm_sales.turnover import PERIOD_MONTHS, turnover_by_period
 
 
-def _document(document_id: int) -> SalesDocument:
+def _document(condition) -> SalesDocument:
+    """The document (``SalesDocument.id == …`` or ``number``) with its lines and payments."""
     document = db_session.scalar(
         select(SalesDocument)
-        .where(SalesDocument.id == document_id)
+        .where(condition)
         .options(
             selectinload(SalesDocument.lines).joinedload(SalesLine.product),
             selectinload(SalesDocument.payments),
@@ -74,7 +75,7 @@ def api_document_list():
 @permission_required(READ)
 @api_doc("Read a sales document with its lines and payments", response_schema=DocumentOutSchema)
 def api_document_get(document_id: int):
-    return jsonify(DocumentOutSchema().dump(_document(document_id)))
+    return jsonify(DocumentOutSchema().dump(_document(SalesDocument.id == document_id)))
 
 
 @api.route("/documents", methods=["POST"])
@@ -102,8 +103,8 @@ def api_document_post():
         raise ValidationError(error.messages[0]) from None
     result = apply_import(db_session, [data])
     db_session.commit()
-    document = db_session.scalar(select(SalesDocument).where(SalesDocument.number == data.number))
-    body = DocumentOutSchema().dump(_document(document.id))
+    document = _document(SalesDocument.number == data.number)
+    body = DocumentOutSchema().dump(document)
     location = url_for(".api_document_get", document_id=document.id)
     if result.created:
         return created(body, location)
