@@ -14,6 +14,7 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tasks_helpers import session_of
 
 from core.models import Group, PermissionRecord
 from core.modules import uninstall
@@ -46,10 +47,6 @@ def home_app(crm_app_factory) -> Iterator[Flask]:
             session.commit()
             app.ids.bioprom, app.ids.rila = bioprom.id, rila.id
         yield app
-
-
-def session_of(app: Flask) -> Session:
-    return Session(app.extensions["crm"].engine)
 
 
 def add_contact(app: Flask, user_id: int, client_id: int, starts_at: datetime, **values) -> int:
