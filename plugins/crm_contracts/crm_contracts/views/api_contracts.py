@@ -3,8 +3,6 @@ conditions (/api/v1/contracts/<id>/conditions) and signed documents (…/attachm
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import abort, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,9 +13,8 @@ from core.attachments import AttachmentError, attach, attachments_of
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
-from crm_contacts.agenda import local_today
 from crm_contracts.blueprints import api
-from crm_contracts.models import IN_FORCE, STATUSES, Condition, Contract
+from crm_contracts.models import STATUSES, Condition, Contract
 from crm_contracts.permissions import READ, WRITE
 from crm_contracts.schemas import (
     ConditionSchema,
@@ -35,7 +32,7 @@ from crm_contracts.service import (
     update_condition,
     update_contract,
 )
-from crm_contracts.views.common import load_contract
+from crm_contracts.views.common import ending_within, load_contract
 
 LIST_OPTIONS = (
     joinedload(Contract.client),
@@ -69,11 +66,7 @@ def api_contract_list():
             stmt = stmt.where(column == value)
     within = query_int("expiring_within")
     if within is not None:
-        stmt = stmt.where(
-            Contract.status.in_(IN_FORCE),
-            Contract.valid_to.is_not(None),
-            Contract.valid_to <= local_today() + timedelta(days=min(within, 3650)),
-        )
+        stmt = stmt.where(ending_within(within))
     return jsonify(
         paginate(
             stmt,

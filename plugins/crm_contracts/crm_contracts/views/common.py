@@ -3,24 +3,43 @@ see, paging."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, request
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.db import db_session
 from core.models import User
+from crm_contacts.agenda import local_today
 from crm_contacts.models import Client
-from crm_contracts.models import Contract, ContractType
+from crm_contracts.models import IN_FORCE, Contract, ContractType
 
 PER_PAGE = 50
+MAX_WITHIN = 3650  # days: the longest "ending within" filter
 # A contract as a row of the list or the dashboard: its client's and representative's names.
 ROW_OPTIONS = (
     joinedload(Contract.client).load_only(Client.id, Client.name),
     joinedload(Contract.type),
     joinedload(Contract.responsible).load_only(User.id, User.name),
 )
+
+
+def expiring_between(start: date, end: date) -> ColumnElement[bool]:
+    """Contracts in force today whose end falls between ``start`` and ``end`` (inclusive)."""
+    return and_(
+        Contract.status.in_(IN_FORCE),
+        Contract.valid_to.is_not(None),
+        Contract.valid_to >= start,
+        Contract.valid_to <= end,
+    )
+
+
+def ending_within(days: int) -> ColumnElement[bool]:
+    """Contracts in force today that end within ``days`` days (at most ``MAX_WITHIN``)."""
+    today = local_today()
+    return expiring_between(today, today + timedelta(days=min(days, MAX_WITHIN)))
 
 
 def form_values(names: tuple[str, ...]) -> dict[str, str]:

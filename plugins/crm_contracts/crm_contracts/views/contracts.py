@@ -4,7 +4,6 @@ the acts on it: terminate early, renew, delete a draft."""
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -21,7 +20,7 @@ from core.permissions import permission_required
 from crm_contacts.agenda import local_today
 from crm_contacts.models import Client
 from crm_contracts.blueprints import bp
-from crm_contracts.models import IN_FORCE, STATUS_LABELS, STATUSES, Contract
+from crm_contracts.models import STATUS_LABELS, STATUSES, Contract
 from crm_contracts.permissions import READ, WRITE
 from crm_contracts.schemas import ContractSchema, RenewSchema, TerminateSchema
 from crm_contracts.search import matching
@@ -35,9 +34,11 @@ from crm_contracts.service import (
     visible_client,
 )
 from crm_contracts.views.common import (
+    MAX_WITHIN,
     PER_PAGE,
     ROW_OPTIONS,
     contract_types,
+    ending_within,
     form_errors,
     form_text,
     form_values,
@@ -53,7 +54,6 @@ OPTIONAL = (
     "type_id", "signed_on", "valid_from", "valid_to", "notice_days", "value",
     "payment_term_days", "responsible_id",
 )  # fmt: skip
-MAX_WITHIN = 3650
 CLIENT_CHOICES = 20
 
 
@@ -85,12 +85,7 @@ def contract_list():
         conditions.append(Contract.responsible_id == responsible_id)
     order: tuple[Any, ...] = (Contract.id.desc(),)
     if within is not None:
-        today = local_today()
-        conditions += [
-            Contract.status.in_(IN_FORCE),
-            Contract.valid_to.is_not(None),
-            Contract.valid_to <= today + timedelta(days=within),
-        ]
+        conditions.append(ending_within(within))
         order = (Contract.valid_to.asc(), Contract.id.asc())
 
     total = db_session.scalar(select(func.count(Contract.id)).where(*conditions)) or 0

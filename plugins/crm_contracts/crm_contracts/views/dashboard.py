@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
 from core.auth import has_permission
 from core.db import db_session
@@ -17,22 +17,12 @@ from core.notifications import notify
 from core.permissions import permission_required
 from crm_contacts.agenda import local_today
 from crm_contracts.blueprints import bp
-from crm_contracts.models import IN_FORCE, Contract
+from crm_contracts.models import Contract
 from crm_contracts.permissions import READ, WRITE
-from crm_contracts.views.common import ROW_OPTIONS, load_contract, users
+from crm_contracts.views.common import ROW_OPTIONS, expiring_between, load_contract, users
 
 HORIZONS = (30, 60, 90)
 SHOWN = 50  # per period; the list page shows the rest
-
-
-def expiring_between(start, end):
-    """Contracts in force today whose end falls between ``start`` and ``end`` (inclusive)."""
-    return and_(
-        Contract.status.in_(IN_FORCE),
-        Contract.valid_to.is_not(None),
-        Contract.valid_to >= start,
-        Contract.valid_to <= end,
-    )
 
 
 @bp.route("/expiring")
