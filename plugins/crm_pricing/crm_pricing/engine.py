@@ -105,7 +105,8 @@ def sort_rules(rules: Iterable[Rule]) -> list[Rule]:
     return sorted(rules, key=lambda r: r.sort_key)
 
 
-def _validity(rule: Rule, on: date) -> str | None:
+def validity(rule: Any, on: date) -> str | None:
+    """Why ``rule`` (anything with ``valid_from`` and ``valid_to``) is not valid on ``on``."""
     if rule.valid_from and on < rule.valid_from:
         return f"valid from {rule.valid_from.isoformat()}"
     if rule.valid_to and on > rule.valid_to:
@@ -210,7 +211,7 @@ def _consider(
         if rule.error:
             skip(rule, rule.error)
             continue
-        reason = _validity(rule, context.on) or _products(rule, context)
+        reason = validity(rule, context.on) or _products(rule, context)
         if reason:
             skip(rule, reason)
             continue

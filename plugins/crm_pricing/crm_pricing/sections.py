@@ -20,30 +20,27 @@ from core import hookimpl
 from core.auth import has_permission
 from core.db import db_session
 from crm_contacts.hookspecs import ClientFileSection
+from crm_pricing.engine import validity
 from crm_pricing.kinds import TURNOVER_TIERS
 from crm_pricing.models import PricingRule
 from crm_pricing.permissions import READ, WRITE
-from crm_pricing.service import CachedTurnover, current_kinds, today_local
+from crm_pricing.service import (
+    EVERYONE,
+    CachedTurnover,
+    current_kinds,
+    own_and_group,
+    stored_params,
+    today_local,
+)
 from crm_pricing.standing import tier_standing
 
 
 def _rules_for(client: Any) -> list[PricingRule]:
-    whom = [PricingRule.client_id == client.id]
-    if client.customer_group_id is not None:
-        whom.append(
-            and_(
-                PricingRule.client_id.is_(None),
-                PricingRule.customer_group_id == client.customer_group_id,
-            )
-        )
-    everyone = and_(
-        PricingRule.client_id.is_(None),
-        PricingRule.customer_group_id.is_(None),
-        PricingRule.kind == TURNOVER_TIERS,
-    )
+    """The client's own rules, its group's, and the turnover tiers for everyone."""
+    everyone = and_(EVERYONE, PricingRule.kind == TURNOVER_TIERS)
     stmt = (
         select(PricingRule)
-        .where(PricingRule.active.is_(True), or_(*whom, everyone))
+        .where(PricingRule.active.is_(True), or_(*own_and_group(client), everyone))
         .options(joinedload(PricingRule.product), joinedload(PricingRule.product_group))
         .order_by(PricingRule.priority, PricingRule.name, PricingRule.id)
     )
@@ -64,14 +61,12 @@ def crm_client_file_sections(client: Any, user: Any) -> list[ClientFileSection]:
     turnover = CachedTurnover(db_session, client.id)
     negotiated, standings = [], []
     for rule in rules:
-        valid = (rule.valid_from is None or rule.valid_from <= today) and (
-            rule.valid_to is None or today <= rule.valid_to
-        )
+        valid = validity(rule, today) is None
         kind = kinds.get(rule.kind)
         if rule.kind == TURNOVER_TIERS and kind is not None and valid:
             try:
-                params = kind.schema().load(rule.params)
-            except ValidationError:
+                params = stored_params(kind.schema, rule.params_json or "{}")
+            except (ValidationError, ValueError):
                 params = None  # a rule whose params no longer fit its kind is left out
             if params is not None:
                 standings.append((rule, tier_standing(params, turnover, today)))

@@ -162,6 +162,23 @@ def _scope_label(code: str | None, group_name: str | None) -> str:
     return ""
 
 
+#: The condition of the rules for every client (neither a client's nor a customer group's).
+EVERYONE = and_(PricingRule.client_id.is_(None), PricingRule.customer_group_id.is_(None))
+
+
+def own_and_group(client: Any) -> list[Any]:
+    """The conditions of the rules for the client itself and for its customer group."""
+    whom = [PricingRule.client_id == client.id]
+    if client.customer_group_id is not None:
+        whom.append(
+            and_(
+                PricingRule.client_id.is_(None),
+                PricingRule.customer_group_id == client.customer_group_id,
+            )
+        )
+    return whom
+
+
 def _concerns(rule: PricingRule, client: ClientFacts) -> bool:
     if rule.client_id is not None:
         return rule.client_id == client.id
@@ -182,22 +199,11 @@ def load_rules(
     them, in one query; plus the implicit rules of automatic kinds nobody configured. ``extra``
     are unsaved rules (a manager tries a rule before saving it), which take the place of the
     stored rules of the ids in ``exclude`` (the rule being edited)."""
-    whom = [
-        PricingRule.client_id == client.id,
-        and_(PricingRule.client_id.is_(None), PricingRule.customer_group_id.is_(None)),
-    ]
-    if client.customer_group_id is not None:
-        whom.append(
-            and_(
-                PricingRule.client_id.is_(None),
-                PricingRule.customer_group_id == client.customer_group_id,
-            )
-        )
     stmt = (
         select(PricingRule, Product.code, ProductGroup.name)
         .outerjoin(Product, PricingRule.product_id == Product.id)
         .outerjoin(ProductGroup, PricingRule.product_group_id == ProductGroup.id)
-        .where(PricingRule.active.is_(True), or_(*whom))
+        .where(PricingRule.active.is_(True), or_(*own_and_group(client), EVERYONE))
     )
     exclude = [i for i in exclude if i is not None]
     if exclude:
