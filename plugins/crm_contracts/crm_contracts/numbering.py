@@ -20,7 +20,7 @@ def settings(session: Session) -> Settings:
     """The module's settings row, created with the defaults when missing."""
     found = session.get(Settings, 1)
     if found is None:
-        found = Settings(id=1, number_prefix="C-", number_digits=4, expiring_days=30)
+        found = Settings(id=1)  # the columns' defaults
         session.add(found)
         session.flush()
     return found

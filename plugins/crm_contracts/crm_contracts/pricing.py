@@ -21,11 +21,11 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.pricing import Adjustment, PricingContext, PricingRuleKind
-from crm_contracts.models import Condition, Contract
+from crm_contracts.models import CONDITION_KINDS, Condition, Contract
 
 KIND = "crm_contracts.conditions"
 
@@ -67,7 +67,7 @@ def load_terms(session: Session, client_ids: tuple[int, ...], on: date) -> dict[
             or_(Contract.terminated_on.is_(None), Contract.terminated_on > on),
             or_(Condition.valid_from.is_(None), Condition.valid_from <= on),
             or_(Condition.valid_to.is_(None), Condition.valid_to >= on),
-            and_(Condition.kind.in_(("price", "discount"))),
+            Condition.kind.in_(CONDITION_KINDS),
         )
         # Older first, so that a newer contract's condition overwrites an older one's.
         .order_by(Contract.valid_from, Contract.id, Condition.id)
@@ -75,7 +75,7 @@ def load_terms(session: Session, client_ids: tuple[int, ...], on: date) -> dict[
         .execution_options(crm_all_records=True)
     ).all()
     for client_id, number, kind, product, group, group_name, price, percent in rows:
-        found = terms.setdefault(client_id, ClientTerms())
+        found = terms[client_id]
         if kind == "price":
             found.prices[product] = (price, f"contract {number}: negotiated price {price}")
         else:
