@@ -3,7 +3,7 @@ and changing tasks, the filtered list, and the completion links other modules of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -192,7 +192,7 @@ def as_link_option(item: Any, module: str) -> TaskLinkOption | None:
     """A contribution to crm_tasks_completion_links as a TaskLinkOption: modules that do not
     depend on crm_tasks return plain dicts ``{"model", "record_id", "label", "url"}``."""
     if isinstance(item, TaskLinkOption):
-        return TaskLinkOption(item.model, item.record_id, item.label, item.url, module)
+        return replace(item, module=module)
     if isinstance(item, dict) and item.get("model") and item.get("record_id") is not None:
         return TaskLinkOption(
             str(item["model"]),
