@@ -56,12 +56,12 @@ def dashboard():
         periods.append(
             {"days": days, "start": start, "end": end, "count": count, "contracts": contracts}
         )
+    can_write = has_permission(WRITE)
     return render_template(
         "crm_contracts/dashboard.html",
         periods=periods,
-        today=today,
-        can_write=has_permission(WRITE),
-        users=users(None) if has_permission(WRITE) else [],
+        can_write=can_write,
+        users=users(None) if can_write else [],
     )
 
 
