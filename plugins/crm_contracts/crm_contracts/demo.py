@@ -48,7 +48,7 @@ def _year_from(start: date) -> date:
     return start + timedelta(days=364)
 
 
-def _catalogue_codes(session: Session) -> tuple[list, list]:
+def _catalogue_codes() -> tuple[list, list]:
     found = catalogue()
     groups, products = list(GROUPS), list(PRODUCTS)
     if found is not None:
@@ -83,7 +83,7 @@ def crm_demo_data(session: Session, scale: int) -> None:
     types = session.execute(select(ContractType.id, ContractType.code)).all()
     if not clients or not types:
         return
-    groups, products = _catalogue_codes(session)
+    groups, products = _catalogue_codes()
     shapes = [shape for share, shape in SHAPES for _ in range(share)]
     chosen = rng.sample(clients, k=min(len(clients), CONTRACTS_PER_SCALE * scale))
     for client_id, responsible_id in chosen:
