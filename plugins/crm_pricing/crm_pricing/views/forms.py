@@ -6,6 +6,11 @@ import math
 from typing import Any
 
 from flask import request
+from marshmallow import ValidationError
+
+from core.db import db_session
+from crm_pricing.quoting import UnknownProducts, quote_lines
+from crm_pricing.service import UnknownClient
 
 PER_PAGE = 50
 
@@ -44,3 +49,52 @@ def pages(total: int, per_page: int = PER_PAGE) -> tuple[int, int]:
     except ValueError:
         page = 1
     return min(max(page, 1), count), count
+
+
+def quote_input(source: Any, prefix: str = "", *, lines: bool = True) -> dict[str, Any]:
+    """A quote request from form fields (named ``prefix`` + client_id, payment_days, date, and
+    with ``lines`` product_code and quantity) as the quote schemas take it: empty fields left
+    out (the schema names what is missing), numbers as numbers."""
+    data: dict[str, Any] = {}
+    for name in ("client_id", "payment_days"):
+        raw = (source.get(prefix + name) or "").strip()
+        if raw:
+            data[name] = int(raw) if raw.isdigit() else raw
+    raw_date = (source.get(prefix + "date") or "").strip()
+    if raw_date:
+        data["date"] = raw_date
+    if lines:
+        code = (source.get(prefix + "product_code") or "").strip()
+        if code:
+            data["product_code"] = code
+        data["quantity"] = (source.get(prefix + "quantity") or "").strip() or "1"
+    return data
+
+
+def run_quote(data: dict[str, Any], lines: list[dict[str, Any]], **rules: Any):
+    """``quote_lines`` for the pages: an unknown client or product is a ``ValidationError``
+    naming its field (``rules``: ``extra_rules``, ``exclude_rules``)."""
+    try:
+        return quote_lines(
+            db_session, data["client_id"], data["date"], data["payment_days"], lines, **rules
+        )
+    except UnknownClient:
+        raise ValidationError({"client_id": ["No such client."]}) from None
+    except UnknownProducts as exc:
+        raise ValidationError(
+            {"product_code": [f"No product has the code {', '.join(exc.missing)}."]}
+        ) from None
+
+
+def quote_one(loaded: dict[str, Any], **rules: Any) -> dict[str, Any]:
+    """The quote of the one line of a loaded ``QuoteRequestSchema``."""
+    line = {"product_code": loaded["product_code"], "quantity": loaded["quantity"]}
+    return run_quote(loaded, [line], **rules)[1][0]
+
+
+def quote_errors(exc: ValidationError) -> dict[str, list[str]]:
+    """A one-line quote's errors by form field (the product is given by its code)."""
+    errors = field_errors(exc.messages if isinstance(exc.messages, dict) else {})
+    if "product_id" in errors:
+        errors["product_code"] = errors.pop("product_id")
+    return errors

@@ -23,11 +23,17 @@ from crm_pricing.engine import MODES
 from crm_pricing.kinds import EXAMPLES
 from crm_pricing.models import DiscountCap, PricingRule
 from crm_pricing.permissions import READ, WRITE
-from crm_pricing.quoting import UnknownProducts, quote_lines
 from crm_pricing.rules import apply_rule_data
 from crm_pricing.schemas import QuoteRequestSchema, RuleSchema
-from crm_pricing.service import UnknownClient, current_kinds
-from crm_pricing.views.forms import PER_PAGE, field_errors, pages
+from crm_pricing.service import current_kinds
+from crm_pricing.views.forms import (
+    PER_PAGE,
+    field_errors,
+    pages,
+    quote_errors,
+    quote_input,
+    quote_one,
+)
 from crm_sales.models import Product, ProductGroup
 
 _OPTIONAL_INTS = ("client_id", "customer_group_id", "product_group_id")
@@ -113,37 +119,14 @@ def _try(form, rule_id: int | None) -> tuple[dict[str, Any] | None, dict[str, li
     when editing): a manager sees the effect before saving. Nothing is written."""
     trial = PricingRule()
     errors = _save(trial, form)
-    raw = {
-        "client_id": form.get("try_client_id", "").strip(),
-        "product_code": form.get("try_product_code", "").strip(),
-        "quantity": form.get("try_quantity", "").strip() or "1",
-    }
-    days = form.get("try_payment_days", "").strip()
-    data: dict[str, Any] = {k: v for k, v in raw.items() if v}
-    if data.get("client_id", "").isdigit():
-        data["client_id"] = int(data["client_id"])
-    if days:
-        data["payment_days"] = int(days) if days.isdigit() else days
     quote = None
     try:
-        loaded = QuoteRequestSchema().load(data)
+        loaded = QuoteRequestSchema().load(quote_input(form, "try_"))
         if not errors:
-            line = {"product_code": loaded["product_code"], "quantity": loaded["quantity"]}
-            _, quotes = quote_lines(
-                db_session, loaded["client_id"], loaded["date"], loaded["payment_days"], [line],
-                extra_rules=[trial], exclude_rules=[rule_id],
-            )  # fmt: skip
-            quote = quotes[0]
+            quote = quote_one(loaded, extra_rules=[trial], exclude_rules=[rule_id])
     except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {}
-        if "product_id" in messages:
-            messages["product_code"] = messages.pop("product_id")
-        for key, value in field_errors(messages).items():
+        for key, value in quote_errors(exc).items():
             errors.setdefault(f"try_{key}", []).extend(value)
-    except UnknownClient:
-        errors["try_client_id"] = ["No such client."]
-    except UnknownProducts as exc:
-        errors["try_product_code"] = [f"No product has the code {', '.join(exc.missing)}."]
     db_session.rollback()
     return quote, errors
 

@@ -10,39 +10,15 @@ from typing import Any
 from flask import render_template, request
 from marshmallow import ValidationError
 
-from core.db import db_session
 from core.permissions import permission_required
 from crm_pricing.blueprints import bp
 from crm_pricing.permissions import READ
-from crm_pricing.quoting import UnknownProducts, batch_total, quote_lines
+from crm_pricing.quoting import batch_total
 from crm_pricing.schemas import MAX_BATCH_LINES, BatchQuoteRequestSchema, QuoteRequestSchema
-from crm_pricing.service import UnknownClient, today_local
-from crm_pricing.views.forms import field_errors
+from crm_pricing.service import today_local
+from crm_pricing.views.forms import field_errors, quote_errors, quote_input, quote_one, run_quote
 
 _SPLIT = re.compile(r"[\s,;]+")
-
-
-def _common(source) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for name in ("client_id", "payment_days"):
-        raw = (source.get(name) or "").strip()
-        if raw:
-            data[name] = int(raw) if raw.isdigit() else raw
-    raw_date = (source.get("date") or "").strip()
-    if raw_date:
-        data["date"] = raw_date
-    return data
-
-
-def _run(data: dict[str, Any], lines: list[dict[str, Any]]):
-    try:
-        return quote_lines(db_session, data["client_id"], data["date"], data["payment_days"], lines)
-    except UnknownClient:
-        raise ValidationError({"client_id": ["No such client."]}) from None
-    except UnknownProducts as exc:
-        raise ValidationError(
-            {"product_code": [f"No product has the code {', '.join(exc.missing)}."]}
-        ) from None
 
 
 @bp.route("/simulator")
@@ -55,20 +31,11 @@ def simulator():
     errors: dict[str, list[str]] = {}
     quote = None
     if args.get("client_id") or args.get("product_code"):
-        data = _common(args)
-        data["product_code"] = (args.get("product_code") or "").strip() or None
-        data["quantity"] = (args.get("quantity") or "1").strip()
-        if data["product_code"] is None:
-            del data["product_code"]
         try:
-            loaded = QuoteRequestSchema().load(data)
-            line = {"product_code": loaded["product_code"], "quantity": loaded["quantity"]}
-            _, quotes = _run(loaded, [line])
-            quote = quotes[0]
+            loaded = QuoteRequestSchema().load(quote_input(args))
+            quote = quote_one(loaded)
         except ValidationError as exc:
-            errors = field_errors(exc.messages if isinstance(exc.messages, dict) else {})
-            if "product_id" in errors:
-                errors["product_code"] = errors.pop("product_id")
+            errors = quote_errors(exc)
     return render_template(
         "crm_pricing/simulator.html", values=values, errors=errors, quote=quote
     ), (400 if errors else 200)
@@ -114,14 +81,14 @@ def batch():
         lines, line_errors = parse_lines(values.get("lines", ""))
         if line_errors:
             errors["lines"] = line_errors
-        data = _common(request.form)
+        data = quote_input(request.form, lines=False)
         try:
             loaded = BatchQuoteRequestSchema().load(
                 {**data, "lines": [{**line, "quantity": str(line["quantity"])} for line in lines]
                  or [{"product_code": "-"}]}
             )  # fmt: skip
             if not errors:
-                _, quotes = _run(loaded, loaded["lines"])
+                _, quotes = run_quote(loaded, loaded["lines"])
         except ValidationError as exc:
             messages = exc.messages if isinstance(exc.messages, dict) else {}
             messages.pop("lines", None)
