@@ -1,6 +1,6 @@
 """Shared by crm_pricing's tests that run through the whole stack: a small shop at a fixed moment
 (26 Nov 2026), with a catalogue, two clients and their invoices written through crm_sales, a
-manager and two representatives; and a count of the SQL statements a block runs."""
+manager and two representatives. (SQL statements are counted with core.testing's count_queries.)"""
 
 from __future__ import annotations
 
