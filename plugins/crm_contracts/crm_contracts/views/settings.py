@@ -46,7 +46,6 @@ class TypeSchema(Base):
 
 
 def _render(values: dict, errors: dict, status: int = 200):
-    config = settings(db_session)
     types = db_session.execute(
         select(ContractType, func.count(Contract.id))
         .outerjoin(Contract, Contract.type_id == ContractType.id)
@@ -55,7 +54,7 @@ def _render(values: dict, errors: dict, status: int = 200):
         .execution_options(crm_all_records=True)
     ).all()
     example = format_number(
-        values.get("number_prefix", config.number_prefix),
+        values["number_prefix"],
         2026,
         7,
         int(values["number_digits"]) if str(values.get("number_digits", "")).isdigit() else 4,
