@@ -13,13 +13,12 @@ from core.auth import has_permission
 from core.db import db_session
 from core.models import utcnow
 from core.permissions import permission_required
-from crm_contacts.models import Client
 from crm_tasks import workflow
 from crm_tasks.blueprints import bp
 from crm_tasks.models import Task
 from crm_tasks.permissions import READ, WRITE
-from crm_tasks.service import active_types, assignable_users, urgent_first, with_details
-from crm_tasks.views.common import filters_from_args, today
+from crm_tasks.service import urgent_first, with_details
+from crm_tasks.views.common import filter_context, filters_from_args, today
 
 OPEN_CARDS = 300
 CLOSED_CARDS = 150
@@ -44,19 +43,14 @@ def board():
     columns = {status: [] for status in workflow.STATUSES}
     for task in [*open_tasks, *closed_tasks]:
         columns[task.status].append(task)
-    client = db_session.get(Client, filters.client_id) if filters.client_id else None
     return render_template(
         "crm_tasks/board.html",
         columns=columns,
-        filters=filters,
-        filter_client=client,
-        types=active_types(db_session),
-        users=assignable_users(db_session),
-        statuses=workflow.STATUSES,
         today=today(),
         is_overdue=workflow.is_overdue,
         allowed=workflow.allowed if has_permission(WRITE) else (lambda task: ()),
         action_label=workflow.action_label,
         closed_days=CLOSED_DAYS,
         truncated=len(open_tasks) >= OPEN_CARDS,
+        **filter_context(filters),
     )

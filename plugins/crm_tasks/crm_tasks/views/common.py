@@ -15,7 +15,7 @@ from crm_contacts.agenda import local_today
 from crm_contacts.models import Client, Contact, Person
 from crm_tasks import workflow
 from crm_tasks.models import Task
-from crm_tasks.service import Filters
+from crm_tasks.service import Filters, active_types, assignable_users
 
 PER_PAGE = 25
 
@@ -57,6 +57,17 @@ def filters_from_args(view: str) -> Filters:
         due_from=date_arg("due_from"),
         due_to=date_arg("due_to"),
     )
+
+
+def filter_context(filters: Filters) -> dict[str, Any]:
+    """What the filter form of the lists and the board shows (_task_macros.filter_form)."""
+    return {
+        "filters": filters,
+        "filter_client": db_session.get(Client, filters.client_id) if filters.client_id else None,
+        "types": active_types(db_session),
+        "users": assignable_users(db_session),
+        "statuses": workflow.STATUSES,
+    }
 
 
 def form_errors(error: ValidationError) -> dict[str, list[str]]:

@@ -37,6 +37,7 @@ from crm_tasks.service import (
 )
 from crm_tasks.views.common import (
     PER_PAGE,
+    filter_context,
     filters_from_args,
     form_errors,
     form_payload,
@@ -83,7 +84,6 @@ def _list(view: str):
     tasks = db_session.scalars(
         with_details(urgent_first(stmt)).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()
-    client = db_session.get(Client, filters.client_id) if filters.client_id else None
     title, endpoint = VIEWS[view]
     return render_template(
         "crm_tasks/task_list.html",
@@ -91,17 +91,13 @@ def _list(view: str):
         endpoint=endpoint,
         view=view,
         tasks=tasks,
-        filters=filters,
-        filter_client=client,
         page=page,
         pages=max(1, math.ceil(total / PER_PAGE)),
         total=total,
         today=today(),
-        types=active_types(db_session),
-        users=assignable_users(db_session),
-        statuses=workflow.STATUSES,
         is_overdue=workflow.is_overdue,
         args={k: v for k, v in request.args.items() if k != "page" and v},
+        **filter_context(filters),
     )
 
 
