@@ -200,15 +200,6 @@ class Contract(Base):
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
 
-    def in_force_on(self, day: date) -> bool:
-        """Signed, within its validity and not terminated on ``day``."""
-        return (
-            self.signed_on is not None
-            and self.valid_from <= day
-            and (self.valid_to is None or day <= self.valid_to)
-            and (self.terminated_on is None or day < self.terminated_on)
-        )
-
 
 def status_expression(today: ColumnElement[date] | date) -> ColumnElement[str]:
     """The status of ``Contract`` rows on ``today``, in SQL. Acts first (terminated, renewed),
