@@ -3,8 +3,8 @@ for every demo client, invoices, a few credit notes and payments from 1 January 
 to today, with seasonality (a summer and a December peak, a January dip), each client's own size,
 trend and habits of payment. Deterministic (seeded), dates relative to today.
 
-Documents, lines and payments are written with bulk inserts (thousands of rows in a few hundred
-milliseconds); the catalogue goes through the ORM, which keeps the group paths.
+Documents, lines and payments are written as an import writes them (set-based statements, a few
+per 500 documents); the catalogue goes through the ORM, which keeps the group paths.
 """
 
 from __future__ import annotations
@@ -13,17 +13,16 @@ import random
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import hookimpl
-from core.models import utcnow
 from crm_contacts.models import Client
-from crm_sales.models import Payment, Product, ProductGroup, SalesDocument, SalesLine
-from crm_sales.settings import cents, from_cents, installation_currency
+from crm_sales.documents import DocumentData, LineData, PaymentData, write_documents
+from crm_sales.models import Product, ProductGroup, SalesDocument
+from crm_sales.settings import CENT, installation_currency
 
 SEED = 7
-CENT = Decimal("0.01")
 # Group tree: top-level group -> {subgroup: (unit, price range, product bases)}.
 CATALOGUE: dict[str, dict[str, tuple[str, tuple[int, int], tuple[str, ...]]]] = {
     "Food": {
@@ -131,13 +130,13 @@ def write_history(
     products: list[Product],
     today: date,
 ) -> None:
-    """Invoices, credit notes and payments of ``clients`` from 1 January two years ago to today."""
+    """Invoices, credit notes and payments of ``clients`` from 1 January two years ago to today,
+    written as an import writes them (``crm_sales.documents.write_documents``)."""
     currency = installation_currency()
     start = date(today.year - 2, 1, 1)
     next_id = (session.scalar(select(func.max(SalesDocument.id))) or 0) + 1
-    now = utcnow()
-    documents, lines, payments = [], [], []
-    catalogue = [(p.id, p.list_price, p.group_id) for p in products if p.active]
+    documents: list[DocumentData] = []
+    catalogue = [p for p in products if p.active]
     for client_id, responsible_id, term, status in clients:
         if status == "prospect" and rng.random() < 0.7:
             continue  # most prospects have bought nothing yet
@@ -146,78 +145,43 @@ def write_history(
         term = term or rng.choice((15, 30, 30, 45, 60))
         lateness = rng.choice((-5, 0, 0, 3, 10, 25))  # days paid after (or before) the term
         favourites = rng.sample(catalogue, k=min(len(catalogue), rng.randint(8, 30)))
+        of_client = {"client_id": client_id, "currency": currency,
+                     "responsible_id": responsible_id, "responsible_known": True}  # fmt: skip
         day = start + timedelta(days=rng.randint(0, 20))
         while day <= today:
             years_back = (today - day).days / 365
             weight = size * SEASON[day.month - 1] * trend ** (-years_back)
-            number = f"INV-{day.year}-{next_id:06d}"
-            doc_lines, total = [], 0
-            for position in range(1, rng.randint(1, 6) + 1):
-                product_id, price, group_id = rng.choice(favourites)
+            lines = []
+            for _ in range(rng.randint(1, 6)):
+                product = rng.choice(favourites)
                 quantity = Decimal(max(1, round(rng.uniform(2, 40) * weight)))
                 discount = rng.choice((Decimal("0"), Decimal("0"), Decimal("3"), Decimal("5")))
-                amount = (quantity * price * (100 - discount) / 100).quantize(CENT, ROUND_HALF_UP)
-                line_cents = cents(amount)
-                total += line_cents
-                doc_lines.append(
-                    {"document_id": len(documents), "position": position,
-                     "product_id": product_id, "quantity": quantity, "unit_price": price,
-                     "discount_percent": discount,
-                     "amount": amount, "client_id": client_id, "date": day, "group_id": group_id,
-                     "signed_cents": line_cents, "signed_quantity": quantity,
-                     "net_amount": from_cents(line_cents), "month": day.isoformat()[:7],
-                     "responsible_id": responsible_id}
-                )  # fmt: skip
+                lines.append(LineData(product, quantity, product.list_price, discount))
             due = day + timedelta(days=term)
             paid_on = due + timedelta(days=lateness + rng.randint(-5, 5))
-            paid = from_cents(total) if paid_on <= today else Decimal("0.00")
+            total = sum((line.computed_amount() for line in lines), Decimal("0.00"))
             documents.append(
-                {"number": number, "kind": "invoice", "client_id": client_id,
-                 "date": day, "due_date": due, "currency": currency, "rate": Decimal("1"),
-                 "total": from_cents(total), "total_local": from_cents(total), "paid": paid,
-                 "checksum": "", "created_at": now, "updated_at": now}
+                DocumentData(
+                    number=f"INV-{day.year}-{next_id:06d}", kind="invoice", date=day,
+                    due_date=due, lines=lines,
+                    payments=[PaymentData(paid_on, total)] if paid_on <= today else [],
+                    **of_client,
+                )
             )  # fmt: skip
-            lines += doc_lines
-            if paid:
-                payments.append(
-                    {"document_id": len(documents) - 1, "date": paid_on, "amount": paid,
-                     "days": (paid_on - day).days}
-                )  # fmt: skip
             next_id += 1
             if rng.random() < 0.04:  # a return: part of one line credited a week later
-                returned = rng.choice(doc_lines)
-                quantity = max(Decimal(1), (returned["quantity"] / 4).quantize(Decimal(1)))
-                amount = (quantity * returned["unit_price"]).quantize(CENT, ROUND_HALF_UP)
+                returned = rng.choice(lines)
+                quantity = max(Decimal(1), (returned.quantity / 4).quantize(Decimal(1)))
                 credit_day = min(day + timedelta(days=7), today)
                 documents.append(
-                    {"number": f"CN-{credit_day.year}-{next_id:06d}",
-                     "kind": "credit_note", "client_id": client_id, "date": credit_day,
-                     "due_date": None, "currency": currency, "rate": Decimal("1"),
-                     "total": amount, "total_local": amount, "paid": Decimal("0.00"),
-                     "checksum": "", "created_at": now, "updated_at": now}
-                )  # fmt: skip
-                lines.append(
-                    {**returned, "document_id": len(documents) - 1, "position": 1,
-                     "quantity": quantity, "discount_percent": Decimal("0"), "amount": amount,
-                     "date": credit_day,
-                     "signed_cents": -cents(amount), "signed_quantity": -quantity,
-                     "net_amount": -amount, "month": credit_day.isoformat()[:7]}
+                    DocumentData(
+                        number=f"CN-{credit_day.year}-{next_id:06d}", kind="credit_note",
+                        date=credit_day,
+                        lines=[LineData(returned.product, quantity, returned.unit_price)],
+                        **of_client,
+                    )
                 )  # fmt: skip
                 next_id += 1
             # Bigger clients order more often: every 5 to 30 days.
             day += timedelta(days=max(4, round(rng.uniform(10, 35) / min(size, 3) ** 0.5)))
-    if not documents:
-        return
-    # Lines and payments name their document by its place in ``documents``: the database gives
-    # the ids (its own sequence, on PostgreSQL too).
-    table = SalesDocument.__table__
-    ids = list(
-        session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), documents
-        ).scalars()
-    )
-    for row in (*lines, *payments):
-        row["document_id"] = ids[row["document_id"]]
-    session.execute(insert(SalesLine.__table__), lines)
-    if payments:
-        session.execute(insert(Payment.__table__), payments)
+    write_documents(session, documents)
