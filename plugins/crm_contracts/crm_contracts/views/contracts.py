@@ -141,6 +141,17 @@ def _render_form(contract: Contract | None, client: Client, values: dict, errors
     ), status
 
 
+def _load(values: dict[str, str], client_id: int) -> dict[str, Any]:
+    """The posted form through the schema, for ``client_id``; the currency in capitals."""
+    return ContractSchema().load(
+        {
+            **schema_input(values, OPTIONAL),
+            "client_id": client_id,
+            "currency": values["currency"].upper() or "EUR",
+        }
+    )
+
+
 @bp.route("/new")
 @permission_required(WRITE)
 def contract_new_client():
@@ -174,14 +185,7 @@ def contract_new(client_id: int):
         return _render_form(None, client, defaults, {})
     values = form_values(FIELDS)
     try:
-        data = ContractSchema().load(
-            {
-                **schema_input(values, OPTIONAL),
-                "client_id": client.id,
-                "currency": values["currency"].upper() or "EUR",
-            }  # fmt: skip
-        )
-        contract = create_contract(data)
+        contract = create_contract(_load(values, client.id))
     except ValidationError as error:
         db_session.rollback()
         return _render_form(None, client, values, form_errors(error.messages_dict), 400)
@@ -204,13 +208,7 @@ def contract_edit(contract_id: int):
     check_version(contract, request.form.get("version"))
     values = {**form_values(FIELDS), "version": request.form.get("version", "")}
     try:
-        data = ContractSchema().load(
-            {
-                **schema_input(values, OPTIONAL),
-                "client_id": contract.client_id,
-                "currency": values["currency"].upper() or "EUR",
-            }  # fmt: skip
-        )
+        data = _load(values, contract.client_id)
         data.pop("client_id")
         update_contract(contract, data)
     except ValidationError as error:
