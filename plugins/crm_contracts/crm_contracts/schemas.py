@@ -46,10 +46,11 @@ class Base(Schema):
         unknown = EXCLUDE  # forms post buttons and tokens; the API ignores what it does not know
 
 
-def _check_period(data: dict[str, Any], start: str, end: str, start_label: str) -> None:
-    if data.get(start) and data.get(end) and data[end] < data[start]:
+def _check_period(data: dict[str, Any]) -> None:
+    start, end = data.get("valid_from"), data.get("valid_to")
+    if start and end and end < start:
         raise ValidationError(
-            {end: [f"Must not be before the start of validity ({start_label}: {data[start]})."]}
+            {"valid_to": [f"Must not be before the start of validity (valid from: {start})."]}
         )
 
 
@@ -94,7 +95,7 @@ class ConditionSchema(Base):
                 errors["discount_percent"] = ["Required for a group discount."]
         if errors:
             raise ValidationError(errors)
-        _check_period(data, "valid_from", "valid_to", "valid from")
+        _check_period(data)
 
 
 class ContractSchema(Base):
@@ -127,7 +128,7 @@ class ContractSchema(Base):
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        _check_period(data, "valid_from", "valid_to", "valid from")
+        _check_period(data)
 
 
 class ContractUpdateSchema(ContractSchema):
@@ -151,4 +152,4 @@ class RenewSchema(Base):
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        _check_period(data, "valid_from", "valid_to", "valid from")
+        _check_period(data)
