@@ -46,7 +46,8 @@ class Base(Schema):
         unknown = EXCLUDE  # forms post buttons and tokens; the API ignores what it does not know
 
 
-def _check_period(data: dict[str, Any]) -> None:
+def check_period(data: dict[str, Any]) -> None:
+    """Refuse a ``valid_to`` before ``valid_from`` (either may be missing)."""
     start, end = data.get("valid_from"), data.get("valid_to")
     if start and end and end < start:
         raise ValidationError(
@@ -95,7 +96,7 @@ class ConditionSchema(Base):
                 errors["discount_percent"] = ["Required for a group discount."]
         if errors:
             raise ValidationError(errors)
-        _check_period(data)
+        check_period(data)
 
 
 class ContractSchema(Base):
@@ -128,7 +129,7 @@ class ContractSchema(Base):
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        _check_period(data)
+        check_period(data)
 
 
 class ContractUpdateSchema(ContractSchema):
@@ -152,4 +153,4 @@ class RenewSchema(Base):
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        _check_period(data)
+        check_period(data)

@@ -20,6 +20,7 @@ from crm_contacts.models import Client
 from crm_contracts.catalogue import catalogue
 from crm_contracts.models import Condition, Contract, ContractType
 from crm_contracts.numbering import next_number
+from crm_contracts.schemas import check_period
 
 CONTRACT_FIELDS = (
     "client_id", "title", "type_id", "signed_on", "valid_from", "valid_to", "notice_days",
@@ -62,10 +63,7 @@ def _check_validity(contract: Contract | None, data: dict[str, Any]) -> None:
     with dates of its own still lies inside it."""
     start = data.get("valid_from", contract.valid_from if contract else None)
     end = data.get("valid_to", contract.valid_to if contract else None)
-    if start and end and end < start:
-        raise ValidationError(
-            {"valid_to": [f"Must not be before the start of validity (valid from: {start})."]}
-        )
+    check_period({"valid_from": start, "valid_to": end})
     if contract is None:
         return
     for condition in contract.conditions:
