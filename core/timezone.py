@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
@@ -32,3 +33,8 @@ def zone_name() -> str:
 
 def local_zone() -> ZoneInfo:
     return _zone(zone_name())
+
+
+def local_today() -> date:
+    """Today in the installation's time zone: what "due today", "overdue" and "this year" mean."""
+    return datetime.now(local_zone()).date()

@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
-from core.timezone import local_zone
+from core.timezone import local_today, local_zone
 from crm_contacts.models import CalendarFeed, Client, Contact, ContactType, Person
 
 SCHEDULED, DONE, CANCELLED = "scheduled", "done", "cancelled"
@@ -50,10 +50,6 @@ def aware(moment: datetime) -> datetime:
 
 def to_local(moment: datetime) -> datetime:
     return aware(moment).astimezone(local_zone())
-
-
-def local_today() -> date:
-    return now().astimezone(local_zone()).date()
 
 
 def day_start(day: date) -> datetime:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from core import HomeWidget, hookimpl
 from core.auth import has_permission
 from core.db import db_session
+from core.timezone import local_today
 from crm_contacts import agenda
 from crm_contacts.models import Contact
 from crm_contacts.permissions import READ
@@ -29,7 +30,7 @@ SHOWN = 10
 def crm_home_widgets(user: Any) -> list[HomeWidget]:
     if not has_permission(READ, user):
         return []
-    today = agenda.local_today()
+    today = local_today()
     start, end = agenda.day_start(today), agenda.day_start(today + timedelta(days=1))
     mine_scheduled = (Contact.user_id == user.id, Contact.state == agenda.SCHEDULED)
     todays = list(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import hookimpl
-from crm_contacts.agenda import local_today
+from core.timezone import local_today
 from crm_contacts.models import Client
 from crm_contracts.catalogue import catalogue
 from crm_contracts.models import Condition, Contract, ContractType

@@ -34,7 +34,7 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from core.db import Base
 from core.models import User, utcnow
-from crm_contacts.agenda import local_today
+from core.timezone import local_today
 from crm_contacts.models import Client
 
 STATUSES = ("draft", "upcoming", "active", "expiring", "expired", "terminated", "renewed")

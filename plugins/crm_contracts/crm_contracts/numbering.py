@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
-from crm_contacts.agenda import local_today
+from core.timezone import local_today
 from crm_contracts.models import DEFAULT_TYPES, ContractType, NumberSequence, Settings
 
 

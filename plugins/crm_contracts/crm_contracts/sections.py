@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from core import hookimpl
 from core.auth import has_permission
 from core.db import db_session
-from crm_contacts.agenda import local_today
+from core.timezone import local_today
 from crm_contacts.hookspecs import ClientFileSection
 from crm_contacts.models import Client
 from crm_contracts.models import STATUS_LABELS, Contract

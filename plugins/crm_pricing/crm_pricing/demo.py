@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import hookimpl
+from core.timezone import local_today
 from crm_contacts.models import Client, CustomerGroup
 from crm_pricing.kinds import (
     CUSTOMER_GROUP_DISCOUNT,
@@ -28,7 +29,6 @@ from crm_pricing.kinds import (
     TURNOVER_TIERS,
 )
 from crm_pricing.models import DiscountCap, PricingRule
-from crm_pricing.service import today_local
 from crm_sales.models import Product, ProductGroup
 
 SEED = 8
@@ -50,7 +50,7 @@ def crm_demo_data(session: Session, scale: int) -> None:
     if session.scalar(select(PricingRule.id).where(PricingRule.name == MARKER)) is not None:
         return  # the demo policy is there already
     rng = random.Random(SEED)
-    today = today_local()
+    today = local_today()
     groups = list(session.scalars(select(CustomerGroup).order_by(CustomerGroup.id)))
     product_groups = list(
         session.scalars(select(ProductGroup).order_by(ProductGroup.path, ProductGroup.id))

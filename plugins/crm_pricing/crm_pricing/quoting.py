@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.timezone import local_today
 from crm_pricing.engine import PriceResult, explain
 from crm_pricing.money import round_price
-from crm_pricing.service import PricingRun, ProductRow, load_products, today_local
+from crm_pricing.service import PricingRun, ProductRow, load_products
 
 
 def quote_dict(
@@ -68,7 +69,7 @@ def quote_lines(
     run = PricingRun(
         session,
         client_id,
-        on or today_local(),
+        on or local_today(),
         extra_rules=extra_rules,
         exclude_rules=exclude_rules,
     )

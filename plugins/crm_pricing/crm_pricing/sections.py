@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from core import hookimpl
 from core.auth import has_permission
 from core.db import db_session
+from core.timezone import local_today
 from crm_contacts.hookspecs import ClientFileSection
 from crm_pricing.engine import validity
 from crm_pricing.kinds import TURNOVER_TIERS
@@ -30,7 +31,6 @@ from crm_pricing.service import (
     current_kinds,
     own_and_group,
     stored_params,
-    today_local,
 )
 from crm_pricing.standing import tier_standing
 
@@ -55,7 +55,7 @@ def _summary(params: dict[str, Any]) -> str:
 def crm_client_file_sections(client: Any, user: Any) -> list[ClientFileSection]:
     if not has_permission(READ, user):
         return []
-    today = today_local()
+    today = local_today()
     kinds = current_kinds()
     rules = _rules_for(client)
     turnover = CachedTurnover(db_session, client.id)

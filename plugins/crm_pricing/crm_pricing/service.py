@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from types import MappingProxyType
@@ -35,12 +35,6 @@ from crm_sales.models import Product, ProductGroup
 from crm_sales.turnover import turnover
 
 log = logging.getLogger(__name__)
-
-
-def today_local() -> date:
-    from core.timezone import local_zone
-
-    return datetime.now(local_zone()).date()
 
 
 @lru_cache(maxsize=4096)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from core.timezone import local_zone
+from core.timezone import local_today
 from crm_sales.models import Product, ProductGroup, SalesLine
 from crm_sales.prepared import Prepared, connection_of
 from crm_sales.settings import CENT, from_cents, installation_currency
@@ -84,11 +84,6 @@ _SHORT_LABELS = {
 }
 
 
-def today() -> date:
-    """Today in the installation's time zone."""
-    return datetime.now(local_zone()).date()
-
-
 def growth(current: Decimal, previous: Decimal) -> Decimal | None:
     """Change in % of ``previous``, one decimal, half up; None when there was nothing before."""
     if not previous:
@@ -145,7 +140,7 @@ def client_analysis(
 ) -> Analysis:
     """The analysis of ``year`` against ``year - 1``; ``on`` (default today) is the day up to
     which "this year so far" is compared with the same days of last year."""
-    on = on or today()
+    on = on or local_today()
     connection = connection_of(session)
     start, end = date(year - 1, 1, 1), date(year, 12, 31)
     result = Analysis(client_id=client_id, year=year, currency=installation_currency())
@@ -275,7 +270,7 @@ class Summary:
 
 def client_summary(session: Session, client_id: int, on: date | None = None) -> Summary:
     """Two queries: the year-to-date comparison and the months since 1 January last year."""
-    on = on or today()
+    on = on or local_today()
     connection = connection_of(session)
     months = monthly(connection, [client_id], date(on.year - 1, 1, 1), on)
     last_year = sum((v for (y, _m), v in months.items() if y == on.year - 1), ZERO)

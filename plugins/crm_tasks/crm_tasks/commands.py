@@ -67,7 +67,7 @@ def remind_command() -> None:
     from flask import current_app
 
     from core.db import db_session
-    from crm_contacts.agenda import local_today
+    from core.timezone import local_today
 
     # url_for outside a request: the links are paths, the server name does not matter.
     with current_app.test_request_context("/"):

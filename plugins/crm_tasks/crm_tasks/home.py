@@ -16,7 +16,7 @@ from sqlalchemy import case, func, select
 from core import HomeWidget, hookimpl
 from core.auth import has_permission
 from core.db import db_session
-from crm_contacts.agenda import local_today
+from core.timezone import local_today
 from crm_tasks import workflow
 from crm_tasks.models import Task
 from crm_tasks.permissions import READ

@@ -15,6 +15,7 @@ from core.api import ApiError, api_doc, created, json_body, paginate, query_date
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
+from core.timezone import local_today
 from crm_contacts import agenda
 from crm_contacts.blueprints import api
 from crm_contacts.models import CONTACT_STATES, Client, Contact
@@ -186,7 +187,7 @@ def api_contact_delete(contact_id: int):
     query=("from", "to"),
 )
 def api_agenda():
-    monday, sunday = agenda.week_of(agenda.local_today())
+    monday, sunday = agenda.week_of(local_today())
     first = query_date("from") or monday
     last = query_date("to") or (sunday if first == monday else first + timedelta(days=6))
     if last < first:

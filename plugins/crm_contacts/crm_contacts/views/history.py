@@ -30,7 +30,7 @@ from core.locking import check_version
 from core.models import User
 from core.permissions import PUBLIC, permission_required
 from core.record_rules import RuleUser, activate
-from core.timezone import zone_name
+from core.timezone import local_today, zone_name
 from crm_contacts import agenda
 from crm_contacts.blueprints import bp
 from crm_contacts.models import CONTACT_STATES, CalendarFeed, Client, Contact, Person
@@ -231,7 +231,7 @@ def contact_new(client_id: int):
         code = wanted if any(t.code == wanted for t in types) else (types[0].code if types else "")
         if scheduled:
             # A plan is most often for a coming working day: tomorrow morning is one edit away.
-            tomorrow = agenda.local_today() + timedelta(days=1)
+            tomorrow = local_today() + timedelta(days=1)
             start = agenda.day_start(tomorrow) + timedelta(hours=9)
         else:
             start = agenda.now()
@@ -365,7 +365,7 @@ def _feed_urls(feed: CalendarFeed) -> tuple[str, str]:
 def my_agenda():
     """Today's and this week's scheduled contacts of the current user, overdue ones first."""
     feed = agenda.feed_of(db_session, current_user.id)
-    today = agenda.local_today()
+    today = local_today()
     _monday, sunday = agenda.week_of(today)
     start, end = agenda.agenda_range(today, sunday)
     overdue, overdue_total = agenda.overdue(db_session, current_user.id, start)

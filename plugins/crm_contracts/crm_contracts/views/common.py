@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from core.db import db_session
 from core.models import User
-from crm_contacts.agenda import local_today
+from core.timezone import local_today
 from crm_contacts.models import Client
 from crm_contracts.models import IN_FORCE, Contract, ContractType
 

@@ -17,7 +17,7 @@ from core.auth import has_permission
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
-from crm_contacts.agenda import local_today
+from core.timezone import local_today
 from crm_contacts.models import Client
 from crm_contracts.blueprints import bp
 from crm_contracts.models import STATUS_LABELS, STATUSES, Contract

@@ -15,7 +15,7 @@ from core.locking import check_version
 from core.models import User
 from core.notifications import notify
 from core.permissions import permission_required
-from crm_contacts.agenda import local_today
+from core.timezone import local_today
 from crm_contracts.blueprints import bp
 from crm_contracts.models import Contract
 from crm_contracts.permissions import READ, WRITE

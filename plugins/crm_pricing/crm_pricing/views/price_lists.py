@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.db import db_session
 from core.permissions import permission_required
+from core.timezone import local_today
 from crm_contacts.models import Client
 from crm_pricing import exports
 from crm_pricing.blueprints import bp
@@ -20,7 +21,6 @@ from crm_pricing.service import (
     count_products,
     load_products,
     price_lines,
-    today_local,
 )
 from crm_pricing.service import (
     price_list as full_price_list,
@@ -46,7 +46,7 @@ def _visible_client(client_id: int) -> Client:
 def _on() -> date:
     raw = request.args.get("date", "")
     if not raw:
-        return today_local()
+        return local_today()
     try:
         return date.fromisoformat(raw)
     except ValueError:

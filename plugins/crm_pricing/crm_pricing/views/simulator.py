@@ -11,11 +11,11 @@ from flask import render_template, request
 from marshmallow import ValidationError
 
 from core.permissions import permission_required
+from core.timezone import local_today
 from crm_pricing.blueprints import bp
 from crm_pricing.permissions import READ
 from crm_pricing.quoting import batch_total
 from crm_pricing.schemas import MAX_BATCH_LINES, BatchQuoteRequestSchema, QuoteRequestSchema
-from crm_pricing.service import today_local
 from crm_pricing.views.forms import field_errors, quote_errors, quote_input, quote_one, run_quote
 
 _SPLIT = re.compile(r"[\s,;]+")
@@ -27,7 +27,7 @@ def simulator():
     args = request.args
     values = args.to_dict()
     values.setdefault("quantity", "1")
-    values.setdefault("date", today_local().isoformat())
+    values.setdefault("date", local_today().isoformat())
     errors: dict[str, list[str]] = {}
     quote = None
     if args.get("client_id") or args.get("product_code"):
@@ -73,7 +73,7 @@ def parse_lines(text: str) -> tuple[list[dict[str, Any]], list[str]]:
 @permission_required(READ)
 def batch():
     values = request.form.to_dict() if request.method == "POST" else request.args.to_dict()
-    values.setdefault("date", today_local().isoformat())
+    values.setdefault("date", local_today().isoformat())
     errors: dict[str, list[str]] = {}
     quotes: list[dict[str, Any]] = []
     total = None

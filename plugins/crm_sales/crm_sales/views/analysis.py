@@ -8,8 +8,9 @@ from sqlalchemy import select
 from core.charts import bar_chart
 from core.db import db_session
 from core.permissions import permission_required
+from core.timezone import local_today
 from crm_contacts.models import Client
-from crm_sales.analysis import PERIOD_TITLES, client_analysis, to_csv, to_xlsx, today
+from crm_sales.analysis import PERIOD_TITLES, client_analysis, to_csv, to_xlsx
 from crm_sales.blueprints import bp
 from crm_sales.permissions import READ
 
@@ -21,7 +22,7 @@ def _client_and_year(client_id: int) -> tuple[Client, int]:
     client = db_session.scalar(select(Client).where(Client.id == client_id))
     if client is None:
         abort(404)
-    this_year = today().year
+    this_year = local_today().year
     year = request.args.get("year", type=int) or this_year
     if not 1900 < year <= this_year + 1:
         abort(404)
@@ -55,7 +56,7 @@ def client_analysis_page(client_id: int):
         periods=PERIOD_TITLES,
         rows=rows,
         chart=chart,
-        years=range(today().year, today().year - 6, -1),
+        years=range(local_today().year, local_today().year - 6, -1),
     )
 
 

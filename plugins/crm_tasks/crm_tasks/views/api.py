@@ -16,6 +16,7 @@ from core.db import db_session
 from core.locking import check_version
 from core.models import Attachment
 from core.permissions import permission_required
+from core.timezone import local_today
 from crm_tasks import workflow
 from crm_tasks.blueprints import api
 from crm_tasks.models import CommitmentType, Task, Transition
@@ -35,7 +36,7 @@ from crm_tasks.service import (
     update_task,
     with_details,
 )
-from crm_tasks.views.common import task_or_404, today
+from crm_tasks.views.common import task_or_404
 
 # A PATCH may leave out any field but the version.
 _PARTIAL = tuple(name for name in TaskUpdateSchema().fields if name != "version")
@@ -74,7 +75,7 @@ def api_task_list():
         due_to=query_date("due_to"),
         **ids,
     )
-    stmt = filters.apply(with_details(select(Task)), current_user.id, today())
+    stmt = filters.apply(with_details(select(Task)), current_user.id, local_today())
     if assigned_by_id is not None:
         stmt = stmt.where(Task.assigned_by_id == assigned_by_id)
     code = request.args.get("commitment_type", "")

@@ -13,12 +13,13 @@ from core.auth import has_permission
 from core.db import db_session
 from core.models import utcnow
 from core.permissions import permission_required
+from core.timezone import local_today
 from crm_tasks import workflow
 from crm_tasks.blueprints import bp
 from crm_tasks.models import Task
 from crm_tasks.permissions import READ, WRITE
 from crm_tasks.service import urgent_first, with_details
-from crm_tasks.views.common import filter_context, filters_from_args, today
+from crm_tasks.views.common import filter_context, filters_from_args
 
 OPEN_CARDS = 300
 CLOSED_CARDS = 150
@@ -30,7 +31,7 @@ CLOSED_DAYS = 30
 def board():
     filters = filters_from_args("all")
     filters.status = "any"
-    base = filters.apply(select(Task), current_user.id, today())
+    base = filters.apply(select(Task), current_user.id, local_today())
     open_tasks = db_session.scalars(
         with_details(urgent_first(base.where(Task.status.in_(workflow.OPEN)))).limit(OPEN_CARDS)
     ).all()
@@ -46,7 +47,7 @@ def board():
     return render_template(
         "crm_tasks/board.html",
         columns=columns,
-        today=today(),
+        today=local_today(),
         is_overdue=workflow.is_overdue,
         allowed=workflow.allowed if has_permission(WRITE) else (lambda task: ()),
         action_label=workflow.action_label,

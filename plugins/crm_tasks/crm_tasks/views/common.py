@@ -11,18 +11,12 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from core.db import db_session
-from crm_contacts.agenda import local_today
 from crm_contacts.models import Client, Contact, Person
 from crm_tasks import workflow
 from crm_tasks.models import Task
 from crm_tasks.service import Filters, active_types, assignable_users
 
 PER_PAGE = 25
-
-
-def today() -> date:
-    """Today in the installation's time zone: what "overdue" and "due tomorrow" mean."""
-    return local_today()
 
 
 def task_or_404(task_id: int) -> Task:

@@ -7,10 +7,11 @@ from flask import render_template, request
 from core.charts import bar_chart
 from core.db import db_session
 from core.permissions import permission_required
+from core.timezone import local_today
 from crm_tasks import monitoring as figures
 from crm_tasks.blueprints import bp
 from crm_tasks.permissions import MANAGE
-from crm_tasks.views.common import date_arg, today
+from crm_tasks.views.common import date_arg
 
 
 def _chart(rows: list[figures.Row], title: str):
@@ -35,7 +36,7 @@ def monitoring():
     kind = request.args.get("period", "this_quarter")
     if kind not in figures.PERIODS:
         kind = "this_quarter"
-    day = today()
+    day = local_today()
     period = figures.period_for(kind, day, date_arg("from"), date_arg("to"))
     types = figures.by_type(db_session, period, day)
     reps = figures.by_representative(db_session, period, day)

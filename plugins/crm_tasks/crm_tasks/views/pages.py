@@ -18,6 +18,7 @@ from core.auth import has_permission
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
+from core.timezone import local_today
 from crm_contacts.models import Client
 from crm_tasks import workflow
 from crm_tasks.blueprints import bp
@@ -44,7 +45,6 @@ from crm_tasks.views.common import (
     int_arg,
     persons_and_contacts,
     task_or_404,
-    today,
     visible_clients,
 )
 
@@ -79,7 +79,7 @@ def _badge(status: str) -> str:
 def _list(view: str):
     filters = filters_from_args(view)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    stmt = filters.apply(select(Task), current_user.id, today())
+    stmt = filters.apply(select(Task), current_user.id, local_today())
     total = count(db_session, stmt)
     tasks = db_session.scalars(
         with_details(urgent_first(stmt)).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
@@ -94,7 +94,7 @@ def _list(view: str):
         page=page,
         pages=max(1, math.ceil(total / PER_PAGE)),
         total=total,
-        today=today(),
+        today=local_today(),
         is_overdue=workflow.is_overdue,
         args={k: v for k, v in request.args.items() if k != "page" and v},
         **filter_context(filters),
@@ -252,7 +252,7 @@ def _render_detail(task: Task, errors: dict | None = None, values: dict | None =
             link_options=options,
             can_write=can_write,
             can_delete=has_permission(DELETE),
-            overdue=workflow.is_overdue(task, today()),
+            overdue=workflow.is_overdue(task, local_today()),
             errors=errors or {},
             values=values or {},
         ),
