@@ -8,7 +8,8 @@ version that is not the current one (or none at all) raises ``Conflict``. Betwee
 the commit another worker may still save; SQLAlchemy's UPDATE then matches no row (it is filtered
 on the version read) and raises ``StaleDataError``. Both answer 409 through the handlers
 ``register_error_handlers`` installs: an HTML page with the record's current values next to the
-user's, or JSON ``{"errors": {"version": [...]}, "current": {...}}``. The transaction is rolled back either way.
+user's, or JSON ``{"errors": {"version": [...]}, "current": {...}}``. The transaction is
+rolled back either way.
 """
 
 from __future__ import annotations
