@@ -191,7 +191,10 @@ def configure_request_gate(app: Flask) -> None:
             return None  # Flask answers 404/405 itself
         try:
             state = current_state()
-        except (OperationalError, ProgrammingError):
+        except (OperationalError, ProgrammingError) as exc:
+            busy = busy_response(exc)
+            if busy is not None:
+                return busy
             log.exception("database not initialised")
             return render_template("core/not_initialised.html"), 503
         runtime: Runtime = current_app.extensions["crm"].runtime

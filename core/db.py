@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import Engine, Integer, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -47,7 +47,9 @@ class Versioned:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and real (transactional) DDL."""
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        # The busy timeout: how long a write waits for another one's lock (``?timeout=`` wins).
+        if "timeout" not in make_url(url).query:
+            kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, in_memory=":memory:" in url or url.rstrip("/") == "sqlite:")
         return engine
