@@ -150,9 +150,20 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @permission_required(AUTHENTICATED)
 def logout():
+    # The session cookie is signed, not stored: a copy saved before logout would still carry a
+    # valid "<id>:<token>". A new token makes every such copy, and the remember cookie, worthless.
+    # It ends the user's sessions in other browsers too: the price of keeping no session table.
+    end_sessions(current_user._get_current_object())  # type: ignore[attr-defined]
+    db_session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def end_sessions(user: User) -> None:
+    """End every session and "remember me" cookie of ``user`` at its next request (a new session
+    token: cookies carry the old one). The caller commits."""
+    user.session_token = secrets.token_hex(16)
 
 
 def create_user(

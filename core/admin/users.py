@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -34,15 +33,11 @@ from core.admin.queries import (
     like_pattern,
     user_or_404,
 )
-from core.auth import create_user, hash_password, verify_password
+from core.auth import create_user, end_sessions, hash_password, verify_password
 from core.db import db_session
 from core.locking import check_version, touch
 from core.models import User
 from core.permissions import AUTHENTICATED, permission_required
-
-
-def _rotate_session_token(user: User) -> None:
-    user.session_token = secrets.token_hex(16)
 
 
 def _relogin_if_self(user: User) -> None:
@@ -180,7 +175,7 @@ def user_active(user_id: int, action: str):
             before = active_administrators()
             user.active = False
             # Ends every session and "remember me" cookie of the user at their next request.
-            _rotate_session_token(user)
+            end_sessions(user)
             if before and not active_administrators():
                 db_session.rollback()
                 error = LOCKOUT
@@ -206,7 +201,7 @@ def user_password(user_id: int):
         data, errors = load_form(PasswordResetSchema(), posted())
         if not errors:
             user.password_hash = hash_password(data["password"])
-            _rotate_session_token(user)
+            end_sessions(user)
             db_session.commit()
             _relogin_if_self(user)
             flash(f"The password of {user.login} was reset; their sessions have ended.", "success")
@@ -234,7 +229,7 @@ def account_password():
             add_error(errors, "current_password", "This is not your current password.")
         if not errors:
             user.password_hash = hash_password(data["password"])
-            _rotate_session_token(user)
+            end_sessions(user)
             db_session.commit()
             _relogin_if_self(user)
             flash("Your password was changed; your other sessions have ended.", "success")
