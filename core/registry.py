@@ -24,6 +24,13 @@ class ModelDef:
     label: str | None = None
     schema: type[Schema] | None = None
     plural: str | None = None
+    #: Columns a picker searches (``GET /api/v1/lookup/<name>?q=``); the first is the label, the
+    #: others are shown beside it. Empty: the model has no picker.
+    lookup: tuple[str, ...] = ()
+    #: Columns a picker may filter on by equality (``?client_id=12``).
+    lookup_filters: tuple[str, ...] = ()
+    #: The permission needed to look records up; default ``<module>.read``.
+    read_permission: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,9 @@ class ModelInfo:
     model: type
     schema: type[Schema]
     fields: tuple[FieldInfo, ...] = field(default=())
+    lookup: tuple[str, ...] = ()
+    lookup_filters: tuple[str, ...] = ()
+    read_permission: str = ""
 
     @property
     def table_name(self) -> str:
@@ -114,7 +124,14 @@ class ModelRegistry:
             model=model,
             schema=definition.schema or auto_schema(model),
             fields=describe_fields(model),
+            lookup=definition.lookup,
+            lookup_filters=definition.lookup_filters,
+            read_permission=definition.read_permission or f"{owner}.read",
         )
+        columns = set(sa_inspect(model).columns.keys())
+        unknown = [c for c in (*definition.lookup, *definition.lookup_filters) if c not in columns]
+        if unknown:
+            raise ValueError(f"model {name!r}: lookup names unknown columns {unknown}")
         self._models[name] = info
         return info
 

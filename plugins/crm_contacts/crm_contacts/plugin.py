@@ -35,8 +35,14 @@ def crm_addhooks(pluginmanager):
 @hookimpl
 def crm_models():
     return [
-        ModelDef(Client, label="Client", schema=ClientSchema),
-        ModelDef(Person, label="Contact person", schema=PersonSchema),
+        ModelDef(Client, label="Client", schema=ClientSchema, lookup=("name", "vat_number")),
+        ModelDef(
+            Person,
+            label="Contact person",
+            schema=PersonSchema,
+            lookup=("name", "position"),
+            lookup_filters=("client_id",),
+        ),
         ModelDef(Contact, label="Contact", schema=ContactApiSchema),
     ]
 
