@@ -11,7 +11,7 @@ import zlib
 
 import time_machine
 from openpyxl import load_workbook
-from pricing_helpers import NOW, add_products
+from pricing_helpers import NOW, add_products, rule_params_form
 from sqlalchemy import func, select
 
 from core.db import db_session
@@ -24,9 +24,14 @@ TIERS = {"period": "quarter", "tiers": [{"threshold": 50000, "percent": 3},
 
 
 def _new_rule(http, **fields):
+    """Post the rule form; ``params`` (a dict, or its JSON) as the generated inputs post it."""
     form = {"name": "Rule", "kind": "crm_pricing.customer_group_discount", "mode": "stack",
-            "priority": "100", "active": "y", "params": '{"percent": 3}'}  # fmt: skip
+            "priority": "100", "active": "y"}  # fmt: skip
+    params = fields.pop("params", {"percent": 3})
     form.update(fields)
+    form.update(
+        rule_params_form(form["kind"], json.loads(params) if isinstance(params, str) else params)
+    )
     return http.post("/pricing/rules/new", data=form)
 
 
@@ -50,7 +55,15 @@ def test_a_manager_creates_edits_and_deactivates_a_rule(shop):
 
     url = f"/pricing/rules/{rule_id}/edit"
     form = form_fields(http.get(url).text, action=url)
-    assert json.loads(form["params"]) == TIERS
+    prefix = "params[crm_pricing.turnover_tiers]."
+    assert form[prefix + "period"] == "quarter" and form[prefix + "basis"] == "last_completed"
+    assert [form[f"{prefix}tiers.{i}.{c}"] for i in (0, 1) for c in ("threshold", "percent")] == [
+        "50000",
+        "3",
+        "100000",
+        "5",
+    ]
+    assert form[prefix + "tiers.2.threshold"] == ""  # an empty row to fill in
     answer = http.post(url, data={**form, "name": "Quarterly tiers 2027", "mode": "exclusive"})
     assert answer.status_code == 302
     # a stale form (the version moved on) saves nothing
@@ -84,21 +97,25 @@ def test_every_wrong_field_gets_its_message_and_nothing_is_saved(shop):
     assert "Nothing was saved" in html
     for field in ("name", "client_id", "valid_to", "params"):
         assert f'data-error="{field}"' in html, field
-    assert "period: Must be one of" in html
-    assert (
-        "tiers.0.percent: Must be greater than or equal to 0 and less than or equal to 100." in html
-    )
+    assert "Period: Must be one of" in html
+    percent = "Must be greater than or equal to 0 and less than or equal to 100."
+    assert f"Tiers, row 1, percent: {percent}" in html
+    # each message also sits under its own input
+    assert f'data-error="params[crm_pricing.turnover_tiers].tiers.0.percent">{percent}' in html
+    assert 'data-error="params[crm_pricing.turnover_tiers].period"' in html
+    assert "Choose a client from the list." in html
     assert _rule_count(shop) == 0
 
-    bad_json = _new_rule(http, params="{percent: 3")
-    assert bad_json.status_code == 400 and "Not valid JSON" in bad_json.text
+    not_a_number = _new_rule(http, params={"percent": "three"})
+    assert not_a_number.status_code == 400 and "Percent: Not a valid number." in not_a_number.text
+    assert "Expecting value" not in not_a_number.text
     unknown = _new_rule(http, kind="acme.nothing")
     assert unknown.status_code == 400 and 'data-error="kind"' in unknown.text
     needs_group = _new_rule(http, kind="crm_pricing.product_group_discount")
     assert "A rule of this kind needs a product group." in needs_group.text
     no_product = _new_rule(http, kind="crm_pricing.fixed_price", params='{"price": 5}',
-                           product_code="NOPE")  # fmt: skip
-    assert "No product has the code NOPE." in no_product.text
+                           product_id="999999")  # fmt: skip
+    assert "No such product." in no_product.text
     both = _new_rule(http, client_id=str(shop.ids.bioprom),
                      customer_group_id=str(shop.ids.wholesale))  # fmt: skip
     assert "not both" in both.text
@@ -286,7 +303,8 @@ def test_a_manager_tries_a_rule_before_saving_it(shop):
             rule_id = db_session.scalar(select(PricingRule.id))
         url = f"/pricing/rules/{rule_id}/edit"
         form = form_fields(http.get(url).text, action=url)
-        tried = http.post(url, data={**form, "params": '{"percent": 10}', **trial})
+        ten = rule_params_form("crm_pricing.customer_group_discount", {"percent": 10})
+        tried = http.post(url, data={**form, **ten, **trial})
         assert "With this rule: <strong>9.00 EUR</strong>" in tried.text  # in place of the 3 %
         with shop.app_context():
             assert db_session.get(PricingRule, rule_id).params == {"percent": 3}
