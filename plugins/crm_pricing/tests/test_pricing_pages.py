@@ -336,3 +336,84 @@ def test_a_patch_is_validated_as_a_whole_rule(shop):
     early = http.patch(url, json={"valid_to": "2026-01-01", "version": changed["version"]})
     assert early.get_json()["errors"] == {"valid_to": ["Must not be before valid from."]}
     assert http.get("/api/v1/pricing/rules/99999").status_code == 404
+
+
+def test_the_simulator_with_pickers_never_fails_on_a_typed_name(shop):
+    with time_machine.travel(NOW, tick=False):
+        http = logged_in(shop, "maria")
+        client_file = http.get(f"/contacts/clients/{shop.ids.bioprom}").text
+        link = f"/pricing/simulator?client_id={shop.ids.bioprom}"
+        assert f'href="{link}"' in client_file
+        # opened from the client file: the client is chosen, no message, nothing priced yet
+        opened = http.get(link)
+        assert opened.status_code == 200
+        assert f'<option value="{shop.ids.bioprom}" selected>Bioprom</option>' in opened.text
+        assert "data-error" not in opened.text and "is-invalid" not in opened.text
+        assert 'data-picker="crm_contacts_client"' in opened.text
+        assert 'data-picker="crm_sales_product"' in opened.text
+        assert "(id)" not in opened.text and "(code)" not in opened.text
+
+        # a name typed where the list was expected: a message, the text kept, never a 500
+        typed = http.get(f"/pricing/simulator?client_id=Bioprom&product_id={shop.ids.pap}&price=1")
+        assert typed.status_code == 400
+        assert "Choose a client from the list" in typed.text
+        assert '<option value="Bioprom" selected>Bioprom</option>' in typed.text
+        assert f'<option value="{shop.ids.pap}" selected>' in typed.text
+        named = http.get(
+            f"/pricing/simulator?client_id={shop.ids.bioprom}&product_id=paper&price=1"
+        )
+        assert named.status_code == 400 and "Choose a product from the list" in named.text
+        missing = http.get(f"/pricing/simulator?client_id={shop.ids.bioprom}&price=1")
+        assert missing.status_code == 400 and "Choose a product." in missing.text
+        # a client she may not see is not priced
+        hidden = http.get(
+            f"/pricing/simulator?client_id={shop.ids.kalina}&product_id={shop.ids.pap}&price=1"
+        )
+        assert (
+            hidden.status_code == 400 and "No such client among those you may see." in hidden.text
+        )
+
+        priced = http.get(
+            f"/pricing/simulator?client_id={shop.ids.bioprom}&product_id={shop.ids.pap}"
+            "&quantity=500&price=1"
+        )
+        assert priced.status_code == 200 and 'data-testid="quote"' in priced.text
+        assert f'<option value="{shop.ids.pap}" selected>Copy paper A4 (PAP-A4)</option>' in (
+            priced.text
+        )
+        batch = http.post(
+            "/pricing/simulator/batch", data={"client_id": "Bioprom", "lines": "PAP-A4"}
+        )
+        assert batch.status_code == 400 and "Choose a client from the list" in batch.text
+
+
+def test_the_rule_form_says_which_rules_already_apply_and_how_they_combine(shop):
+    http = logged_in(shop, "georgi")
+    assert _new_rule(http, name="Wholesale 3 %", customer_group_id=str(shop.ids.wholesale),
+                     kind="crm_pricing.discount", priority="50").status_code == 302  # fmt: skip
+    assert _new_rule(http, name="Kalina only", client_id=str(shop.ids.kalina),
+                     kind="crm_pricing.discount").status_code == 302  # fmt: skip
+    # a second discount for one of the wholesale clients: stacked on the group's, said so, and
+    # saved only once confirmed
+    second = {"name": "Bioprom 2 %", "kind": "crm_pricing.discount",
+              "client_id": str(shop.ids.bioprom), "params": {"percent": 2}}  # fmt: skip
+    refused = _new_rule(http, **second)
+    assert refused.status_code == 400 and _rule_count(shop) == 2
+    html = refused.text
+    overlaps = html[html.index('data-testid="overlaps"') :]
+    assert "Wholesale 3 %" in overlaps and "Kalina only" not in overlaps
+    assert "Stacked discounts are compounded" in overlaps
+    assert "3 % and 2 % make 4.94 % off" in overlaps
+    assert "is also a Negotiated discount rule for some of the same clients" in overlaps
+    assert "tick the box to save this one as well" in html
+    assert _new_rule(http, **second, confirm_overlap="y").status_code == 302
+    assert _rule_count(shop) == 3
+
+    # an exclusive rule of another kind is saved at once, its effect on the others shown on edit
+    assert _new_rule(http, name="Summer", kind="crm_pricing.early_payment", mode="exclusive",
+                     params={"days": 10, "percent": 8}).status_code == 302  # fmt: skip
+    with shop.app_context():
+        summer = db_session.scalar(select(PricingRule.id).where(PricingRule.name == "Summer"))
+    edit = http.get(f"/pricing/rules/{summer}/edit").text
+    assert "“Summer” is exclusive: when it applies, no other discount does." in edit
+    assert "Kalina only" in edit[edit.index('data-testid="overlaps"') :]
