@@ -41,17 +41,17 @@ class Lookup:
     columns: tuple[str, ...]
     filters: tuple[str, ...]
     permission: str
+    detail: tuple[str, ...] = ()  # the columns shown beside the label
 
     def label_of(self, row: Any) -> str:
         return str(getattr(row, self.columns[0]) or "")
 
     def detail_of(self, row: Any) -> str:
-        return " · ".join(
-            str(v) for c in self.columns[1:] if (v := getattr(row, c)) not in (None, "")
-        )
+        values = (getattr(row, c) for c in self.detail)
+        return " · ".join(str(v) for v in values if v not in (None, ""))
 
 
-_USER_LOOKUP = Lookup(User, ("name", "login"), ("permission",), AUTHENTICATED)
+_USER_LOOKUP = Lookup(User, ("name", "login"), ("permission",), AUTHENTICATED, ("login",))
 
 
 def find(name: str) -> Lookup | None:
@@ -66,7 +66,9 @@ def find(name: str) -> Lookup | None:
     info = models.get(name)
     if not info.lookup:
         return None
-    return Lookup(info.model, info.lookup, info.lookup_filters, info.read_permission)
+    return Lookup(
+        info.model, info.lookup, info.lookup_filters, info.read_permission, info.lookup_detail
+    )
 
 
 def _matches(lookup: Lookup, text: str) -> ColumnElement[bool]:

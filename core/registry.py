@@ -27,6 +27,8 @@ class ModelDef:
     #: Columns a picker searches (``GET /api/v1/lookup/<name>?q=``); the first is the label, the
     #: others are shown beside it. Empty: the model has no picker.
     lookup: tuple[str, ...] = ()
+    #: Columns shown beside the label in a picker (default: the other ``lookup`` columns).
+    lookup_detail: tuple[str, ...] | None = None
     #: Columns a picker may filter on by equality (``?client_id=12``).
     lookup_filters: tuple[str, ...] = ()
     #: The permission needed to look records up; default ``<module>.read``.
@@ -52,6 +54,7 @@ class ModelInfo:
     schema: type[Schema]
     fields: tuple[FieldInfo, ...] = field(default=())
     lookup: tuple[str, ...] = ()
+    lookup_detail: tuple[str, ...] = ()
     lookup_filters: tuple[str, ...] = ()
     read_permission: str = ""
 
@@ -125,11 +128,15 @@ class ModelRegistry:
             schema=definition.schema or auto_schema(model),
             fields=describe_fields(model),
             lookup=definition.lookup,
+            lookup_detail=definition.lookup[1:]
+            if definition.lookup_detail is None
+            else definition.lookup_detail,
             lookup_filters=definition.lookup_filters,
             read_permission=definition.read_permission or f"{owner}.read",
         )
         columns = set(sa_inspect(model).columns.keys())
-        unknown = [c for c in (*definition.lookup, *definition.lookup_filters) if c not in columns]
+        named = (*definition.lookup, *(definition.lookup_detail or ()), *definition.lookup_filters)
+        unknown = [c for c in named if c not in columns]
         if unknown:
             raise ValueError(f"model {name!r}: lookup names unknown columns {unknown}")
         self._models[name] = info

@@ -58,7 +58,21 @@
       shouldLoad: function () {
         return true;
       },
+      // The server decides what matches (it may search columns it does not show, and applies
+      // the record rules): every option it answers is shown as it is.
+      score: function () {
+        return function () {
+          return 1;
+        };
+      },
       load: function (query, callback) {
+        var self = this;
+        var follow = select.dataset.pickerFollow;
+        var other = follow && select.form ? select.form.elements.namedItem(follow) : null;
+        if (other && !other.value) {
+          callback([]);
+          return;
+        }
         fetch(lookupUrl(select) + "?" + queryParams(select, query), {
           headers: { Accept: "application/json" },
           credentials: "same-origin"
@@ -67,6 +81,7 @@
             return response.ok ? response.json() : { items: [] };
           })
           .then(function (body) {
+            self.clearOptions();
             callback(body.items || []);
           })
           .catch(function () {
@@ -82,7 +97,10 @@
           return "<div>" + escapeText(escape, data.label) + "</div>";
         },
         no_results: function () {
-          return '<div class="no-results">Nothing found: try other letters.</div>';
+          var follow = select.dataset.pickerFollow;
+          var other = follow && select.form ? select.form.elements.namedItem(follow) : null;
+          var text = other && !other.value ? "Choose the " + follow.replace(/_id$/, "").replace(/_/g, " ") + " first." : "Nothing found: try other letters.";
+          return '<div class="no-results">' + text + "</div>";
         },
         loading: function () {
           return '<div class="no-results">Searching…</div>';

@@ -35,7 +35,14 @@ def crm_addhooks(pluginmanager):
 @hookimpl
 def crm_models():
     return [
-        ModelDef(Client, label="Client", schema=ClientSchema, lookup=("name", "vat_number")),
+        ModelDef(
+            Client,
+            label="Client",
+            schema=ClientSchema,
+            # search_text holds the name, VAT number, city, phones and people: one column to search
+            lookup=("name", "search_text"),
+            lookup_detail=("vat_number",),
+        ),
         ModelDef(
             Person,
             label="Contact person",
