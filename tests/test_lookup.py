@@ -86,6 +86,12 @@ def test_a_representatives_pickers_offer_only_her_clients(app):
     maria = logged_in(app, "maria")
     assert _labels(maria.get("/api/v1/lookup/crm_contacts_client?q=bioprom")) == ["Bioprom Mine"]
     assert _labels(maria.get("/api/v1/lookup/crm_contacts_client?q=BG999")) == []
+    # contact persons follow their client's rules (ModelDef owned_by)
+    assert _labels(maria.get("/api/v1/lookup/crm_contacts_person?q=ivan")) == ["Ivan Mine"]
+    assert _labels(logged_in(app, "georgi").get("/api/v1/lookup/crm_contacts_person?q=ivan")) == [
+        "Ivan Hidden",
+        "Ivan Mine",
+    ]
 
 
 def test_contact_persons_are_filtered_by_client(app):

@@ -40,7 +40,7 @@ def crm_models():
         ),
         ModelDef(SalesDocument, label="Sales document", schema=DocumentSummarySchema),
         ModelDef(SalesLine, label="Sales line"),
-        ModelDef(Payment, label="Payment"),
+        ModelDef(Payment, label="Payment", owned_by="document_id"),
     ]
 
 
