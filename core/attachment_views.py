@@ -2,7 +2,9 @@
 
 Each route is open to any logged-in user at the gate and checks the record itself: the permission
 ``<module>.read`` (download) or ``<module>.write`` (upload, delete) of the module that owns the
-record's model, and that the record loads through the request's session, so record rules apply.
+record's model, and that the record is visible through the request's session
+(``core.record_rules.can_see``), so record rules apply, including those a model inherits through
+``owned_by``. A record the user may not see answers 404, as a missing one does.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
 from core.attachments import (
     AttachmentError,
@@ -35,6 +36,7 @@ from core.auth import has_permission, local_path
 from core.db import db_session
 from core.models import Attachment
 from core.permissions import AUTHENTICATED, permission_required
+from core.record_rules import can_see
 from core.timezone import local_zone
 
 bp = Blueprint("core_attachments", __name__, url_prefix="/attachments")
@@ -86,14 +88,11 @@ def _record(model: str, record_id: str, action: str) -> Any:
         key = primary[0].type.python_type(record_id)
     except (TypeError, ValueError, NotImplementedError):
         abort(404)
-    record = db_session.get(info.model, key)
-    if record is None:
-        # Hidden by a record rule (403), or gone (404): asked without the rules, to tell apart.
-        hidden = db_session.scalar(
-            select(primary[0]).where(primary[0] == key).execution_options(crm_all_records=True)
-        )
-        abort(403 if hidden is not None else 404)
-    return record
+    # Decided by the record's own visibility, so a model that is owned_by a client follows the
+    # client's rules here too. Hidden and missing answer alike: ids cannot be probed.
+    if not can_see(db_session, info.model, key):
+        abort(404)
+    return db_session.get(info.model, key)
 
 
 def _attachment_or_404(attachment_id: int) -> Attachment:

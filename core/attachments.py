@@ -24,9 +24,10 @@ after the grace period (``ATTACHMENT_GRACE_SECONDS``, one hour), so a file writt
 transaction has not committed yet is never collected.
 
 Access. A download (``/attachments/<id>``) is allowed to users holding the read permission of the
-module that owns the record's model (``<module>.read``) who can load the record through the
-request's session, so record rules apply: a record they may not see answers 403. Uploading and
-deleting ask for ``<module>.write`` the same way.
+module that owns the record's model (``<module>.read``) who may see the record through the
+request's session (``core.record_rules.can_see``), so record rules apply, those a model inherits
+through ``owned_by`` included: a record they may not see answers 404, as a missing one does.
+Uploading and deleting ask for ``<module>.write`` the same way.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ foreign key points to: the parent's criteria apply to it too (``client_id IN (SE
 WHERE <the client's criteria>)``), ANDed with the model's own rules, and recursively (a task's
 transition follows the task, which follows its own rules). A NULL owner column means the record
 belongs to no parent and is not restricted by the parent's rules. So a module (or a partner's
-plugin) that stores records of a client never writes the client's rules again.
+plugin) that stores records of a client never writes the client's rules again. Attachments follow
+the record they are attached to, whatever its model.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import ColumnElement, and_, event, inspect, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, event, inspect, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 from sqlalchemy.sql.elements import True_
 
-from core.models import RecordRuleState
+from core.models import Attachment, RecordRuleState
 
 ADMIN_GROUP = "admin"
 
@@ -107,7 +108,33 @@ def with_owners(
     for model in parents:
         effective(model, frozenset())
     extended = {model: c for model, c in result.items() if c is not None}
-    return {**criteria, **extended}
+    combined = {**criteria, **extended}
+    return {**combined, Attachment: _attachments_criteria(combined)}
+
+
+def _attachments_criteria(criteria: dict[type, ColumnElement[bool]]) -> ColumnElement[bool]:
+    """An attachment is seen by those who may see its record: attachments of a restricted model
+    are those of its visible rows; those of other models are not restricted."""
+    restricted = []
+    for model, condition in criteria.items():
+        if isinstance(condition, True_):
+            continue
+        mapper = inspect(model)
+        if len(mapper.primary_key) != 1:
+            continue
+        key = mapper.get_property_by_column(mapper.primary_key[0]).class_attribute
+        visible = select(cast(key, String)).where(condition)
+        restricted.append((mapper.local_table.name, visible))
+    if not restricted:
+        return true()
+    names = [name for name, _ in restricted]
+    return or_(
+        Attachment.model.not_in(names),
+        *(
+            and_(Attachment.model == name, Attachment.record_id.in_(visible))
+            for name, visible in restricted
+        ),
+    )
 
 
 def activate(rules: tuple[RecordRule, ...], user: RuleUser, registry: Any = None) -> None:

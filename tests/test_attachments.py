@@ -187,8 +187,9 @@ def test_a_download_by_a_user_who_may_not_see_the_record_is_refused(app):
         attachment = attach(db_session, db_session.get(Client, app.client_id), PDF, name="a.pdf")
         db_session.commit()
         attachment_id = attachment.id
-    # Peter is a representative too, but the client is Maria's: a record rule hides it.
-    assert logged_in(app, "peter").get(f"/attachments/{attachment_id}").status_code == 403
+    # Peter is a representative too, but the client is Maria's: a record rule hides it, and he is
+    # told no more than about an attachment that does not exist.
+    assert logged_in(app, "peter").get(f"/attachments/{attachment_id}").status_code == 404
     # A user without crm_contacts.read.
     assert logged_in(app, "guest").get(f"/attachments/{attachment_id}").status_code == 403
     anonymous = app.test_client().get(f"/attachments/{attachment_id}")
@@ -198,7 +199,7 @@ def test_a_download_by_a_user_who_may_not_see_the_record_is_refused(app):
 
 
 def test_uploading_and_deleting_need_write_access_to_the_record(app):
-    assert upload(logged_in(app, "peter"), app, PDF, "a.pdf", follow=False).status_code == 403
+    assert upload(logged_in(app, "peter"), app, PDF, "a.pdf", follow=False).status_code == 404
     assert upload(logged_in(app, "guest"), app, PDF, "a.pdf", follow=False).status_code == 403
     unknown = logged_in(app, "maria").post(
         "/attachments/crm_nothing_thing/1", data={"file": (io.BytesIO(PDF), "a.pdf")}
