@@ -251,8 +251,8 @@ def main() -> int:
 
     server = make_url(args.server)
     name = f"crm_load_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
+    server_engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with server_engine.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     instance = Path(tempfile.gettempdir()) / name
     env = {
@@ -324,9 +324,9 @@ def main() -> int:
             print(f"\ngunicorn log: {tracebacks} tracebacks")
             for line in [x for x in errors.splitlines() if "Error" in x][:8]:
                 print(f"  {line[:160]}")
-        with admin.connect() as connection:
+        with server_engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        server_engine.dispose()
     return status
 
 
