@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import object_session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict as HTTPConflict
 
@@ -97,9 +98,25 @@ def check_version(record: Any, submitted: Any = FROM_REQUEST) -> None:
 
 def touch(record: Any) -> None:
     """Move ``record``'s version on when a change does not UPDATE its own row (its children,
-    its many-to-many links), so that a form opened before sees the change as a conflict."""
-    key = version_key(record)
-    setattr(record, key, getattr(record, key) + 1)
+    its many-to-many links), so that a form opened before sees the change as a conflict.
+
+    One ``UPDATE ... SET version = version + 1`` without a version condition: two changes to
+    different children of one record at the same moment both succeed (the second waits for the
+    first's row lock) instead of the second failing as stale."""
+    session = object_session(record)
+    mapper = inspect(record).mapper
+    column = mapper.version_id_col
+    if column is None:
+        raise TypeError(f"{type(record).__name__} has no version_id_col: it cannot be locked")
+    session.flush()  # the record's own pending changes, checked against the version read
+    table = mapper.local_table
+    key = mapper.primary_key_from_instance(record)
+    session.execute(
+        update(table)
+        .where(*[c == v for c, v in zip(mapper.primary_key, key, strict=True)])
+        .values({column.name: column + 1})
+    )
+    session.expire(record, [version_key(record)])
 
 
 def _current_values(record: Any) -> dict[str, Any] | None:
