@@ -15,19 +15,17 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Select, func, select
 
 from core.db import db_session
+from core.inputs import INT32_MAX, date_problem, decimal_problem, whole_number
 from core.permissions import AUTHENTICATED, permission_required
 
 bp = Blueprint("core_api", __name__, url_prefix="/api/v1")
@@ -72,6 +70,10 @@ class ApiError(Exception):
 def validation_error(error: ValidationError):
     db_session.rollback()
     messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    if not request.path.startswith("/api/"):
+        # A form whose view did not catch it (the flush check of core/schemas.py): a page.
+        text = "; ".join(f"{field}: {texts}" for field, texts in messages.items())
+        return render_template("core/error.html", code=400, message=text), 400
     return jsonify(errors=messages), 400
 
 
@@ -103,24 +105,33 @@ def load_json(schema: Schema, partial: bool = False) -> dict[str, Any]:
 
 
 def query_int(name: str, default: int | None = None) -> int | None:
-    """``?name=`` as a whole number (``default`` when absent or empty); else a 400 naming it."""
+    """``?name=`` as a whole number that fits an INTEGER column (``default`` when absent or
+    empty); else a 400 naming it."""
     raw = request.args.get(name, "")
     if raw == "":
         return default
     if not (raw.isascii() and raw.isdigit()):
         raise ApiError({name: ["Must be a whole number."]})
-    return int(raw)
+    try:
+        return whole_number(raw)
+    except ValueError:
+        raise ApiError({name: [f"Must be a whole number up to {INT32_MAX}."]}) from None
 
 
 def query_date(name: str, default: date | None = None) -> date | None:
-    """``?name=`` as a date, YYYY-MM-DD (``default`` when absent or empty); else a 400 naming it."""
+    """``?name=`` as a date, YYYY-MM-DD, within ``core.inputs``' range (``default`` when absent
+    or empty); else a 400 naming it."""
     raw = request.args.get(name, "")
     if raw == "":
         return default
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise ApiError({name: ["Not a date (YYYY-MM-DD)."]}) from None
+    problem = date_problem(value)
+    if problem:
+        raise ApiError({name: [problem]})
+    return value
 
 
 def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
@@ -128,7 +139,7 @@ def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) 
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = whole_number(raw)
     except ValueError:
         raise ApiError({name: ["Must be a whole number."]}) from None
     if value < minimum or (maximum is not None and value > maximum):
@@ -150,11 +161,17 @@ def _filter_value(column: Any, field: str, raw: str) -> Any:
         if python_type is bool:
             return _BOOLEANS[raw.lower()]
         if python_type is int:
-            return int(raw)
+            return whole_number(raw)
         if python_type is Decimal:
-            return Decimal(raw)
+            value = Decimal(raw)
+            if decimal_problem(value):
+                raise ValueError(raw)
+            return value
         if python_type is date:
-            return date.fromisoformat(raw)
+            value = date.fromisoformat(raw)
+            if date_problem(value):
+                raise ValueError(raw)
+            return value
     except (KeyError, ValueError, ArithmeticError):
         expected = {bool: "true or false", int: "a whole number", Decimal: "a number"}
         raise ApiError(
@@ -201,64 +218,11 @@ def paginate(
     }
 
 
-_CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
-
-
-def build_openapi() -> dict[str, Any]:
-    from core.app import current_state
-
-    state = current_state()
-    runtime = current_app.extensions["crm"].runtime
-    spec = APISpec(
-        title="CRM API",
-        version="1",
-        openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
-        info={"description": "The JSON API of the modules installed in this database."},
-    )
-    for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
-        if not rule.rule.startswith("/api/v1/"):
-            continue
-        top = rule.endpoint.split(".")[0]
-        if not state.is_installed(runtime.blueprint_owner.get(top, "core")):
-            continue
-        view = current_app.view_functions[rule.endpoint]
-        doc = getattr(view, API_DOC, None)
-        if doc is None:
-            continue
-        operations = {}
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            operation: dict[str, Any] = {"summary": doc["summary"], "responses": {}}
-            params = [
-                {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
-                for name in _CONVERTER.findall(rule.rule)
-            ]
-            params += [
-                {"in": "query", "name": name, "schema": {"type": "string"}} for name in doc["query"]
-            ]
-            if params:
-                operation["parameters"] = params
-            if doc["request"] is not None and method in ("POST", "PUT", "PATCH"):
-                operation["requestBody"] = {
-                    "content": {"application/json": {"schema": doc["request"]}}
-                }
-            response: dict[str, Any] = {"description": "OK"}
-            if doc["response"] is not None:
-                item = doc["response"]
-                schema: Any = {"type": "array", "items": item} if doc["many"] else item
-                response["content"] = {"application/json": {"schema": schema}}
-            operation["responses"]["200"] = response
-            operation["responses"]["400"] = {
-                "description": "Invalid input: {errors: {field: [..]}}"
-            }
-            operations[method.lower()] = operation
-        spec.path(path=_CONVERTER.sub(r"{\1}", rule.rule), operations=operations)
-    return spec.to_dict()
-
-
 @bp.route("/openapi.json")
 @permission_required(AUTHENTICATED)
 def openapi():
+    from core.openapi import build_openapi
+
     return jsonify(build_openapi())
 
 

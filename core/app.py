@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import admin, api, attachment_views, auth, lookup, notifications, throttle, tokens, views
@@ -24,12 +24,14 @@ from core.audit import install_audit
 from core.concurrency import CrmFlask, busy_response, install_request_listeners
 from core.config import load_settings
 from core.db import close_session, db_session, make_engine, make_session_factory
+from core.inputs import BoundedIntConverter, CRMRequest, InputRefused, refuse_nul_parameters
 from core.locking import register_error_handlers
 from core.menus import visible_tree
 from core.permissions import PUBLIC, required_permission
 from core.plugins import PluginInfo, build_plugin_manager, collect, discover
 from core.record_rules import RuleUser, activate, install_listener
 from core.runtime import Runtime, RuntimeState
+from core.schemas import install_value_guard
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -56,6 +58,7 @@ def create_app(
     settings = load_settings(config)
     app = CrmFlask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
+    configure_inputs(app)
     configure_database(app, plugins)
     configure_security(app)
     configure_blueprints(app)
@@ -65,10 +68,19 @@ def create_app(
     return app
 
 
+def configure_inputs(app: Flask) -> None:
+    """The bounds of core/inputs.py for every route of every module: the request class reads
+    query strings, forms and JSON within them; ``<int:id>`` matches only ids that fit 64 bits.
+    Before any blueprint is registered, so that every rule compiles the bounded converter."""
+    app.request_class = CRMRequest
+    app.url_map.converters["int"] = BoundedIntConverter
+
+
 def configure_database(app: Flask, plugins: dict[str, PluginInfo] | None) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     plugins = discover() if plugins is None else plugins
     factory = make_session_factory(engine)
+    install_value_guard(factory)
     install_listener(factory)
     install_audit(factory)
     install_attachment_cleanup(factory)
@@ -188,6 +200,13 @@ def configure_request_gate(app: Flask) -> None:
     @app.before_request
     def gate():
         g.request_id = new_request_id()
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit and (request.content_length or 0) > limit:
+            # Refused on the header, before a byte of the body is read or a user is loaded.
+            raise RequestEntityTooLarge(
+                f"The request is larger than the {limit // (1024 * 1024)} MB this site accepts."
+            )
+        refuse_nul_parameters(request)
         if request.endpoint is None:
             return None  # Flask answers 404/405 itself
         try:
@@ -278,6 +297,14 @@ def configure_errors(app: Flask) -> None:
         if wants_json():
             return jsonify(errors={"_schema": [error.description]}), 400
         return render_template("core/error.html", code=400, message=error.description), 400
+
+    @app.errorhandler(InputRefused)
+    def input_refused(error: InputRefused):
+        db_session.rollback()
+        if wants_json():
+            return jsonify(errors=error.errors), 400
+        message = "; ".join(f"{field}: {' '.join(texts)}" for field, texts in error.errors.items())
+        return render_template("core/error.html", code=400, message=message), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -65,4 +65,11 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "ATTACHMENT_GRACE_SECONDS": int(os.environ.get("CRM_ATTACHMENT_GRACE_SECONDS") or 3600),
     }
     settings.update(overrides)
+    # The largest request body: refused on its Content-Length before a byte is read (and a body
+    # without one is cut there). Room for the largest attachment plus the form around it.
+    settings.setdefault(
+        "MAX_CONTENT_LENGTH",
+        int(os.environ.get("CRM_MAX_REQUEST_BYTES") or 0)
+        or max(settings["ATTACHMENT_MAX_BYTES"], 20 * 1024 * 1024) + 1024 * 1024,
+    )
     return settings

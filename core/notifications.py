@@ -20,7 +20,7 @@ from datetime import UTC
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ from core.auth import local_path
 from core.db import db_session
 from core.models import Notification, utcnow
 from core.permissions import AUTHENTICATED, permission_required
+from core.schemas import Schema
 
 TEXT_LENGTH = 500
 PER_PAGE = 25

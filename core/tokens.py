@@ -32,7 +32,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user
-from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow import ValidationError, fields, pre_load, validate
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -40,6 +40,7 @@ from core.auth import login_manager
 from core.db import db_session
 from core.models import ApiToken, User
 from core.permissions import AUTHENTICATED, permission_required
+from core.schemas import Schema
 
 bp = Blueprint("core_tokens", __name__, url_prefix="/account/tokens")
 

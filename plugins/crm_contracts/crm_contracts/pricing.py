@@ -20,11 +20,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.pricing import Adjustment, PricingContext, PricingRuleKind
+from core.schemas import Schema
 from crm_contracts.models import CONDITION_KINDS, Condition, Contract
 
 KIND = "crm_contracts.conditions"

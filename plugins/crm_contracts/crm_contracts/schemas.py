@@ -8,8 +8,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, ValidationError, fields, validate, validates_schema
 
+from core.schemas import Schema
 from crm_contracts.models import CONDITION_KINDS, STATUSES
 
 

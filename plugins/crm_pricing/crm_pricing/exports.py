@@ -6,13 +6,13 @@ queries), grouped by product group as on screen.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import date
 from itertools import groupby
 from pathlib import Path
 
+from core import csvfiles
 from crm_pricing.service import ClientFacts, PriceListLine
 
 HEADERS = (
@@ -36,7 +36,7 @@ def table(lines: list[PriceListLine]) -> Iterator[tuple]:
 
 def to_csv(lines: list[PriceListLine]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfiles.writer(out, lineterminator="\n")
     writer.writerow(HEADERS)
     for row in table(lines):
         writer.writerow([str(v) for v in row])
@@ -61,8 +61,10 @@ def to_xlsx(client: ClientFacts, on: date, lines: list[PriceListLine]) -> bytes:
         header.append(cell)
     sheet.append(header)
     for row in table(lines):
-        # Decimals stay exact: openpyxl writes them as numbers.
-        sheet.append(list(row))
+        # Decimals stay exact: openpyxl writes them as numbers; text stays text, never a formula.
+        cells = [WriteOnlyCell(sheet, value=value) for value in row]
+        csvfiles.mark_text(cells)
+        sheet.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

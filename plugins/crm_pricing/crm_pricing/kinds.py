@@ -12,9 +12,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from core.pricing import Adjustment, PricingContext, PricingRuleKind
+from core.schemas import Schema
 from crm_pricing.money import fmt_amount, fmt_percent
 from crm_pricing.periods import (
     BASES,

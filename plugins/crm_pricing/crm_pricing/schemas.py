@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from core.schemas import Schema
 from crm_pricing.engine import MODES
 from crm_pricing.kinds import REQUIRED_SCOPE
 

@@ -9,7 +9,6 @@ names), and payments. Everything the page, the CSV and the XLSX export show come
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +19,7 @@ from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from core import csvfiles
 from core.timezone import local_today
 from crm_sales.models import Product, ProductGroup, SalesLine
 from crm_sales.prepared import Prepared, connection_of
@@ -355,7 +355,7 @@ def table_rows(analysis: Analysis) -> list[list[str]]:
 
 def to_csv(analysis: Analysis) -> str:
     out = io.StringIO()
-    csv.writer(out).writerows(table_rows(analysis))
+    csvfiles.writer(out).writerows(table_rows(analysis))
     return out.getvalue()
 
 
@@ -376,6 +376,7 @@ def to_xlsx(analysis: Analysis) -> bytes:
             except ArithmeticError:
                 cells.append(value)
         sheet.append(cells)
+        csvfiles.mark_text(sheet[sheet.max_row])
         if sheet.max_row == 1 or (len(row) > 3 and row[3] in ("Change", "Product code")):
             for cell in sheet[sheet.max_row]:
                 cell.font = bold

@@ -33,6 +33,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import csvfiles
 from crm_contacts.importing import RowError, decode
 from crm_contacts.models import Client
 from crm_sales.documents import (
@@ -146,7 +147,11 @@ def plan_import(
         plan.errors.append(RowError(1, "", error.messages[0]))
         return plan
     reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in reader.fieldnames or []]
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as error:
+        plan.errors.append(RowError(1, "", f"The header cannot be read: {error}."))
+        return plan
     reader.fieldnames = header
     missing = [name for name in ("number", "date") if name not in header]
     if "client_id" not in header and "client_vat" not in header:
@@ -161,7 +166,13 @@ def plan_import(
 
     schema = CsvRowSchema()
     by_number: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for index, raw in enumerate(reader, start=2):
+    records = csvfiles.rows(reader)
+    try:
+        numbered = list(enumerate(records, start=2))
+    except csvfiles.CsvFileError as error:
+        plan.errors.append(RowError(error.line, "", error.message))
+        return plan
+    for index, raw in numbered:
         plan.rows += 1
         if progress:
             progress(1)

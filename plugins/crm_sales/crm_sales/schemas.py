@@ -8,7 +8,6 @@ from typing import Any
 
 from marshmallow import (
     EXCLUDE,
-    Schema,
     ValidationError,
     fields,
     post_load,
@@ -17,6 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from core.schemas import Schema
 from crm_sales.models import DOCUMENT_KINDS
 from crm_sales.settings import installation_currency
 

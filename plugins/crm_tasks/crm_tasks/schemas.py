@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import fields, pre_load, validate
 
+from core.schemas import Schema
 from crm_contacts.schemas import Base, UtcDateTime, one_of
 from crm_tasks import workflow
 from crm_tasks.models import PRIORITIES

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import csvfiles
 from core.models import User
 from crm_contacts.importing.comparing import _default_accounts
 from crm_contacts.importing.plan import BATCH
@@ -32,7 +32,7 @@ def export_csv(session: Session, batch: int = BATCH) -> Iterator[str]:
     CSV text in chunks: one row per contact person, one row for a client without any. Importing
     it back changes nothing."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvfiles.writer(buffer, lineterminator="\r\n")
     # The byte-order mark makes spreadsheet programs read the file as UTF-8.
     buffer.write("\ufeff")
     writer.writerow(COLUMNS)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from marshmallow import ValidationError
 
+from core import csvfiles
+
 CLIENT_COLUMNS = (
     "name",
     "kind",
@@ -88,9 +90,12 @@ def decode(content: bytes | str) -> str:
 
 def read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]], list[RowError]]:
     """The header and the (row number, cells) of the non-empty rows."""
-    records = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in next(records, [])]
+    records = csvfiles.rows(csv.reader(io.StringIO(text, newline="")))
     errors: list[RowError] = []
+    try:
+        header = [h.strip().lower() for h in next(records, [])]
+    except csvfiles.CsvFileError as error:
+        return [], [], [RowError(error.line, "", error.message)]
     if not any(header):
         return [], [], [RowError(1, "", "The file is empty: it needs a header row.")]
     if ";" in header[0] and len(header) == 1:
@@ -103,7 +108,13 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]], list[R
     if "name" not in header:
         errors.append(RowError(1, "name", "The column is required."))
     rows = []
-    for number, cells in enumerate(records, start=2):
+    try:
+        numbered = list(enumerate(records, start=2))
+    except csvfiles.CsvFileError as error:
+        return header, [], [*errors, RowError(error.line, "", error.message)]
+    for number, raw in numbered:
+        # An export neutralised formula-like cells with a quote (core/csvfiles.py): undone here.
+        cells = [csvfiles.unescape_cell(cell) for cell in raw]
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(header):

@@ -10,13 +10,14 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 from sqlalchemy import func, insert, select, update
 
 from core.db import db_session
 from core.locking import check_version
 from core.models import AuditEntry, utcnow
 from core.permissions import permission_required
+from core.schemas import Schema
 from crm_contacts.blueprints import bp
 from crm_contacts.models import Client, Contact, ContactType, CustomerGroup
 from crm_contacts.permissions import CONFIGURE

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, jsonify, url_for
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import select
 
 from core.api import api_doc, created, load_json, paginate
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
+from core.schemas import Schema
 from crm_pricing.blueprints import api
 from crm_pricing.kinds import EXAMPLES
 from crm_pricing.models import PricingRule
