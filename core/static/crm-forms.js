@@ -43,6 +43,8 @@
     if (!multiple && !select.required) {
       plugins.push("clear_button");
     }
+    var found = {}; // the ids of the server's last answer
+    var requests = 0;
     var picker = new TomSelect(select, {
       valueField: "id",
       labelField: "label",
@@ -53,23 +55,32 @@
       loadThrottle: 250,
       maxOptions: 50,
       closeAfterSelect: !multiple,
+      onItemAdd: function () {
+        // The letters typed found what was chosen: the next choice starts from an empty search.
+        this.setTextboxValue("");
+      },
       selectOnTab: true,
       placeholder: select.dataset.placeholder || "Type to search…",
+      // Asked as the text changes, before the list is redrawn: the previous answer no longer
+      // holds, so nothing stale can be taken with Enter while the new one is on its way.
       shouldLoad: function () {
+        found = {};
         return true;
       },
       // The server decides what matches (it may search columns it does not show, and applies
-      // the record rules): every option it answers is shown as it is.
+      // the record rules): the options of its last answer are shown as they are, and only them.
       score: function () {
-        return function () {
-          return 1;
+        return function (item) {
+          return found[String(item.id)] ? 1 : 0;
         };
       },
       load: function (query, callback) {
         var self = this;
+        var ticket = ++requests;
         var follow = select.dataset.pickerFollow;
         var other = follow && select.form ? select.form.elements.namedItem(follow) : null;
         if (other && !other.value) {
+          found = {};
           callback([]);
           return;
         }
@@ -81,8 +92,17 @@
             return response.ok ? response.json() : { items: [] };
           })
           .then(function (body) {
+            if (ticket !== requests) {
+              callback(); // an older answer, arriving after a newer question: not shown
+              return;
+            }
+            var items = body.items || [];
+            found = {};
+            items.forEach(function (item) {
+              found[String(item.id)] = true;
+            });
             self.clearOptions();
-            callback(body.items || []);
+            callback(items);
           })
           .catch(function () {
             callback();
@@ -103,8 +123,21 @@
           return '<div class="no-results">' + text + "</div>";
         },
         loading: function () {
-          return '<div class="no-results">Searching…</div>';
+          return '<div class="option-loading px-2 py-1 text-body-secondary">Searching…</div>';
         }
+      }
+    });
+    // As soon as a letter is typed the options on show are those of the previous text: none is
+    // highlighted until the server's answer to the new text arrives, so Enter cannot take one.
+    picker.control_input.addEventListener("input", function () {
+      found = {};
+      picker.clearActiveOption();
+    });
+    // Enter while the list is open but nothing is highlighted yet (the answer is on its way)
+    // must not send the form: a keyboard user is choosing.
+    picker.control_input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && picker.isOpen && !picker.activeOption) {
+        event.preventDefault();
       }
     });
     var follow = select.dataset.pickerFollow;
