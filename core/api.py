@@ -227,7 +227,7 @@ def openapi():
 
 
 @bp.route("/models")
-@permission_required(AUTHENTICATED)
+@permission_required("core.models")
 @api_doc("The registered models of the installed modules, with their fields")
 def models():
     from core.app import current_state

@@ -14,6 +14,12 @@ def crm_permissions() -> list[Permission]:
     return [
         Permission("core.modules", "Install and uninstall modules", groups=("admin",)),
         Permission("core.users", "Manage users and groups", groups=("admin",)),
+        # What modules store, field by field, is not for an account that belongs to no group.
+        Permission(
+            "core.models",
+            "Read the description of the models (API)",
+            groups=("admin", "sales_manager", "sales_rep", "back_office"),
+        ),
     ]
 
 

@@ -28,6 +28,7 @@ from flask import g, has_request_context
 from sqlalchemy import ColumnElement, String, and_, cast, event, inspect, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 from sqlalchemy.sql.elements import True_
+from sqlalchemy.sql.selectable import Join
 
 from core.models import Attachment, RecordRuleState
 
@@ -147,6 +148,16 @@ def activate(rules: tuple[RecordRule, ...], user: RuleUser, registry: Any = None
     g.crm_record_criteria = with_owners(criteria_for(rules, user), registry)
 
 
+def is_restricted(model: type) -> bool:
+    """Whether the rules in force in this request hide some rows of ``model`` from the user: code
+    that computes figures outside the ORM (raw SQL, a cache) then restricts them itself, e.g. to
+    the ids a query through the rules gives."""
+    if not has_request_context():
+        return False
+    condition = (g.get("crm_record_criteria") or {}).get(model)
+    return condition is not None and not isinstance(condition, True_)
+
+
 def can_see(session: Session, model: type | str, record_id: Any) -> bool:
     """Whether the record ``record_id`` of ``model`` (a class or a registry name) exists and the
     rules in force on ``session`` let the current user see it. Asked with a query, never from the
@@ -184,9 +195,31 @@ def install_listener(factory: sessionmaker[Session]) -> None:
             return
         if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
             return
-        state.statement = state.statement.options(
+        statement = state.statement
+        if state.is_select and not state.is_orm_statement:
+            statement = _restrict_tables(statement, criteria)
+        state.statement = statement.options(
             *(
                 with_loader_criteria(model, condition, include_aliases=True)
                 for model, condition in criteria.items()
             )
         )
+
+
+def _restrict_tables(statement: Any, criteria: dict[type, ColumnElement[bool]]) -> Any:
+    """A SELECT that names no mapped entity (an aggregate of expressions such as
+    ``select(func.sum(case((Contract.status == "active", 1))))``, or one on ``Model.__table__``)
+    is not seen by ``with_loader_criteria``: its tables that are restricted get the conditions
+    in its WHERE, so counts and totals agree with the rows. Writes through tables are left to
+    the system code that issues them."""
+    by_table = {inspect(model).local_table: c for model, c in criteria.items()}
+    present: set[Any] = set()
+    pending = list(statement.get_final_froms())
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Join):
+            pending += [item.left, item.right]
+        elif item in by_table:
+            present.add(item)
+    conditions = [by_table[t] for t in by_table if t in present]
+    return statement.where(*conditions) if conditions else statement

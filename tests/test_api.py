@@ -85,6 +85,15 @@ def test_openapi_documents_installed_modules_only(crm_app_factory):
     assert not any(path.startswith("/api/v1/clients") for path in spec["paths"])
 
 
+def test_the_model_description_needs_a_permission(crm_app_factory):
+    """/api/v1/models tells what every module stores: not for an account in no group."""
+    app = crm_app_factory(["crm_contacts"])
+    make_user(app, "nobody")
+    make_user(app, "vera", groups=("back_office",))
+    assert logged_in(app, "nobody").get("/api/v1/models").status_code == 403
+    assert logged_in(app, "vera").get("/api/v1/models").status_code == 200
+
+
 def test_model_registry_is_exposed(client):
     models = {m["name"]: m for m in client.get("/api/v1/models").get_json()["items"]}
     client_model = models["crm_contacts_client"]

@@ -5,7 +5,7 @@ request, through chains of owners; ``can_see`` answers for one record."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from core.app import current_state
 from core.db import db_session
@@ -79,6 +79,27 @@ def test_a_child_follows_its_parents_rules_in_every_kind_of_query(app):
         context.pop()
     with app.app_context():
         assert db_session.get(Person, app.ids["hidden_person"]).name == "Boris Hidden"
+
+
+def test_counts_and_sums_that_name_no_entity_obey_the_rules_too(app):
+    """An aggregate of expressions, or a SELECT on the table itself, gives the figure of the rows
+    the user may see: the count agrees with the list."""
+    from crm_contacts.models import Client, Person
+
+    context = _as(app, "maria")
+    try:
+        named = case((Person.name.is_not(None), 1), else_=0)
+        assert db_session.scalar(select(func.coalesce(func.sum(named), 0))) == 1
+        assert db_session.scalar(select(func.count()).select_from(Person.__table__)) == 1
+        clients = Client.__table__
+        joined = select(func.count()).select_from(
+            Person.__table__.join(clients, clients.c.id == Person.__table__.c.client_id)
+        )
+        assert db_session.scalar(joined) == 1
+        everything = select(func.count()).select_from(Person.__table__)
+        assert db_session.scalar(everything.execution_options(crm_all_records=True)) == 2
+    finally:
+        context.pop()
 
 
 def test_a_child_of_a_record_with_rules_of_its_own_follows_them(app):

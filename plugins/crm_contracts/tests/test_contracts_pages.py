@@ -191,6 +191,21 @@ def test_the_dashboard_shows_contracts_ending_within_30_60_and_90_days(app):
     assert "Renew" in page  # a manager may write
 
 
+def test_a_representatives_dashboard_counts_what_it_lists(app):
+    """Counts obey the record rules like the rows do: Maria's 2 contracts ending within 30 days
+    are counted 2, not 6 with Peter's 4."""
+    ids = app.ids
+    mine = [add_contract(app, ids.bioprom, start=TODAY - timedelta(days=344)) for _ in range(2)]
+    for _ in range(4):
+        add_contract(app, ids.agrotech, start=TODAY - timedelta(days=344))
+    page = logged_in(app, "maria").get("/contracts/expiring").text
+    section = page.split('data-period="30"')[1].split("</section>")[0]
+    assert 'data-count="30">2<' in page
+    assert section.count("data-contract=") == 2
+    assert all(f'data-contract="{c}"' in section for c in mine)
+    assert 'data-count="30">6<' in logged_in(app, "georgi").get("/contracts/expiring").text
+
+
 def test_renewing_creates_a_linked_draft_successor_with_the_conditions(app):
     contract_id = add_contract(app, app.ids.bioprom, start=TODAY - timedelta(days=340))
     georgi = logged_in(app, "georgi")

@@ -417,3 +417,33 @@ def test_the_rule_form_says_which_rules_already_apply_and_how_they_combine(shop)
     edit = http.get(f"/pricing/rules/{summer}/edit").text
     assert "“Summer” is exclusive: when it applies, no other discount does." in edit
     assert "Kalina only" in edit[edit.index('data-testid="overlaps"') :]
+def test_a_representative_sees_no_rule_of_a_client_she_may_not_see(shop):
+    """A fixed price negotiated with Peter's client is his client's business: Maria sees it
+    neither in the list page (where it was labelled "For: everyone") nor in the API, filtered by
+    that client or not; rules for a group or for everyone, and her own client's, she sees."""
+    ids = shop.ids
+    with shop.app_context():
+        for name, client in (("Kalina fixed", ids.kalina), ("Bioprom fixed", ids.bioprom)):
+            rule = PricingRule(name=name, kind="crm_pricing.fixed_price", client_id=client,
+                               product_id=ids.pap, priority=10)  # fmt: skip
+            rule.params_json = json.dumps({"price": "7.50"})
+            db_session.add(rule)
+        group_rule = PricingRule(name="Wholesale 2%", kind="crm_pricing.discount",
+                                 customer_group_id=ids.wholesale, priority=20)  # fmt: skip
+        group_rule.params_json = json.dumps({"percent": "2"})
+        db_session.add(group_rule)
+        db_session.commit()
+        hidden = db_session.scalar(select(PricingRule.id).where(PricingRule.name == "Kalina fixed"))
+    maria = logged_in(shop, "maria")
+    page = maria.get("/pricing/rules").text
+    assert "Kalina fixed" not in page
+    assert "Bioprom fixed" in page and "Wholesale 2%" in page
+    names = [r["name"] for r in maria.get("/api/v1/pricing/rules").get_json()["items"]]
+    assert "Kalina fixed" not in names and {"Bioprom fixed", "Wholesale 2%"} <= set(names)
+    filtered = maria.get(f"/api/v1/pricing/rules?client_id={ids.kalina}").get_json()
+    assert filtered["items"] == [] and filtered["meta"]["total"] == 0
+    assert maria.get(f"/api/v1/pricing/rules/{hidden}").status_code == 404
+    assert maria.get(f"/pricing/rules/{hidden}/edit").status_code in (403, 404)
+    # The manager sees it, for its client, never as "everyone".
+    row = logged_in(shop, "georgi").get("/pricing/rules").text.split("Kalina fixed")[1]
+    assert "Kalina" in row.split("</tr>")[0] and "everyone" not in row.split("</tr>")[0]

@@ -232,3 +232,22 @@ def test_the_client_file_of_a_client_without_sales_says_so(shop):
     assert page.status_code == 200
     assert 'data-testid="no-sales">No sales since 1 January last year.' in page.text
     assert f"/sales/documents?client={shop.ids.bolt}" in page.text
+
+
+def test_a_customer_groups_turnover_sums_only_the_clients_the_user_may_see(books):
+    """Aggregates obey the record rules like rows do: Maria's figure for a group of Acme (hers)
+    and Bolt (Peter's) is Acme's alone."""
+    from crm_contacts.models import Client, CustomerGroup
+
+    with books.app_context():
+        group = CustomerGroup(name="Mixed shops")
+        db_session.add(group)
+        db_session.flush()
+        for client_id in (books.ids.acme, books.ids.bolt):
+            db_session.get(Client, client_id).customer_group_id = group.id
+        db_session.commit()
+        group_id = group.id
+    url = f"/api/v1/sales/turnover?customer_group_id={group_id}&start=2026-01-01&end=2026-12-31"
+    assert logged_in(books, "georgi").get(url).get_json()["total"] == "1140.00"
+    assert logged_in(books, "maria").get(url).get_json()["total"] == "140.00"
+    assert logged_in(books, "peter").get(url).get_json()["total"] == "1000.00"
