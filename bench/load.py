@@ -10,8 +10,8 @@ the tasks, a price list, the pricing rules and the API in turn. At a quarter of 
 administrator uninstalls the module on the Apps page, a quarter later installs it again, and a
 quarter after that the readers stop. Printed: requests, answers by status for the module's own
 pages and for the others (and those within a second of a change), latency percentiles. The
-database is dropped at the end. Exit status 1 if any answer was a 5xx other than 503, or a 403 to
-the administrator.
+database is dropped at the end. Exit status 1 if any answer was a 5xx other than 503, a 403 to
+the administrator, or the server logged a traceback.
 """
 
 from __future__ import annotations
@@ -322,6 +322,8 @@ def main() -> int:
                 _out, errors = gunicorn.communicate()
             tracebacks = errors.count("Traceback")
             print(f"\ngunicorn log: {tracebacks} tracebacks")
+            if tracebacks:
+                status = 1  # an error a page swallowed (a section left out) is an error too
             for line in [x for x in errors.splitlines() if "Error" in x][:8]:
                 print(f"  {line[:160]}")
         with server_engine.connect() as connection:
