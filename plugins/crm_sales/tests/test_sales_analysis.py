@@ -232,3 +232,22 @@ def test_the_client_file_of_a_client_without_sales_says_so(shop):
     assert page.status_code == 200
     assert 'data-testid="no-sales">No sales since 1 January last year.' in page.text
     assert f"/sales/documents?client={shop.ids.bolt}" in page.text
+
+
+def test_the_exports_carry_formula_like_names_as_text(books):
+    with books.app_context():
+        product = db_session.query(Product).filter(Product.name != "").first()
+        product.name = "=SUM(1)+cmd|' /C calc'!A0"
+        db_session.commit()
+    client = logged_in(books, "maria")
+    text = client.get(f"/sales/clients/{books.ids.acme}/analysis.csv").text
+    names = [cells[0] for cells in csv.reader(io.StringIO(text)) if cells]
+    assert "'=SUM(1)+cmd|' /C calc'!A0" in names and "=SUM(1)+cmd|' /C calc'!A0" not in names
+    # Negative changes stay numbers: "-12.5" is no formula.
+    assert all(
+        not cell.startswith("'-") for cells in csv.reader(io.StringIO(text)) for cell in cells
+    )
+    data = client.get(f"/sales/clients/{books.ids.acme}/analysis.xlsx").data
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    texts = [cell for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)]
+    assert texts and all(cell.data_type == "s" for cell in texts)

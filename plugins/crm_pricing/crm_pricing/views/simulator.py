@@ -36,8 +36,14 @@ def simulator():
             quote = quote_one(loaded)
         except ValidationError as exc:
             errors = quote_errors(exc)
+    # A link to the price list only for a client id that is a whole number (``abc`` is not).
+    client_id = args.get("client_id", type=int)
     return render_template(
-        "crm_pricing/simulator.html", values=values, errors=errors, quote=quote
+        "crm_pricing/simulator.html",
+        values=values,
+        errors=errors,
+        quote=quote,
+        client_id=client_id if client_id and client_id > 0 else None,
     ), (400 if errors else 200)
 
 
