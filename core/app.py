@@ -203,9 +203,7 @@ def configure_request_gate(app: Flask) -> None:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         if limit and (request.content_length or 0) > limit:
             # Refused on the header, before a byte of the body is read or a user is loaded.
-            raise RequestEntityTooLarge(
-                f"The request is larger than the {limit // (1024 * 1024)} MB this site accepts."
-            )
+            raise RequestEntityTooLarge()
         refuse_nul_parameters(request)
         if request.endpoint is None:
             return None  # Flask answers 404/405 itself
@@ -305,6 +303,13 @@ def configure_errors(app: Flask) -> None:
             return jsonify(errors=error.errors), 400
         message = "; ".join(f"{field}: {' '.join(texts)}" for field, texts in error.errors.items())
         return render_template("core/error.html", code=400, message=message), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        # Raised by the gate, or by werkzeug when anything reads a form past the limit.
+        megabytes = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        error.description = f"The request is larger than the {megabytes} MB this site accepts."
+        return http_error(error)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -516,7 +516,9 @@ def test_export_cells_never_run_as_formulas_and_import_back_unchanged(app):
     content = (
         HEADER
         + "\n"
-        + row(name=FORMULA, vat_number="BG175074752", city="@SUM(1)", person_name="+Ivan", tags="-x")
+        + row(
+            name=FORMULA, vat_number="BG175074752", city="@SUM(1)", person_name="+Ivan", tags="-x"
+        )  # fmt: skip
     )
     assert _import(http, content).status_code == 302
     text = http.get("/contacts/export.csv").get_data(as_text=True)

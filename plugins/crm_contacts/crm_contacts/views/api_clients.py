@@ -15,7 +15,7 @@ from marshmallow import ValidationError, fields, pre_load
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from core.api import ApiError, api_doc, created, load_json, paginate
+from core.api import ApiError, api_doc, created, load_json, paginate, query_int
 from core.db import db_session
 from core.locking import check_version, touch
 from core.permissions import permission_required
@@ -105,10 +105,10 @@ def _full_client(client_id: int) -> Client:
 
 
 def _int_arg(name: str) -> int:
-    try:
-        return int(request.args[name])
-    except ValueError:
-        raise ApiError({name: ["Must be a whole number."]}) from None
+    value = query_int(name)
+    if value is None:
+        raise ApiError({name: ["Must be a whole number."]})
+    return value
 
 
 # --- clients -------------------------------------------------------------------------------------

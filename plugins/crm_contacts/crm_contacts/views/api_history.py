@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from core.api import ApiError, api_doc, created, json_body, paginate, query_date, query_int
 from core.db import db_session
+from core.inputs import whole_number
 from core.locking import check_version
 from core.permissions import permission_required
 from core.timezone import local_today
@@ -53,7 +54,7 @@ def _client_of(payload: dict[str, Any]) -> Client | None:
     if isinstance(raw, bool) or not isinstance(raw, int | str):
         return None
     try:
-        return db_session.get(Client, int(raw))
+        return db_session.get(Client, whole_number(raw))
     except ValueError:
         return None
 

@@ -215,10 +215,7 @@ def still_visible(client_id: int) -> bool:
 
 
 def _int_arg(name: str) -> int | None:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return request.args.get(name, type=int)
 
 
 def _page_links(page: int, pages: int) -> list[int | None]:

@@ -77,8 +77,9 @@ def form_errors(messages: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() else None
+    # A whole number that fits an INTEGER column (core/inputs.py), else None.
+    value = request.args.get(name, type=int)
+    return value if value is not None and value >= 0 else None
 
 
 def page_links(page: int, pages: int) -> list[int | None]:

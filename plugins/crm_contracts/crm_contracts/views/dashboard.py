@@ -71,8 +71,8 @@ def contract_assign(contract_id: int):
     responsible for it and are notified."""
     contract = load_contract(contract_id, with_conditions=False)
     check_version(contract, request.form.get("version"))
-    raw = request.form.get("responsible_id", "")
-    user = db_session.get(User, int(raw)) if raw.isdigit() else None
+    responsible_id = request.form.get("responsible_id", type=int)
+    user = db_session.get(User, responsible_id) if responsible_id is not None else None
     if user is None or not user.active:
         flash("Representative: choose an active user.", "danger")
         return redirect(url_for("crm_contracts.dashboard"))

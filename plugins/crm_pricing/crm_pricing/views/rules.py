@@ -84,7 +84,7 @@ def _form_data(form) -> tuple[dict[str, Any], dict[str, list[str]]]:
         raw = form.get(name, "").strip()
         if not raw:
             data[name] = None
-        elif raw.isdigit():
+        elif raw.isdigit() and len(raw) <= 9:  # any id an INTEGER column can hold, no overflow
             data[name] = int(raw)
         else:
             errors[name] = [_CHOOSE[name]]

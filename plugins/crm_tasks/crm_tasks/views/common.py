@@ -25,8 +25,9 @@ def task_or_404(task_id: int) -> Task:
 
 
 def int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() else None
+    # A whole number that fits an INTEGER column (core/inputs.py), else None.
+    value = request.args.get(name, type=int)
+    return value if value is not None and value >= 0 else None
 
 
 def date_arg(name: str) -> date | None:
