@@ -417,3 +417,17 @@ def test_the_rule_form_says_which_rules_already_apply_and_how_they_combine(shop)
     edit = http.get(f"/pricing/rules/{summer}/edit").text
     assert "“Summer” is exclusive: when it applies, no other discount does." in edit
     assert "Kalina only" in edit[edit.index('data-testid="overlaps"') :]
+
+
+def test_the_price_list_of_another_client_is_chosen_with_a_picker(shop):
+    http = logged_in(shop, "maria")
+    page = http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list?date=2026-12-01").text
+    assert 'data-testid="other-client"' in page and 'data-picker="crm_contacts_client"' in page
+    chosen = http.get(f"/pricing/price-list?client_id={shop.ids.bioprom}&date=2026-12-01")
+    assert chosen.status_code == 302
+    assert chosen.headers["Location"].endswith(
+        f"/pricing/clients/{shop.ids.bioprom}/price-list?date=2026-12-01"
+    )
+    typed = http.get("/pricing/price-list?client_id=Bioprom")
+    assert typed.status_code == 400 and "Choose a client from the list." in typed.text
+    assert http.get("/pricing/price-list").status_code == 200
