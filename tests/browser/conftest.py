@@ -144,6 +144,8 @@ def live_server(crm_databases, crm_plugins, tmp_path_factory) -> Iterator[LiveSe
         plugins=crm_plugins,
     )
     write_demo_data(app)
+    # One line per request of a crawl would bury a failure's report.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     errors = ServerErrors()
     errors.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.getLogger().addHandler(errors)
@@ -210,6 +212,16 @@ def log_in_through_form(page, server: LiveServer, login: str, password: str = DE
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name=re.compile("log in", re.I)).click()
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def pick(page, label: str, text: str, option: str | re.Pattern | None = None) -> None:
+    """Choose in a picker the way a user does without a mouse: focus it, type, Enter."""
+    field = page.get_by_role("combobox", name=re.compile(rf"^{re.escape(label)}\b"))
+    field.focus()
+    page.keyboard.type(text, delay=20)
+    choice = page.get_by_role("option", name=option or re.compile(re.escape(text), re.I)).first
+    expect(choice).to_be_visible()
+    page.keyboard.press("Enter")
 
 
 @pytest.fixture(scope="session")

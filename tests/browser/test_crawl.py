@@ -13,6 +13,7 @@ role's crawl rather than the sum of four.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import deque
@@ -121,7 +122,7 @@ def open_page(page, url: str, path: str, crawl: Crawl, watch: PageWatch) -> list
 
 def test_every_page_opens_for_every_role(browser, live_server, role_sessions):
     # Logged in here, in the main thread's Playwright; each crawl carries the session's cookies.
-    crawls = [Crawl(role) for role in ROLES]
+    crawls = [Crawl(role) for role in os.environ.get("CRM_CRAWL_ROLES", ",".join(ROLES)).split(",")]
     threads = [
         threading.Thread(target=crawl_role, args=(live_server, c, role_sessions(c.role)))
         for c in crawls
@@ -142,9 +143,8 @@ def test_every_page_opens_for_every_role(browser, live_server, role_sessions):
     errors = [f"{c.role}: {c.error!r}" for c in crawls if c.error]
     assert not errors, "\n".join(errors)
     broken = [f"{c.role} {path}: {what}" for c in crawls for path, what in c.broken.items()]
-    assert not broken, "\n".join(broken)
-    if live_server.errors.records:
-        raise AssertionError("the server logged errors:\n" + "\n".join(live_server.errors.records))
+    logged = live_server.errors.records
+    assert not broken and not logged, "\n".join([*broken, "server log:", *logged])
     for c in crawls:
         # The crawl went somewhere: the role's home page and the pages of its menus.
         assert c.count(200, 400) > 10, f"{c.role} opened only {c.results}"
