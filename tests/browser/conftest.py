@@ -219,6 +219,8 @@ def pick(page, label: str, text: str, option: str | re.Pattern | None = None) ->
     field = page.get_by_role("combobox", name=re.compile(rf"^{re.escape(label)}\b"))
     field.focus()
     page.keyboard.type(text, delay=20)
+    from playwright.sync_api import expect
+
     choice = page.get_by_role("option", name=option or re.compile(re.escape(text), re.I)).first
     expect(choice).to_be_visible()
     page.keyboard.press("Enter")
