@@ -403,7 +403,7 @@ def test_the_rule_form_says_which_rules_already_apply_and_how_they_combine(shop)
     overlaps = html[html.index('data-testid="overlaps"') :]
     assert "Wholesale 3 %" in overlaps and "Kalina only" not in overlaps
     assert "Stacked discounts are compounded" in overlaps
-    assert "3 % and 2 % make 4.94 % off" in overlaps
+    assert "Where they all apply, 3 % and 2 % make 4.94 % off" in overlaps
     assert "is also a Negotiated discount rule for some of the same clients" in overlaps
     assert "tick the box to save this one as well" in html
     assert _new_rule(http, **second, confirm_overlap="y").status_code == 302
