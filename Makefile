@@ -32,8 +32,9 @@ run: install
 	@echo
 	$(BIN)/crm run --host $(HOST) --port $(PORT)
 
+# Browser tests (tests/browser) included when Chromium is at /usr/bin/chromium; PYTEST_ARGS narrows.
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -189,11 +189,98 @@ class HistoryEntry:
     field: str | None
     old_value: str | None
     new_value: str | None
-    values: tuple[tuple[str, str | None], ...] = ()  # the snapshot of a create or delete
+    values: tuple[tuple[str, str | None], ...] = ()  # the snapshot of a create or delete, labelled
+    field_label: str = ""
 
     @property
     def label(self) -> str:
-        return (self.field or "").replace("_", " ").capitalize()
+        return self.field_label or _humanise(self.field or "")
+
+
+def _humanise(key: str) -> str:
+    return key.removesuffix("_id").replace("_", " ").strip().capitalize()
+
+
+# The column that names a referenced record in the history, first found wins.
+NAMING_COLUMNS = ("name", "label", "title", "number", "code", "login")
+
+
+def _mapper_of(table_name: str) -> Mapper | None:
+    for mapper in Base.registry.mappers:
+        if mapper.local_table is not None and mapper.local_table.name == table_name:
+            return mapper
+    return None
+
+
+def _live_tables() -> set[str]:
+    """The tables of the installed modules' models: a model class stays importable after its
+    module was uninstalled, its table does not."""
+    from flask import has_app_context
+
+    if not has_app_context():
+        return set()
+    from core.app import current_state
+
+    return {m.name for m in current_state().models}
+
+
+class _Words:
+    """Turns a model's attribute keys and stored values into the words people use: a column's
+    ``info["label"]`` (or its humanised key without ``_id``) and, for a foreign key, the name of
+    the record it pointed to ("Responsible: Maria Petrova → Ivan Georgiev"). The names of each
+    referenced table are read in one query, whatever the number of entries."""
+
+    def __init__(self, mapper: Mapper | None, live_tables: set[str]) -> None:
+        self.mapper = mapper
+        self.live_tables = live_tables
+        self.wanted: dict[Any, set[str]] = {}  # referenced table -> ids
+        self.names: dict[tuple[str, str], str] = {}
+
+    def _column(self, key: str):
+        if self.mapper is None or key not in self.mapper.attrs:
+            return None
+        columns = getattr(self.mapper.attrs[key], "columns", None)
+        return columns[0] if columns else None
+
+    def label(self, key: str) -> str:
+        column = self._column(key)
+        return (column.info.get("label") if column is not None else None) or _humanise(key)
+
+    def _target(self, key: str):
+        column = self._column(key)
+        if column is None or not column.foreign_keys:
+            return None
+        target = next(iter(column.foreign_keys)).column
+        name = target.table.name
+        return target if name.startswith("core_") or name in self.live_tables else None
+
+    def want(self, key: str | None, *values: str | None) -> None:
+        target = self._target(key) if key else None
+        if target is not None:
+            self.wanted.setdefault(target, set()).update(v for v in values if v)
+
+    def load(self, session: Session) -> None:
+        for target, ids in self.wanted.items():
+            table = target.table
+            naming = next((table.c[n] for n in NAMING_COLUMNS if n in table.c), None)
+            if naming is None or not ids:
+                continue
+            keys = sorted(ids)
+            try:
+                if target.type.python_type is int:
+                    keys = [int(k) for k in keys if k.lstrip("-").isdigit()]
+            except NotImplementedError:
+                pass
+            rows = session.execute(select(target, naming).where(target.in_(keys)))
+            for key, name in rows:
+                self.names[(table.name, str(key))] = str(name)
+
+    def value(self, key: str | None, value: str | None) -> str | None:
+        target = self._target(key) if key else None
+        if target is None or value is None:
+            return value
+        # A record deleted since keeps its id in the history: better an id than nothing.
+        return self.names.get((target.table.name, value), f"#{value}")
 
 
 def _parse_snapshot(text: str | None) -> tuple[tuple[str, str | None], ...]:
@@ -207,18 +294,33 @@ def _parse_snapshot(text: str | None) -> tuple[tuple[str, str | None], ...]:
 def history_for(
     session: Session, model_table: str, record_id: Any, limit: int = 50
 ) -> list[HistoryEntry]:
-    """The audit entries of one record, newest first, in one query. ``model_table`` is the table
-    name, so this works after the module that owned the model was uninstalled."""
+    """The audit entries of one record, newest first, in words: fields by their labels, foreign
+    keys by the names of the records they point to. ``model_table`` is the table name, so this
+    works after the module that owned the model was uninstalled (then keys and ids are shown).
+    One query for the entries and one per table of referenced records."""
     entries = session.scalars(
         select(AuditEntry)
         .where(AuditEntry.model == model_table, AuditEntry.record_id == str(record_id))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(limit)
-    )
+    ).all()
+    live = _live_tables()
+    words = _Words(_mapper_of(model_table) if model_table in live else None, live)
+    snapshots = {}
+    for e in entries:
+        if e.field is None:
+            snapshots[e.id] = _parse_snapshot(e.new_value if e.action == "create" else e.old_value)
+            for key, value in snapshots[e.id]:
+                words.want(key, value)
+        else:
+            words.want(e.field, e.old_value, e.new_value)
+    words.load(session)
     result = []
     for e in entries:
         at = e.at.replace(tzinfo=UTC) if e.at.tzinfo is None else e.at.astimezone(UTC)
-        snapshot = e.new_value if e.action == "create" else e.old_value
+        values = tuple(
+            (words.label(key), words.value(key, value)) for key, value in snapshots.get(e.id, ())
+        )
         result.append(
             HistoryEntry(
                 at=at,
@@ -226,9 +328,10 @@ def history_for(
                 user_login=e.user_login,
                 action=e.action,
                 field=e.field,
-                old_value=e.old_value,
-                new_value=e.new_value,
-                values=_parse_snapshot(snapshot) if e.field is None else (),
+                old_value=words.value(e.field, e.old_value),
+                new_value=words.value(e.field, e.new_value),
+                values=values,
+                field_label=words.label(e.field) if e.field else "",
             )
         )
     return result

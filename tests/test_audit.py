@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import Date, Integer, Numeric, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
+from core.app import current_state
 from core.audit import history_for, install_audit, to_text
 from core.db import db_session
-from core.models import AuditEntry
+from core.models import AuditEntry, User
 from core.modules import uninstall
 from core.testing import logged_in, make_user, statements_run
 from tests.helpers import client_edit_form, tables
@@ -119,7 +120,7 @@ def test_create_and_delete_are_recorded(app):
     with app.app_context():
         history = history_for(db_session, TABLE, client_id)
     assert [h.action for h in history] == ["delete", "create"]
-    assert dict(history[0].values)["country"] == "RO"
+    assert dict(history[0].values)["Country"] == "RO"
 
 
 def test_history_survives_the_uninstall_of_the_module(app):
@@ -138,7 +139,7 @@ def test_history_survives_the_uninstall_of_the_module(app):
         ("update", "name", "Sever Trade", "Sever Trade JSC", "maria"),
         ("create", None, None, history[1].new_value, "maria"),
     ]
-    assert dict(history[1].values)["name"] == "Sever Trade"
+    assert dict(history[1].values)["Name"] == "Sever Trade"
 
 
 def test_history_for_is_one_query_newest_first_and_bounded(app):
@@ -147,8 +148,10 @@ def test_history_for_is_one_query_newest_first_and_bounded(app):
     for n in range(3):
         form = client_edit_form(maria, client_id)
         maria.post(f"/contacts/clients/{client_id}/edit", data={**form, "notes": f"Note {n}"})
-    with app.app_context(), statements_run(app) as statements:
-        history = history_for(db_session, TABLE, client_id, limit=2)
+    with app.app_context():
+        current_state()  # as in a request, where the gate has read the installed set already
+        with statements_run(app) as statements:
+            history = history_for(db_session, TABLE, client_id, limit=2)
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
     assert [h.new_value for h in history] == ["Note 2", "Note 1"]
 
@@ -194,3 +197,26 @@ def test_tracked_fields_tuple_and_value_rendering():
     engine.dispose()
     assert to_text(True) == "true" and to_text(None) is None
     assert to_text(Decimal("0.10")) == "0.10"
+
+
+def test_history_speaks_in_names_not_columns(app):
+    """ "Responsible: Maria → Georgi", not "Responsible id: 3 → 2" (issue 13, point 8)."""
+    maria_id = make_user(app, "maria.petrova", groups=("sales_rep",))
+    georgi = logged_in(app, "georgi")
+    client_id = _create(georgi, name="Bioprom", responsible_id=str(maria_id))
+    form = client_edit_form(georgi, client_id)
+    with app.app_context():
+        georgi_id = db_session.scalar(select(User.id).where(User.login == "georgi"))
+    saved = georgi.post(
+        f"/contacts/clients/{client_id}/edit", data={**form, "responsible_id": str(georgi_id)}
+    )
+    assert saved.status_code == 302
+
+    page = georgi.get(f"/contacts/clients/{client_id}").get_data(as_text=True)
+    panel = page[page.index('data-testid="history"') :]
+    # The column's label, and the people's names.
+    changed = "<strong>Responsible representative</strong>: <del>Maria.Petrova</del> → <ins>Georgi"
+    assert changed in panel
+    assert "Responsible id" not in panel and f">{maria_id}<" not in panel
+    # The creation's snapshot names its fields and the people too.
+    assert "Responsible representative: Maria.Petrova;" in panel

@@ -146,16 +146,21 @@ def combine(new: Rule, others: list[Rule], labels: dict[str, str]) -> Combinatio
             + " → ".join(f"“{r.name}”" for r in stacked)
             + "."
         )
-        percents = [p for r in stacked if (p := _percent(r.params)) is not None]
-        if len(percents) > 1:
+        flat = [(r, p) for r in stacked if (p := _percent(r.params)) is not None]
+        if len(flat) > 1:
             factor = Decimal(1)
-            for p in percents:
+            for _, p in flat:
                 factor *= 1 - p / HUNDRED
-            lines.append(
-                "Where they all apply, "
-                + " and ".join(fmt_percent(p) for p in percents)
-                + f" make {fmt_percent((1 - factor) * HUNDRED)} off, within the discount cap."
-            )
+            together = " and ".join(fmt_percent(p) for _, p in flat)
+            total = fmt_percent((1 - factor) * HUNDRED)
+            if len(flat) == len(stacked):
+                lines.append(f"Where they all apply, {together} make {total} off, within the cap.")
+            else:
+                names = ", ".join(f"“{r.name}”" for r, _ in flat)
+                lines.append(
+                    f"{names} alone ({together}) make {total} off where they apply; the others "
+                    "add what their thresholds give, within the cap."
+                )
     same_kind = [r for r in others if r.kind == new.kind]
     for other in same_kind:
         if new.mode == other.mode == EXCLUSIVE:

@@ -403,7 +403,7 @@ def test_the_rule_form_says_which_rules_already_apply_and_how_they_combine(shop)
     overlaps = html[html.index('data-testid="overlaps"') :]
     assert "Wholesale 3 %" in overlaps and "Kalina only" not in overlaps
     assert "Stacked discounts are compounded" in overlaps
-    assert "3 % and 2 % make 4.94 % off" in overlaps
+    assert "Where they all apply, 3 % and 2 % make 4.94 % off" in overlaps
     assert "is also a Negotiated discount rule for some of the same clients" in overlaps
     assert "tick the box to save this one as well" in html
     assert _new_rule(http, **second, confirm_overlap="y").status_code == 302
@@ -465,3 +465,17 @@ def test_price_list_files_carry_formula_like_names_as_text(shop):
     cells = [cell for row in load_workbook(io.BytesIO(xlsx)).active.iter_rows() for cell in row]
     written = next(cell for cell in cells if cell.value == name)
     assert written.data_type == "s"  # a string, which Excel shows; not a formula it would run
+
+
+def test_the_price_list_of_another_client_is_chosen_with_a_picker(shop):
+    http = logged_in(shop, "maria")
+    page = http.get(f"/pricing/clients/{shop.ids.bioprom}/price-list?date=2026-12-01").text
+    assert 'data-testid="other-client"' in page and 'data-picker="crm_contacts_client"' in page
+    chosen = http.get(f"/pricing/price-list?client_id={shop.ids.bioprom}&date=2026-12-01")
+    assert chosen.status_code == 302
+    assert chosen.headers["Location"].endswith(
+        f"/pricing/clients/{shop.ids.bioprom}/price-list?date=2026-12-01"
+    )
+    typed = http.get("/pricing/price-list?client_id=Bioprom")
+    assert typed.status_code == 400 and "Choose a client from the list." in typed.text
+    assert http.get("/pricing/price-list").status_code == 200

@@ -400,7 +400,6 @@ def _render_form(client: Client | None, values: dict[str, Any], errors: dict, st
     language = values.get("document_language", "")
     if language not in dict(languages):
         languages.append((language, language))
-    keep = values.get("responsible_id") or (client.responsible_id if client else None)
     return render_template(
         "crm_contacts/client_form.html",
         client=client,
@@ -412,7 +411,6 @@ def _render_form(client: Client | None, values: dict[str, Any], errors: dict, st
         groups=db_session.execute(
             select(CustomerGroup.id, CustomerGroup.name).order_by(CustomerGroup.name)
         ).all(),
-        users=_users(int(keep) if str(keep or "").isdigit() else None),
     ), status
 
 

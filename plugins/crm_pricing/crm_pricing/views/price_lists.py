@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from core.db import db_session
@@ -51,6 +51,20 @@ def _on() -> date:
         return date.fromisoformat(raw)
     except ValueError:
         abort(400, "date: use the form YYYY-MM-DD.")
+
+
+@bp.route("/price-list")
+@permission_required(READ)
+def price_list_choose():
+    """Whose price list: the client chosen in a picker (the price list page's "another client")."""
+    chosen = request.args.get("client_id", "").strip()
+    if chosen.isdigit():
+        return redirect(
+            url_for(".price_list", client_id=int(chosen), date=request.args.get("date"))
+        )
+    return render_template("crm_pricing/price_list_choose.html", typed=chosen), (
+        400 if chosen else 200
+    )
 
 
 @bp.route("/clients/<int:client_id>/price-list")

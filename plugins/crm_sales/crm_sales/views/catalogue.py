@@ -91,7 +91,6 @@ def _product_form(product: Product | None, values: dict[str, Any], errors: dict,
         product=product,
         values=values,
         errors=errors,
-        groups=group_choices(),
     ), status
 
 
