@@ -118,7 +118,8 @@ class Runtime:
         record_rules = tuple(_tag(r, o) for o, r in collect(pm, "crm_record_rules", errors))
         jobs = {j.name: j for j in (_tag(j, o) for o, j in collect(pm, "crm_jobs", errors))}
         periodic = tuple(
-            p for p in (_tag(p, o) for o, p in collect(pm, "crm_periodic_jobs", errors))
+            p
+            for p in (_tag(p, o) for o, p in collect(pm, "crm_periodic_jobs", errors))
             if p.job in jobs
         )
         for module, error in errors.items():

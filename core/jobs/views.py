@@ -136,8 +136,9 @@ def job_cancel(job_id: int):
         return render_template("core/jobs/cancel.html", job=job)
     cancel(db_session, job)
     flash(
-        "Cancelled." if job.finished else "Cancelling: the job stops at its next step and "
-        "nothing it did is kept.",
+        "Cancelled."
+        if job.finished
+        else "Cancelling: the job stops at its next step and nothing it did is kept.",
         "success",
     )
     return redirect(url_for(".job_detail", job_id=job.id))

@@ -70,7 +70,7 @@ def worker_command(threads: int, burst: bool, scheduler: bool) -> None:
     """Run background jobs: imports, exports, reminders. Start as many as you like, on any host
     that reaches the database and the queue (CRM_JOBS_URL)."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     queue = job_queue(app)
     url = app.config["JOBS_URL"]
     if burst:

@@ -281,5 +281,7 @@ def crm_periodic_jobs():
     from core.jobs import PeriodicJob, crontab
 
     return [
-        PeriodicJob("crm_fixture.morning", "crm_fixture.morning_note", crontab(minute="0", hour="7"))
+        PeriodicJob(
+            "crm_fixture.morning", "crm_fixture.morning_note", crontab(minute="0", hour="7")
+        )
     ]
