@@ -161,6 +161,7 @@ def _done(session: Session, job: Job) -> None:
     if job.progress_total:
         job.progress_done = job.progress_total
     job.result_summary = job.result_summary or "Done."
+    job.error = ""  # what earlier attempts said, now beside the point
     if job.user_id is not None:
         link = _job_url(job) if job.result_attachment_id else job.result_link or _job_url(job)
         notify(session, job.user_id, f"{job.label}: {job.result_summary}", link)
