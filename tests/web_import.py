@@ -171,7 +171,7 @@ def web_import(browser: Browser, data: bytes, timeout: float) -> tuple[Watched, 
     return check, done
 
 
-def wait_for(base: str, process: subprocess.Popen, seconds: float = 40) -> None:
+def wait_for(base: str, process: subprocess.Popen, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while True:
         assert process.poll() is None, "gunicorn exited: run it by hand to see why"
