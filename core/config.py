@@ -74,6 +74,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # The first retry of a failed attempt waits this long, each next one twice as long.
         "JOBS_RETRY_SECONDS": float(os.environ.get("CRM_JOBS_RETRY_SECONDS") or 10),
         "JOBS_TICK_SECONDS": float(os.environ.get("CRM_JOBS_TICK_SECONDS") or 15),
+        # Ended jobs (with their uploaded files and results) are forgotten after this many days.
+        "JOBS_KEEP_DAYS": int(os.environ.get("CRM_JOBS_KEEP_DAYS") or 30),
     }
     settings.update(overrides)
     return settings

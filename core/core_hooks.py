@@ -126,13 +126,19 @@ def crm_home_widgets(user):
 
 
 def _collect_attachments(ctx) -> None:
-    """The hourly clean-up of the attachment storage (what ``crm attachments gc`` does)."""
+    """The hourly clean-up of the attachment storage (what ``crm attachments gc`` does), after
+    forgetting the jobs that ended more than ``JOBS_KEEP_DAYS`` ago (their uploads and results
+    become unreferenced files, deleted by a later clean-up)."""
     from datetime import timedelta
 
     from flask import current_app
 
     from core.app import current_state
     from core.attachments import collect_garbage
+    from core.jobs.api import forget_old_jobs
+
+    forgotten = forget_old_jobs(ctx.session, timedelta(days=current_app.config["JOBS_KEEP_DAYS"]))
+    ctx.session.commit()
 
     report = collect_garbage(
         ctx.session,
@@ -140,7 +146,8 @@ def _collect_attachments(ctx) -> None:
         registry=current_state().models,
     )
     ctx.result_summary(
-        f"Files: {report.files_deleted} deleted, {report.files_noted} newly unreferenced, "
+        f"{forgotten} old jobs forgotten. Files: {report.files_deleted} deleted, "
+        f"{report.files_noted} newly unreferenced, "
         f"{report.files_kept} kept; {report.rows_of_deleted_records} rows of deleted records."
     )
 

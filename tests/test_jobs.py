@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.db import db_session
 from core.jobs import DONE, FAILED, QUEUED, Job, enqueue, run_queued, tick
-from core.models import Notification, User
+from core.models import Attachment, Notification, User
 from core.testing import logged_in, make_user
 from crm_fixture.models import Note
 
@@ -224,3 +224,19 @@ def test_periodic_jobs_start_once_per_matching_minute_in_the_local_time_zone(crm
     assert notes(app, "Good morning") == 1
     [morning] = mornings(report.started)
     assert job(app, morning).user_id is None and job(app, morning).status == DONE
+
+
+def test_the_hourly_clean_up_forgets_jobs_ended_a_month_ago_with_their_files(app):
+    export = start(app, "maria", "crm_fixture.export_notes")
+    run_queued(app)
+    recent = start(app, "maria", "crm_fixture.add_notes", count=1)
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=30), tick=False):
+        run_queued(app)
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=31), tick=False):
+        with app.test_request_context():
+            gc = enqueue("core.attachments_gc", None)
+        run_queued(app)
+    assert "1 old jobs forgotten" in job(app, gc).result_summary
+    assert job(app, export) is None and job(app, recent).status == DONE
+    with Session(app.extensions["crm"].engine) as session:
+        assert session.scalar(select(func.count()).where(Attachment.model == "core_job")) == 0

@@ -247,6 +247,26 @@ def cancel(session: Session, job: Job) -> bool:
     return False
 
 
+def forget_old_jobs(session: Session, age: timedelta) -> int:
+    """Delete the jobs that ended more than ``age`` ago, with their files' attachment rows (the
+    files go with the next attachment clean-up). The caller commits."""
+    from sqlalchemy import delete
+
+    from core.jobs.models import FINISHED
+
+    old = select(Job.id).where(Job.status.in_(FINISHED), Job.finished_at < utcnow() - age)
+    ids = [str(job_id) for job_id in session.scalars(old)]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        session.execute(
+            delete(Attachment).where(
+                Attachment.model == "core_job", Attachment.record_id.in_(chunk)
+            )
+        )
+        session.execute(delete(Job).where(Job.id.in_([int(i) for i in chunk])))
+    return len(ids)
+
+
 def retry_delay(attempt: int, base: float) -> timedelta:
     """Exponential backoff: base, 2 × base, 4 × base... after the 1st, 2nd, 3rd failed attempt."""
     return timedelta(seconds=base * 2 ** max(attempt - 1, 0))
