@@ -12,6 +12,7 @@
   var link = box.querySelector("[data-job-link]");
   var download = box.querySelector("[data-job-download]");
   var cancel = box.querySelector("[data-job-cancel]");
+  var attempt = box.querySelector("[data-job-attempt]");
   var words = {queued: "Waiting", running: "Running", done: "Done", failed: "Failed", cancelled: "Cancelled"};
   var colours = {queued: "secondary", running: "primary", done: "success", failed: "danger", cancelled: "warning"};
   var delay = 700;
@@ -58,6 +59,9 @@
     show(link, job.status === "done" && !!job.link);
     show(download, job.status === "done" && !!job.download);
     show(cancel, !job.finished && job.may_cancel);
+    if (attempt && job.attempts) {
+      attempt.textContent = "attempt " + job.attempts + " of " + job.max_attempts;
+    }
   }
 
   function poll() {
