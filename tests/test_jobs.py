@@ -4,6 +4,7 @@ The job functions are crm_fixture's (tests/fixture_plugins/healthy)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -240,3 +241,30 @@ def test_the_hourly_clean_up_forgets_jobs_ended_a_month_ago_with_their_files(app
     assert job(app, export) is None and job(app, recent).status == DONE
     with Session(app.extensions["crm"].engine) as session:
         assert session.scalar(select(func.count()).where(Attachment.model == "core_job")) == 0
+
+
+def test_an_administrator_cancels_a_running_job_and_nothing_it_did_is_kept(crm_app_factory):
+    import threading
+
+    app = crm_app_factory(MODULES, config={"JOBS_HEARTBEAT_SECONDS": 0.05})
+    make_user(app, "maria", groups=("sales_rep",))
+    make_user(app, "root", groups=("admin",))
+    # Logged in first: on SQLite a login's write would wait for the job's transaction.
+    root = logged_in(app, "root")
+    job_id = start(app, "maria", "crm_fixture.add_notes", count=400, pause=0.02)
+    worker = threading.Thread(target=run_queued, args=(app,))
+    worker.start()
+    for _ in range(500):
+        state = root.get(f"/api/v1/jobs/{job_id}").get_json()
+        if state["status"] == "running" and state["done"] > 0:
+            break
+        time.sleep(0.02)
+    assert state["may_cancel"] and 0 < state["done"] < 400
+    answer = root.post(f"/jobs/{job_id}/cancel")
+    assert answer.status_code == 302
+    worker.join(timeout=60)
+    cancelled = job(app, job_id)
+    assert cancelled.status == "cancelled" and "nothing was changed" in cancelled.error
+    assert notes(app, "Job note%") == 0
+    [notice] = notifications(app, cancelled.user_id)
+    assert notice.text.startswith("Add notes was cancelled")

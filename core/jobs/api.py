@@ -231,7 +231,7 @@ def _copy(session: Session, source: Attachment, job: Job, user: User | None) -> 
 
 
 def cancel(session: Session, job: Job) -> bool:
-    """Cancel ``job``: at once if it waits, at its next progress report if it runs. Commits.
+    """Cancel ``job``: at once if it waits (commits), at its next progress report if it runs.
     False when it had finished already."""
     if job.status == QUEUED:
         job.status = CANCELLED
@@ -240,9 +240,9 @@ def cancel(session: Session, job: Job) -> bool:
         session.commit()
         return True
     if job.status == RUNNING:
+        # Only in the queue's storage: the job's row is the job's own transaction's to write (on
+        # SQLite, a write here could wait for it, or spoil its snapshot).
         job_queue().request_cancel(job.id)
-        job.cancel_requested = True
-        session.commit()
         return True
     return False
 
