@@ -29,7 +29,12 @@ run: install
 	@echo
 	@echo "  CRM on http://$(HOST):$(PORT)"
 	@echo "  Log in as: admin / $(CRM_ADMIN_PASSWORD)  (the password set when this database was created)"
+	@echo "  Background jobs (imports, exports, reminders): a worker runs beside the server,"
+	@echo "  its queue in $(CRM_INSTANCE_PATH)/jobs.sqlite3 (no other service needed)"
 	@echo
+	@# One shell: the worker in the background, stopped with the server (Ctrl-C, or any exit).
+	$(BIN)/crm worker --threads 2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/crm run --host $(HOST) --port $(PORT)
 
 # Browser tests (tests/browser) included when Chromium is at /usr/bin/chromium; PYTEST_ARGS narrows.

@@ -25,6 +25,7 @@ from core.concurrency import CrmFlask, busy_response, install_request_listeners
 from core.config import load_settings
 from core.db import close_session, db_session, make_engine, make_session_factory
 from core.inputs import BoundedIntConverter, CRMRequest, InputRefused, refuse_nul_parameters
+from core.jobs import views as job_views
 from core.locking import register_error_handlers
 from core.menus import visible_tree
 from core.permissions import PUBLIC, required_permission
@@ -140,6 +141,8 @@ def configure_blueprints(app: Flask) -> None:
         notifications.bp,
         notifications.api,
         lookup.bp,
+        job_views.bp,
+        job_views.api,
     )
     for blueprint in core_blueprints:
         app.register_blueprint(blueprint)

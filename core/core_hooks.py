@@ -20,6 +20,7 @@ def crm_permissions() -> list[Permission]:
             "Read the description of the models (API)",
             groups=("admin", "sales_manager", "sales_rep", "back_office"),
         ),
+        Permission("core.jobs", "See and cancel every user's background jobs", groups=("admin",)),
     ]
 
 
@@ -66,6 +67,14 @@ def crm_menus() -> list[MenuItem]:
             endpoint="core_admin.account_password",
             parent="core.settings",
             order=95,
+        ),
+        # Everybody's own background jobs; holders of core.jobs see everybody's there.
+        MenuItem(
+            "core.my_jobs",
+            "My jobs",
+            endpoint="core_jobs.job_list",
+            parent="core.settings",
+            order=80,
         ),
         # Every logged-in user manages their own tokens: permission None.
         MenuItem(
@@ -120,3 +129,44 @@ def crm_home_widgets(user):
         render_template("core/_home_notifications.html", items=items, unread=unread)
     )
     return [HomeWidget("core.notifications", "Notifications", html, order=30)]
+
+
+def _collect_attachments(ctx) -> None:
+    """The hourly clean-up of the attachment storage (what ``crm attachments gc`` does), after
+    forgetting the jobs that ended more than ``JOBS_KEEP_DAYS`` ago (their uploads and results
+    become unreferenced files, deleted by a later clean-up)."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from core.app import current_state
+    from core.attachments import collect_garbage
+    from core.jobs.api import forget_old_jobs
+
+    forgotten = forget_old_jobs(ctx.session, timedelta(days=current_app.config["JOBS_KEEP_DAYS"]))
+    ctx.session.commit()
+
+    report = collect_garbage(
+        ctx.session,
+        grace=timedelta(seconds=current_app.config["ATTACHMENT_GRACE_SECONDS"]),
+        registry=current_state().models,
+    )
+    ctx.result_summary(
+        f"{forgotten} old jobs forgotten. Files: {report.files_deleted} deleted, "
+        f"{report.files_noted} newly unreferenced, "
+        f"{report.files_kept} kept; {report.rows_of_deleted_records} rows of deleted records."
+    )
+
+
+@hookimpl
+def crm_jobs():
+    from core.jobs import JobDef
+
+    return [JobDef("core.attachments_gc", _collect_attachments, "Attachment clean-up")]
+
+
+@hookimpl
+def crm_periodic_jobs():
+    from core.jobs import PeriodicJob, crontab
+
+    return [PeriodicJob("core.attachments_gc", "core.attachments_gc", crontab(minute="17"))]
