@@ -17,6 +17,18 @@ from sqlalchemy.orm import RelationshipProperty
 
 
 @dataclass(frozen=True)
+class RecordPage:
+    """Where a record of a model is shown: ``url_for(endpoint, **{argument: record.<column>})``.
+
+    ``column`` is ``id`` for a model with a page of its own; a model shown on its parent's page
+    names the parent's key (a sales line: ``document_id``, on its document's page)."""
+
+    endpoint: str
+    argument: str
+    column: str = "id"
+
+
+@dataclass(frozen=True)
 class ModelDef:
     """What ``crm_models`` returns for a model when it wants more than the defaults."""
 
@@ -24,6 +36,7 @@ class ModelDef:
     label: str | None = None
     schema: type[Schema] | None = None
     plural: str | None = None
+    page: RecordPage | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,7 @@ class ModelInfo:
     model: type
     schema: type[Schema]
     fields: tuple[FieldInfo, ...] = field(default=())
+    page: RecordPage | None = None
 
     @property
     def table_name(self) -> str:
@@ -114,6 +128,7 @@ class ModelRegistry:
             model=model,
             schema=definition.schema or auto_schema(model),
             fields=describe_fields(model),
+            page=definition.page,
         )
         self._models[name] = info
         return info

@@ -24,6 +24,8 @@ from core.plugins import PluginInfo, build_plugin_manager, collect, topological
 from core.pricing import PricingRuleKind
 from core.record_rules import RecordRule, enabled_rules
 from core.registry import ModelRegistry
+from core.report_fields import Fields
+from core.report_spec import parse
 from core.reports import ReportDefinition
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,24 @@ def _tag(item, module: str):
     if dataclasses.is_dataclass(item) and hasattr(item, "module") and not item.module:
         return dataclasses.replace(item, module=module)
     return item
+
+
+def _checked_reports(
+    reports: tuple[ReportDefinition, ...], models: ModelRegistry, errors: dict[str, str]
+) -> tuple[ReportDefinition, ...]:
+    """The definitions whose spec fits the registry; the others are reported with their module
+    and skipped, so that one bad definition never stops the reports list (nor anything else)."""
+    kept = []
+    for report in reports:
+        try:
+            parse(report.as_spec(), Fields(models, None))
+        except Exception as exc:  # noqa: BLE001 - a partner's definition may be anything
+            message = f"report {report.id!r} skipped: {exc}"
+            previous = errors.get(report.module)
+            errors[report.module] = f"{previous}; {message}" if previous else message
+            continue
+        kept.append(report)
+    return tuple(kept)
 
 
 class Runtime:
@@ -112,6 +132,7 @@ class Runtime:
                 key=lambda r: (r.order, r.title),
             )
         )
+        reports = _checked_reports(reports, models, errors)
         record_rules = tuple(_tag(r, o) for o, r in collect(pm, "crm_record_rules", errors))
         for module, error in errors.items():
             log.error("module %s: %s", module, error)

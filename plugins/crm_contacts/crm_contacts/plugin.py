@@ -7,17 +7,21 @@ from __future__ import annotations
 
 from sqlalchemy import true
 
-from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
 from crm_contacts import hookspecs
 from crm_contacts.commands import crm_commands  # noqa: F401
 from crm_contacts.demo import crm_demo_data  # noqa: F401
 from crm_contacts.home import crm_home_widgets  # noqa: F401
-from crm_contacts.models import Client, Contact, Person
+from crm_contacts.models import Client, Contact, ContactType, CustomerGroup, Person
 from crm_contacts.permissions import CONFIGURE, DELETE, IMPORT, READ, WRITE
 from crm_contacts.schemas import ClientSchema, ContactApiSchema, PersonSchema
 from crm_contacts.search import crm_search  # noqa: F401
 from crm_contacts.sections import crm_client_file_sections  # noqa: F401
+
+# Where the report generator's drill-downs link a client, and what is shown on a client's file.
+CLIENT_FILE = RecordPage("crm_contacts.client_file", "client_id")
+ON_CLIENT_FILE = RecordPage("crm_contacts.client_file", "client_id", "client_id")
 
 MANIFEST = Manifest(
     name="crm_contacts",
@@ -35,9 +39,11 @@ def crm_addhooks(pluginmanager):
 @hookimpl
 def crm_models():
     return [
-        ModelDef(Client, label="Client", schema=ClientSchema),
-        ModelDef(Person, label="Contact person", schema=PersonSchema),
-        ModelDef(Contact, label="Contact", schema=ContactApiSchema),
+        ModelDef(Client, label="Client", schema=ClientSchema, page=CLIENT_FILE),
+        ModelDef(Person, label="Contact person", schema=PersonSchema, page=ON_CLIENT_FILE),
+        ModelDef(Contact, label="Contact", schema=ContactApiSchema, page=ON_CLIENT_FILE),
+        ModelDef(CustomerGroup, label="Customer group"),
+        ModelDef(ContactType, label="Contact type"),
     ]
 
 

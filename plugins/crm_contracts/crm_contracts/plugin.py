@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, true
 
-from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
 from core.reports import ReportDefinition
 from crm_contacts.models import Client
@@ -36,7 +36,12 @@ MANIFEST = Manifest(
 @hookimpl
 def crm_models():
     return [
-        ModelDef(Contract, label="Contract", schema=ContractSchema),
+        ModelDef(
+            Contract,
+            label="Contract",
+            schema=ContractSchema,
+            page=RecordPage("crm_contracts.contract_detail", "contract_id"),
+        ),
         ModelDef(Condition, label="Contract condition", schema=ConditionSchema),
         ModelDef(ContractType, label="Contract type"),
     ]

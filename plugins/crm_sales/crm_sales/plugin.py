@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, true
 
-from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
 from core.reports import ReportDefinition
 from crm_contacts.models import Client
@@ -18,6 +18,8 @@ from crm_sales.permissions import IMPORT, READ, WRITE
 from crm_sales.schemas import DocumentSummarySchema, ProductOutSchema
 from crm_sales.search import crm_search  # noqa: F401
 from crm_sales.sections import crm_client_file_sections  # noqa: F401
+
+DOCUMENT_PAGE = "crm_sales.document_detail"
 
 MANIFEST = Manifest(
     name="crm_sales",
@@ -32,8 +34,10 @@ def crm_models():
     return [
         ModelDef(ProductGroup, label="Product group"),
         ModelDef(Product, label="Product", schema=ProductOutSchema),
-        ModelDef(SalesDocument, label="Sales document", schema=DocumentSummarySchema),
-        ModelDef(SalesLine, label="Sales line"),
+        ModelDef(SalesDocument, label="Sales document", schema=DocumentSummarySchema,
+                 page=RecordPage(DOCUMENT_PAGE, "document_id")),
+        ModelDef(SalesLine, label="Sales line",
+                 page=RecordPage(DOCUMENT_PAGE, "document_id", "document_id")),  # fmt: skip
         ModelDef(Payment, label="Payment"),
     ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import or_, true
 
-from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
 from core.reports import ReportDefinition
 from crm_tasks import hookspecs
@@ -38,7 +38,8 @@ def crm_addhooks(pluginmanager):
 @hookimpl
 def crm_models() -> list[ModelDef]:
     return [
-        ModelDef(Task, label="Task", schema=TaskSchema),
+        ModelDef(Task, label="Task", schema=TaskSchema,
+                 page=RecordPage("crm_tasks.task_detail", "task_id")),  # fmt: skip
         ModelDef(Transition, label="Task transition", schema=TransitionSchema),
         ModelDef(CommitmentType, label="Commitment type", schema=CommitmentTypeSchema),
     ]
