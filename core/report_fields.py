@@ -195,7 +195,8 @@ class Fields:
             ref = self.target(next(iter(column.foreign_keys)).column.table.name)
             if ref is not None and not self.may_read(ref.owner):
                 ref = None
-        labels.append(self.labels(current)[last])
+        if not steps or last != self.label_column(current):
+            labels.append(self.labels(current)[last])
         return FieldRef(
             path=path.strip(),
             steps=tuple(steps),

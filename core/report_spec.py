@@ -22,6 +22,7 @@ BUCKETS = ("day", "week", "month", "quarter", "half_year", "year")
 RELATIVE = (
     "today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_quarter",
     "last_quarter", "this_half_year", "last_half_year", "this_year", "last_year",
+    "this_and_last_year",
 )  # fmt: skip
 #: Operators taking a whole number of days.
 RELATIVE_N = ("last_n_days", "next_n_days")
@@ -103,6 +104,7 @@ class Spec:
     limit: int | None = None
     chart: dict[str, Any] | None = None
     filter_fields: tuple[FieldRef, ...] = field(default=())
+    compare: str | None = None  # "previous": each pivot column's change from the one before
 
     @property
     def is_list(self) -> bool:
@@ -273,6 +275,9 @@ def parse(raw: Any, fields: Fields) -> Spec:
                 g.ref.path for g in groups
             }:
                 raise SpecError(f"chart.{part}", f"{chart[part]!r} is not one of the group-bys")
+    compare = raw.get("compare") or None
+    if compare is not None and (compare != "previous" or pivot is None):
+        raise SpecError("compare", '"previous" (with a pivot), or leave it out')
     filter_fields = tuple(
         fields.resolve(f, f"filter_fields[{i}]", root)
         for i, f in enumerate(_list(raw, "filter_fields"))
@@ -289,4 +294,5 @@ def parse(raw: Any, fields: Fields) -> Spec:
         limit=limit,
         chart=chart,
         filter_fields=filter_fields,
+        compare=compare,
     )

@@ -9,6 +9,7 @@ from sqlalchemy import true
 
 from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
+from core.reports import ReportDefinition
 from crm_contacts import hookspecs
 from crm_contacts.commands import crm_commands  # noqa: F401
 from crm_contacts.demo import crm_demo_data  # noqa: F401
@@ -107,5 +108,38 @@ def crm_record_rules():
             Client,
             groups=("sales_manager", "back_office"),
             criteria=lambda user: true(),
+        ),
+    ]
+
+
+@hookimpl
+def crm_reports():
+    return [
+        ReportDefinition(
+            id="crm_contacts.contacts_type_representative_month",
+            title="Contacts by type and representative, per month",
+            model=Contact.__tablename__,
+            order=10,
+            spec={
+                "filters": [{"field": "starts_at", "op": "last_n_days", "value": 365},
+                            {"field": "state", "op": "=", "value": "done"}],
+                "group_by": [{"field": "contact_type.name"}, {"field": "user.name"},
+                             {"field": "starts_at", "bucket": "month"}],
+                "measures": [{"field": "id", "agg": "count"}],
+                "pivot": "starts_at",
+                "chart": {"type": "heatmap"},
+            },
+        ),
+        ReportDefinition(
+            id="crm_contacts.clients_by_group_representative",
+            title="Clients by customer group and representative",
+            model=Client.__tablename__,
+            order=20,
+            spec={
+                "group_by": [{"field": "customer_group.name"}, {"field": "responsible.name"}],
+                "measures": [{"field": "id", "agg": "count"}],
+                "pivot": "responsible.name",
+                "chart": {"type": "stacked_bar"},
+            },
         ),
     ]

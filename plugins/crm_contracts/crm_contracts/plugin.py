@@ -136,6 +136,19 @@ def crm_reports():
     model = Contract.__tablename__
     return [
         ReportDefinition(
+            id="crm_contracts.expiring_by_month",
+            title="Contracts expiring by month (next 12 months)",
+            model=model,
+            order=10,
+            spec={
+                "filters": [{"field": "valid_to", "op": "next_n_days", "value": 365},
+                            {"field": "status", "op": "in", "value": ["upcoming", "active", "expiring"]}],
+                "group_by": [{"field": "valid_to", "bucket": "month"}],
+                "measures": [{"field": "id", "agg": "count"}, {"field": "value", "agg": "sum"}],
+                "chart": {"type": "bar"},
+            },
+        ),
+        ReportDefinition(
             id="crm_contracts.by_status_and_type",
             title="Contracts by status and type",
             model=model,

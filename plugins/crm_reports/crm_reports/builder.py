@@ -17,7 +17,7 @@ from core.report_fields import FieldRef, Fields, Target
 from core.report_spec import BUCKETS, CHARTS, NUMERIC, OPERATORS
 
 ROWS, MEASURES, FILTERS = 3, 3, 4
-EXTRA_KEYS = ("columns", "order_by", "limit", "filter_fields", "title")
+EXTRA_KEYS = ("columns", "order_by", "limit", "filter_fields", "title", "compare")
 CHART_LABELS = {"bar": "Bars", "stacked_bar": "Stacked bars", "line": "Lines", "pie": "Pie",
                 "heatmap": "Heat map (table)"}  # fmt: skip
 OPERATOR_LABELS = {
@@ -27,7 +27,7 @@ OPERATOR_LABELS = {
     "yesterday": "yesterday", "this_week": "this week", "last_week": "last week",
     "this_month": "this month", "last_month": "last month", "this_quarter": "this quarter",
     "last_quarter": "last quarter", "this_half_year": "this half-year",
-    "last_half_year": "last half-year", "this_year": "this year", "last_year": "last year",
+    "last_half_year": "last half-year", "this_year": "this year", "last_year": "last year", "this_and_last_year": "this and last year",
     "last_n_days": "in the last N days", "next_n_days": "in the next N days",
 }  # fmt: skip
 

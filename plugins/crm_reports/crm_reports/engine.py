@@ -388,6 +388,9 @@ class Runner:
         for p in pivot_keys:
             totals += column_totals.get((p,)) or empty
         totals += overall
+        if spec.compare == "previous" and len(pivot_keys) > 1:
+            _add_changes(columns, out_rows, totals, pivot_keys, pivot_display, len(row_groups),
+                         len(spec.measures))  # fmt: skip
         return Result(columns, out_rows, keys, totals, pivot_keys, truncated)
 
     # -- list reports ----------------------------------------------------------------------------
@@ -451,6 +454,27 @@ class Runner:
             truncated=truncated,
             record_ids=[r[0] for r in rows],
         )
+
+
+def _change(current: Any, previous: Any) -> Decimal | None:
+    """Percentage change, one decimal: None when there is nothing to compare with."""
+    if current is None or not previous:
+        return None
+    ratio = (Decimal(str(current)) - Decimal(str(previous))) * 100 / Decimal(str(previous))
+    return ratio.quantize(Decimal("0.1"))
+
+
+def _add_changes(columns, rows, totals, pivot_keys, pivot_display, width: int, measures: int):
+    """Year-on-year (period on period) columns: the change of the first figure from each pivot
+    column to the next, in per cent, for every row and the totals."""
+    first = [width + i * measures for i in range(len(pivot_keys))]
+    for k in range(1, len(pivot_keys)):
+        before, now = pivot_display[pivot_keys[k - 1]], pivot_display[pivot_keys[k]]
+        columns.append(Column(f"change|{pivot_keys[k]}", f"Change {before} → {now} (%)",
+                              "decimal", "change", pivot_key=pivot_keys[k]))  # fmt: skip
+        for line in rows:
+            line.append(_change(line[first[k]], line[first[k - 1]]))
+        totals.append(_change(totals[first[k]], totals[first[k - 1]]))
 
 
 def _sortable(value: Any) -> Any:

@@ -137,6 +137,8 @@ def relative_range(op: str, today: date, days: int | None = None) -> tuple[date,
         if op == "last_week":
             monday -= timedelta(days=7)
         return monday, monday + timedelta(days=6)
+    if op == "this_and_last_year":
+        return date(today.year - 1, 1, 1), date(today.year, 12, 31)
     unit = op.split("_", 1)[1]
     size = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}[unit]
     first = (today.month - 1) // size * size + 1

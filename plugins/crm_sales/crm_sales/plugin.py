@@ -126,10 +126,55 @@ def crm_record_rules():
     ]
 
 
+TURNOVER = {"field": "net_amount", "agg": "sum"}
+
+
 @hookimpl
 def crm_reports():
     lines = SalesLine.__tablename__
     return [
+        ReportDefinition(
+            id="crm_sales.turnover_by_customer_group_quarter",
+            title="Turnover by customer group and quarter",
+            model=lines,
+            order=10,
+            spec={
+                "filters": [{"field": "date", "op": "this_year"}],
+                "group_by": [{"field": "client.customer_group.name"},
+                             {"field": "date", "bucket": "quarter"}],
+                "measures": [TURNOVER],
+                "pivot": "date",
+                "chart": {"type": "bar"},
+            },
+        ),
+        ReportDefinition(
+            id="crm_sales.turnover_by_representative_month",
+            title="Turnover by representative and month",
+            model=lines,
+            order=11,
+            spec={
+                "filters": [{"field": "date", "op": "this_year"}],
+                "group_by": [{"field": "responsible.name"}, {"field": "date", "bucket": "month"}],
+                "measures": [TURNOVER],
+                "pivot": "date",
+                "chart": {"type": "stacked_bar"},
+            },
+        ),
+        ReportDefinition(
+            id="crm_sales.turnover_by_product_group_year",
+            title="Turnover by product group, this year against last",
+            model=lines,
+            order=12,
+            spec={
+                "filters": [{"field": "date", "op": "this_and_last_year"}],
+                "group_by": [{"field": "group.name"}, {"field": "date", "bucket": "year"}],
+                "measures": [TURNOVER],
+                "pivot": "date",
+                "compare": "previous",
+                "order_by": [{"field": "net_amount:sum", "dir": "desc"}],
+                "chart": {"type": "bar"},
+            },
+        ),
         ReportDefinition(
             id="crm_sales.turnover_by_client",
             title="Turnover by client",

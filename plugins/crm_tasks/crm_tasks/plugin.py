@@ -115,6 +115,19 @@ def crm_record_rules() -> list[RecordRule]:
 def crm_reports() -> list[ReportDefinition]:
     return [
         ReportDefinition(
+            id="crm_tasks.commitments_type_status",
+            title="Commitments by type and status",
+            model=Task.__tablename__,
+            order=10,
+            spec={
+                "filters": [{"field": "commitment_type_id", "op": "is_not_empty"}],
+                "group_by": [{"field": "commitment_type.name"}, {"field": "status"}],
+                "measures": [{"field": "id", "agg": "count"}],
+                "pivot": "status",
+                "chart": {"type": "heatmap"},
+            },
+        ),
+        ReportDefinition(
             id="crm_tasks.commitments_by_status",
             title="Commitments by status and representative",
             model="crm_tasks_task",
