@@ -187,6 +187,8 @@ class Fields:
             current = target
         last = parts[-1]
         columns = sa_inspect(current.model).columns
+        if last not in columns and (found := self.relation(current, last)) is not None:
+            last = found[0]  # "client" names the relation: its key column, shown by its label
         if last not in columns or last in HIDDEN_COLUMNS or last not in current.column_names():
             raise SpecError(where, f"{current.label} has no field {last!r} (in {path!r})")
         column = columns[last]

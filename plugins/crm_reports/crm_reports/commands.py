@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -50,6 +51,7 @@ def reports_cli() -> click.Group:
             except SpecError as exc:
                 raise click.ClickException(f"the spec cannot run: {exc}") from None
             title = raw.get("title") or spec_file.stem
+            started = time.perf_counter()
             with click.progressbar(length=1, label="Rows", show_pos=True, file=sys.stderr) as bar:
 
                 def progress(done: int, total: int) -> None:
@@ -58,7 +60,7 @@ def reports_cli() -> click.Group:
 
                 export(runner, fmt, output, title, progress)
             db_session.rollback()
-        click.echo(f"Written: {output}")
+        click.echo(f"Written: {output} in {time.perf_counter() - started:.1f} s")
 
     return reports
 

@@ -1,7 +1,10 @@
 """Runs a spec: one ORM SELECT (joins, WHERE, GROUP BY) through the request's session.
 
 Through the session, the core's record rules reach every entity of the statement, the joined ones
-too (``with_loader_criteria`` on aliases): a representative's report adds up only what she may see.
+too (``with_loader_criteria`` puts them into each join's ON clause, and into subqueries): a
+representative's report adds up only what she may see. Each model is joined as itself; a second
+path to a model already in the statement goes through a subquery of it, never an alias (the ORM
+does not adapt a rule's criteria, written against the class, to an alias).
 A relation that is never empty is an inner join, so a row whose parent the user may not see drops
 out; a relation that may be empty is an outer join, so rows without one stay (shown "(empty)").
 
@@ -19,12 +22,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, distinct, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from core.report_fields import FieldRef
 from core.report_spec import Filter, Group, Measure, Spec, convert
 from crm_reports.periods import (
     bucket_expression,
+    bucket_label,
     bucket_range,
     day_bounds_utc,
     local_value,
@@ -73,15 +77,24 @@ class Builder:
         self.entities: dict[tuple[str, ...], Any] = {(): spec.root.model}
         self.outer: set[tuple[str, ...]] = set()
         self.joins: list[tuple[Any, Any, bool]] = []
+        self.models: set[type] = {spec.root.model}
 
     def _join(self, key: tuple[str, ...], parent: Any, fk: str, model: type, nullable: bool):
         if key not in self.entities:
-            alias = aliased(model)
+            if model in self.models:
+                # A second path to the same model (or a model joined to itself): not an alias,
+                # whose record-rule criteria the ORM would not adapt, but a subquery of the
+                # model, inside which the criteria apply to the model itself.
+                entity = select(model).subquery().c
+                target = entity
+            else:
+                entity = target = model
+                self.models.add(model)
             outer = nullable or key[:-1] in self.outer
             if outer:
                 self.outer.add(key)
-            self.joins.append((alias, getattr(parent, fk) == alias.id, outer))
-            self.entities[key] = alias
+            self.joins.append((_from(target), getattr(parent, fk) == entity.id, outer))
+            self.entities[key] = entity
         return self.entities[key]
 
     def entity(self, ref: FieldRef) -> Any:
@@ -157,6 +170,13 @@ class Builder:
         for alias, onclause, outer in self.joins:
             stmt = stmt.join(alias, onclause, isouter=outer)
         return stmt.where(*conditions) if conditions else stmt
+
+
+def _from(entity: Any) -> Any:
+    """What a join names: the model, or the subquery behind a subquery's columns."""
+    if isinstance(entity, type):
+        return entity
+    return next(iter(entity)).table
 
 
 def _plain_condition(column: Any, kind: str, op: str, value: Any) -> Any:
@@ -369,7 +389,7 @@ class Runner:
         columns = self._headers(row_groups)
         for p in pivot_keys:
             for j, m in enumerate(spec.measures):
-                label = str(pivot_display[p] if pivot_display[p] is not None else "(empty)")
+                label = _pivot_label(pivot_group, pivot_display[p])
                 columns.append(Column(f"{pivot_group.key}={p}|{m.key}", label + (f" · {m.label}" if many else ""),
                                       m.kind, "measure", bucket=pivot_group.bucket, pivot_key=p, measure=j))  # fmt: skip
         for j, m in enumerate(spec.measures):
@@ -456,6 +476,12 @@ class Runner:
         )
 
 
+def _pivot_label(group: Group, value: Any) -> str:
+    if group.bucket:
+        return bucket_label(group.bucket, value)
+    return "(empty)" if value is None else str(value)
+
+
 def _change(current: Any, previous: Any) -> Decimal | None:
     """Percentage change, one decimal: None when there is nothing to compare with."""
     if current is None or not previous:
@@ -470,6 +496,7 @@ def _add_changes(columns, rows, totals, pivot_keys, pivot_display, width: int, m
     first = [width + i * measures for i in range(len(pivot_keys))]
     for k in range(1, len(pivot_keys)):
         before, now = pivot_display[pivot_keys[k - 1]], pivot_display[pivot_keys[k]]
+        before, now = (b if b is not None else "(empty)" for b in (before, now))
         columns.append(Column(f"change|{pivot_keys[k]}", f"Change {before} → {now} (%)",
                               "decimal", "change", pivot_key=pivot_keys[k]))  # fmt: skip
         for line in rows:

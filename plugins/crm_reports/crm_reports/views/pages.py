@@ -159,6 +159,8 @@ def builder_page():
         chart=chart_of(result, spec) if result is not None and spec is not None else None,
         heat=heat_classes(result, spec) if result is not None and spec is not None else [],
         cell_text=_cell_text,
+        row_labels=[_row_label(result, row, len(result.keys[0]) if result.keys else 0)
+                    for row in result.rows] if result else [],
         row_keys=[json.dumps([jsonable(k) for k in keys]) for keys in result.keys] if result else [],
         pivot_keys={c.pivot_key: json.dumps(jsonable(c.pivot_key)) for c in result.columns}
         if result else {},
@@ -251,7 +253,8 @@ def drill():
     if len(keys) > len(grouped.row_groups):
         abort(400, "More keys than the report's rows have.")
     extra = drill_filters(grouped, keys, pivot_key, with_pivot="pk" in request.args)
-    listing = {"model": raw["model"], "columns": _drill_columns(grouped)}
+    listing = {"model": raw["model"], "filters": raw.get("filters") or [],
+               "columns": _drill_columns(grouped)}  # fmt: skip
     runner = service.runner(listing, _user(), db_session)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     total = runner.count(extra)
@@ -267,7 +270,7 @@ def drill():
                 select(model.id, getattr(model, column)).where(model.id.in_(ids))).all())  # fmt: skip
             ids = [found.get(i) for i in ids]
         links = [url_for(info.page.endpoint, **{info.page.argument: v}) if v else None for v in ids]
-    described = [
+    described = [request.args["what"]] if request.args.get("what") else [
         f"{g.label}: {bucket_label(g.bucket, k) if g.bucket else ('(empty)' if k is None else k)}"
         for g, k in zip(grouped.row_groups, keys, strict=False)
     ]
