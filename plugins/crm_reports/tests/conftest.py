@@ -12,8 +12,8 @@ from sqlalchemy.engine import make_url
 from core.app import create_app
 from core.cli import main as crm_cli
 from core.testing import make_user
+from reports_helpers import MODULES
 
-MODULES = ["crm_contacts", "crm_sales", "crm_tasks", "crm_contracts", "crm_pricing", "crm_reports"]
 DEMO_PASSWORD = "demo"  # noqa: S105 - the demo users' documented password
 
 

@@ -11,6 +11,8 @@ from sqlalchemy import text
 
 from core.timezone import local_today
 
+MODULES = ["crm_contacts", "crm_sales", "crm_tasks", "crm_contracts", "crm_pricing", "crm_reports"]
+
 GEORGI_SPEC = {
     "model": "crm_sales_line",
     "filters": [{"field": "date", "op": "this_year"}],
