@@ -23,6 +23,7 @@ from core.attachments import install_attachment_cleanup
 from core.audit import install_audit
 from core.config import load_settings
 from core.db import close_session, db_session, make_engine, make_session_factory
+from core.jobs import views as job_views
 from core.locking import register_error_handlers
 from core.menus import visible_tree
 from core.permissions import PUBLIC, required_permission
@@ -125,6 +126,8 @@ def configure_blueprints(app: Flask) -> None:
         attachment_views.bp,
         notifications.bp,
         notifications.api,
+        job_views.bp,
+        job_views.api,
     )
     for blueprint in core_blueprints:
         app.register_blueprint(blueprint)

@@ -192,17 +192,19 @@ def attach(
     *,
     name: str | None = None,
     content_type: str | None = None,
+    max_size: int | None = None,
 ) -> Attachment:
     """Store ``file`` (a werkzeug ``FileStorage``, a binary stream or ``bytes``) and attach it to
     ``record``. Adds the row to ``session``; the caller commits. Raises ``AttachmentError`` (an
-    empty file, one above the size limit) before anything is stored."""
+    empty file, one above the size limit) before anything is stored. ``max_size`` replaces the
+    uploads' limit for files the system writes (a background job's result)."""
     if inspect(record).identity is None:
         session.flush()
     model, record_id = record_ref(record)
     stream = (
         io.BytesIO(file) if isinstance(file, bytes | bytearray) else getattr(file, "stream", file)
     )
-    data = _read_limited(stream, max_bytes())
+    data = _read_limited(stream, max_size or max_bytes())
     if not data:
         raise AttachmentError("The file is empty: choose a file with content.")
     shown = display_name(name if name is not None else getattr(file, "filename", None))

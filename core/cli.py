@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core import core_hooks
 from core.app import create_app
+from core.jobs.worker import worker_command
 from core.modules import (
     ModuleError,
     init_core,
@@ -82,6 +83,9 @@ def _refuse_unless_installed(module: str, command: click.Command) -> click.Comma
 )
 def main() -> None:
     """CRM: the customer-relationship-management system and its modules."""
+
+
+main.add_command(worker_command)
 
 
 @main.command("init")

@@ -63,6 +63,17 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "ATTACHMENTS_URL": os.environ.get("CRM_ATTACHMENTS_URL") or str(folder / "attachments"),
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("CRM_ATTACHMENT_MAX_BYTES") or 25 * 1024 * 1024),
         "ATTACHMENT_GRACE_SECONDS": int(os.environ.get("CRM_ATTACHMENT_GRACE_SECONDS") or 3600),
+        # Background jobs (core/jobs): the queue (a SQLite file next to the database by default,
+        # redis://… for workers on several hosts) and its name (a key prefix on Redis).
+        "JOBS_URL": os.environ.get("CRM_JOBS_URL") or f"sqlite:///{folder / 'jobs.sqlite3'}",
+        "JOBS_QUEUE": os.environ.get("CRM_JOBS_QUEUE") or "crm",
+        # A running job says it is alive this often; one silent for JOBS_STALE_SECONDS lost its
+        # worker and is started again (or failed after its attempts).
+        "JOBS_HEARTBEAT_SECONDS": float(os.environ.get("CRM_JOBS_HEARTBEAT_SECONDS") or 5),
+        "JOBS_STALE_SECONDS": float(os.environ.get("CRM_JOBS_STALE_SECONDS") or 60),
+        # The first retry of a failed attempt waits this long, each next one twice as long.
+        "JOBS_RETRY_SECONDS": float(os.environ.get("CRM_JOBS_RETRY_SECONDS") or 10),
+        "JOBS_TICK_SECONDS": float(os.environ.get("CRM_JOBS_TICK_SECONDS") or 15),
     }
     settings.update(overrides)
     return settings

@@ -14,6 +14,7 @@ def crm_permissions() -> list[Permission]:
     return [
         Permission("core.modules", "Install and uninstall modules", groups=("admin",)),
         Permission("core.users", "Manage users and groups", groups=("admin",)),
+        Permission("core.jobs", "See and cancel every user's background jobs", groups=("admin",)),
     ]
 
 
@@ -60,6 +61,14 @@ def crm_menus() -> list[MenuItem]:
             endpoint="core_admin.account_password",
             parent="core.settings",
             order=95,
+        ),
+        # Everybody's own background jobs; holders of core.jobs see everybody's there.
+        MenuItem(
+            "core.my_jobs",
+            "My jobs",
+            endpoint="core_jobs.job_list",
+            parent="core.settings",
+            order=80,
         ),
         # Every logged-in user manages their own tokens: permission None.
         MenuItem(
@@ -114,3 +123,37 @@ def crm_home_widgets(user):
         render_template("core/_home_notifications.html", items=items, unread=unread)
     )
     return [HomeWidget("core.notifications", "Notifications", html, order=30)]
+
+
+def _collect_attachments(ctx) -> None:
+    """The hourly clean-up of the attachment storage (what ``crm attachments gc`` does)."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from core.app import current_state
+    from core.attachments import collect_garbage
+
+    report = collect_garbage(
+        ctx.session,
+        grace=timedelta(seconds=current_app.config["ATTACHMENT_GRACE_SECONDS"]),
+        registry=current_state().models,
+    )
+    ctx.result_summary(
+        f"Files: {report.files_deleted} deleted, {report.files_noted} newly unreferenced, "
+        f"{report.files_kept} kept; {report.rows_of_deleted_records} rows of deleted records."
+    )
+
+
+@hookimpl
+def crm_jobs():
+    from core.jobs import JobDef
+
+    return [JobDef("core.attachments_gc", _collect_attachments, "Attachment clean-up")]
+
+
+@hookimpl
+def crm_periodic_jobs():
+    from core.jobs import PeriodicJob, crontab
+
+    return [PeriodicJob("core.attachments_gc", "core.attachments_gc", crontab(minute="17"))]

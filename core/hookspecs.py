@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from core.home import HomeWidget
+    from core.jobs import JobDef, PeriodicJob
     from core.menus import MenuItem
     from core.permissions import Permission
     from core.pricing import PricingRuleKind
@@ -102,6 +103,25 @@ def crm_pricing_rules() -> list[PricingRuleKind]:
 @hookspec
 def crm_reports() -> list[ReportDefinition]:
     """Report definitions: title, model, columns, filters, grouping, aggregates, chart."""
+
+
+@hookspec
+def crm_jobs() -> list[JobDef]:
+    """Background job functions: ``JobDef(name, function, label, permission=None, ...)``.
+
+    ``core.jobs.enqueue(name, user, **arguments)`` starts one; a worker calls
+    ``function(ctx, **arguments)`` with a ``JobContext`` (session, user, progress, result), under
+    the permissions and record rules of the user who started it. Names start with the module's.
+    """
+
+
+@hookspec
+def crm_periodic_jobs() -> list[PeriodicJob]:
+    """Jobs the workers start by themselves: ``PeriodicJob(name, job, schedule)``, ``schedule``
+    a test of a local time (``core.jobs.crontab(minute="0", hour="7")``) in ``CRM_TIMEZONE``.
+
+    Each matching minute starts the job once, as the system, whatever the number of workers.
+    """
 
 
 # ---------------------------------------------------------------------------------------------

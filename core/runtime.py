@@ -17,6 +17,7 @@ import pluggy
 from sqlalchemy.orm import Session
 
 from core import core_hooks
+from core.jobs.api import JobDef, PeriodicJob
 from core.menus import MenuItem, MenuNode, build_tree
 from core.modules import installed_modules, read_signal
 from core.permissions import Permission
@@ -44,6 +45,8 @@ class RuntimeState:
     reports: tuple[ReportDefinition, ...]
     record_rules: tuple[RecordRule, ...] = ()
     enabled_record_rules: tuple[RecordRule, ...] = ()
+    jobs: dict[str, JobDef] = field(default_factory=dict)
+    periodic_jobs: tuple[PeriodicJob, ...] = ()
     errors: dict[str, str] = field(default_factory=dict)
 
     def is_installed(self, module: str) -> bool:
@@ -134,6 +137,12 @@ class Runtime:
         )
         reports = _checked_reports(reports, models, errors)
         record_rules = tuple(_tag(r, o) for o, r in collect(pm, "crm_record_rules", errors))
+        jobs = {j.name: j for j in (_tag(j, o) for o, j in collect(pm, "crm_jobs", errors))}
+        periodic = tuple(
+            p
+            for p in (_tag(p, o) for o, p in collect(pm, "crm_periodic_jobs", errors))
+            if p.job in jobs
+        )
         for module, error in errors.items():
             log.error("module %s: %s", module, error)
         return RuntimeState(
@@ -148,5 +157,7 @@ class Runtime:
             reports=reports,
             record_rules=record_rules,
             enabled_record_rules=enabled_rules(session, record_rules),
+            jobs=jobs,
+            periodic_jobs=periodic,
             errors=errors,
         )

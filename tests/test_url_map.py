@@ -44,6 +44,13 @@ AUTHENTICATED_ENDPOINTS = {
     "core_notifications.notification_read_all",
     "core_notifications_api.api_notification_list",
     "core_notifications_api.api_notification_read",
+    # Every user's own background jobs (others' answer 404; core.jobs holders see all).
+    "core_jobs.job_list",
+    "core_jobs.job_detail",
+    "core_jobs.job_cancel",
+    "core_jobs.job_result",
+    "core_jobs_api.api_job_list",
+    "core_jobs_api.api_job",
     # Attachments check the record's module permission and record rules themselves.
     "core_attachments.download",
     "core_attachments.upload",

@@ -14,6 +14,7 @@ from crm_contacts import hookspecs
 from crm_contacts.commands import crm_commands  # noqa: F401
 from crm_contacts.demo import crm_demo_data  # noqa: F401
 from crm_contacts.home import crm_home_widgets  # noqa: F401
+from crm_contacts.import_jobs import crm_jobs  # noqa: F401
 from crm_contacts.models import Client, Contact, ContactType, CustomerGroup, Person
 from crm_contacts.permissions import CONFIGURE, DELETE, IMPORT, READ, WRITE
 from crm_contacts.schemas import ClientSchema, ContactApiSchema, PersonSchema

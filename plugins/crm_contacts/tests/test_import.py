@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import db_session
+from core.jobs import run_queued
 from core.models import AuditEntry, Group, PermissionRecord
 from core.testing import logged_in, make_user
 from crm_contacts.importing import COLUMNS, apply_import, plan_import
@@ -79,24 +80,43 @@ def _counts(app) -> tuple[int, int, int, int]:
         )
 
 
+def _job_page(http, response) -> str:
+    """The job page the form sent the user to, after a worker ran the job."""
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert re.fullmatch(r"/jobs/\d+", response.headers["Location"])
+    run_queued(http.application)
+    return response.headers["Location"]
+
+
 def _upload(http, content: str | bytes, key: str = "vat_number", name: str = "clients.csv"):
+    """Upload → the check job → (the job page opens) the check page."""
     data = content.encode() if isinstance(content, str) else content
-    return http.post(
+    sent = http.post(
         "/contacts/import",
         data={"action": "preview", "key": key, "file": (io.BytesIO(data), name)},
         content_type="multipart/form-data",
     )
+    if sent.status_code != 302:
+        return sent
+    job = http.get("/api/v1" + _job_page(http, sent)).get_json()
+    assert job["status"] == "done" and job["follow"], job
+    return http.get(job["link"])
 
 
-def _token(page: str) -> str:
-    return re.search(r'name="token" value="([^"]+)"', page).group(1)
+def _check(page: str) -> str:
+    return re.search(r'name="check" value="([^"]+)"', page).group(1)
+
+
+def _confirm(http, preview):
+    page = preview if isinstance(preview, str) else preview.get_data(as_text=True)
+    sent = http.post("/contacts/import", data={"action": "confirm", "check": _check(page)})
+    return http.get(_job_page(http, sent))
 
 
 def _import(http, content: str, key: str = "vat_number"):
     preview = _upload(http, content, key)
     assert preview.status_code == 200, preview.get_data(as_text=True)
-    return http.post("/contacts/import", data={"action": "confirm", "token": _token(
-        preview.get_data(as_text=True))})  # fmt: skip
+    return _confirm(http, preview)
 
 
 def _no_inline_code(page: str) -> None:
@@ -120,14 +140,18 @@ def test_upload_preview_confirm_creates_clients_with_persons(app):
     assert preview.status_code == 200
     assert 'data-count="create">3<' in page and 'data-count="errors">0<' in page
     assert page.count('data-action="create"') == 4  # the first rows, each with what happens
-    assert 'name="token"' in page
+    assert 'name="check"' in page
     _no_inline_code(page)
-    assert _counts(app) == (0, 0, 0, 0)  # a preview writes nothing
+    assert _counts(app) == (0, 0, 0, 0)  # a check writes nothing
 
-    done = http.post("/contacts/import", data={"action": "confirm", "token": _token(page)})
-    assert done.status_code == 302 and done.headers["Location"].endswith("/contacts/import/result")
-    result = http.get("/contacts/import/result").get_data(as_text=True)
+    sent = http.post("/contacts/import", data={"action": "confirm", "check": _check(page)})
+    again = http.post("/contacts/import", data={"action": "confirm", "check": _check(page)})
+    assert again.headers["Location"] == sent.headers["Location"]  # a double click: one import
+    job = http.get("/api/v1" + _job_page(http, sent)).get_json()
+    assert job["status"] == "done" and job["summary"].startswith("clients.csv imported: 3 new")
+    result = http.get(job["link"]).get_data(as_text=True)
     assert 'data-count="created">3<' in result and 'data-count="persons">3<' in result
+    assert "see the import" in http.get(f"/contacts/import/check/{_check(page)}").text
 
     with app.app_context():
         bioprom = db_session.scalars(select(Client).where(Client.name == "Bioprom")).one()
@@ -171,7 +195,7 @@ def test_reimport_changes_nothing(app):
     assert 'data-count="create">0<' in preview and 'data-count="update">0<' in preview
     assert 'data-count="unchanged">3<' in preview
     assert "Nothing to import" in preview
-    http.post("/contacts/import", data={"action": "confirm", "token": _token(preview)})
+    _confirm(http, preview)
     assert _counts(app) == before
     with app.app_context():
         assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == audit
@@ -191,7 +215,7 @@ def test_a_corrected_row_updates_the_client_and_is_audited(app):
     preview = _upload(http, corrected).get_data(as_text=True)
     assert 'data-count="update">1<' in preview and 'data-count="create">0<' in preview
     assert 'data-action="update"' in preview
-    http.post("/contacts/import", data={"action": "confirm", "token": _token(preview)})
+    _confirm(http, preview)
     with app.app_context():
         bioprom = db_session.scalars(select(Client).where(Client.name == "Bioprom")).one()
         assert [a.city for a in bioprom.addresses] == ["Pazardzhik"]
@@ -228,7 +252,7 @@ def test_invalid_rows_are_reported_by_row_and_nothing_is_written(app):
     )
     response = _upload(http, bad)
     page = response.get_data(as_text=True)
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "row 3, vat_number: Not a valid VAT number for BG." in page
     assert "row 4, person_phone: Not a valid phone number" in page
     assert "row 5, name: Required." in page
@@ -238,15 +262,17 @@ def test_invalid_rows_are_reported_by_row_and_nothing_is_written(app):
     assert "row 8, bic: Not a valid BIC (8 or 11 letters and digits)." in page
     assert "row 9, iban: Required with a BIC or a bank name" in page
     assert "row 10, bank_name: At most 100 characters." in page
-    assert "Nothing was imported" in page and 'name="token"' not in page
+    assert "Nothing was imported" in page and 'name="check"' not in page
     assert 'data-count="errors">9<' in page
     _no_inline_code(page)
     assert _counts(app) == (0, 0, 0, 0)
     with app.app_context():
         assert db_session.scalar(select(func.count()).select_from(BankAccount)) == 0
-    # A token that is not this session's imports nothing either.
-    forged = http.post("/contacts/import", data={"action": "confirm", "token": "x" * 32})
-    assert forged.status_code == 400 and "Upload the file again" in forged.get_data(as_text=True)
+    # Confirming a check with errors, or somebody else's, imports nothing either.
+    failed_check = re.search(r"/contacts/import/check/(\d+)", response.request.path).group(1)
+    for check in (failed_check, "999"):
+        forged = http.post("/contacts/import", data={"action": "confirm", "check": check})
+        assert forged.status_code == 400 and "Upload the file again" in forged.text
     assert _counts(app) == (0, 0, 0, 0)
 
 
@@ -309,7 +335,7 @@ def test_import_by_name(app):
     renamed = HEADER + "\n" + row(name="agrotech", vat_number="BG131071587", city="Varna")
     preview = _upload(http, renamed, key="name").get_data(as_text=True)
     assert 'data-count="update">1<' in preview
-    http.post("/contacts/import", data={"action": "confirm", "token": _token(preview)})
+    _confirm(http, preview)
     with app.app_context():
         client = db_session.scalars(select(Client).where(Client.vat_number == "BG131071587")).one()
         # matched by name, case aside; the file's spelling of the name is taken
@@ -481,7 +507,7 @@ def test_the_bank_account_is_created_compared_and_updated(app):
     )
     preview = _upload(http, changed).get_data(as_text=True)
     assert 'data-count="update">1<' in preview
-    http.post("/contacts/import", data={"action": "confirm", "token": _token(preview)})
+    _confirm(http, preview)
     assert _accounts(app) == [("BG18RZBB91550123456789", "RZBBBGSF", "Raiffeisen", True)]
     assert 'data-count="unchanged">3<' in _upload(http, changed).get_data(as_text=True)
 
@@ -506,3 +532,25 @@ def test_the_bank_account_is_created_compared_and_updated(app):
         plan = plan_import(db_session, http.get("/contacts/export.csv").get_data())
         assert plan.valid and not plan.creates and not plan.updates and plan.unchanged == 3
         assert db_session.scalar(select(func.count()).select_from(BankAccount)) == 3
+
+
+def test_another_importer_cannot_see_or_confirm_my_import(app):
+    with app.app_context():
+        importers = Group(code="importers", name="Importers")
+        importers.permissions.append(db_session.get(PermissionRecord, IMPORT))
+        db_session.add(importers)
+        db_session.commit()
+    make_user(app, "rita", groups=("sales_rep", "importers"))
+    boss, rita = logged_in(app, "boss"), logged_in(app, "rita")
+    check_page = _upload(boss, VALID)
+    check = _check(check_page.text)
+    assert rita.get(f"/contacts/import/check/{check}").status_code == 404
+    assert rita.get(f"/jobs/{check}").status_code == 404
+    refused = rita.post("/contacts/import", data={"action": "confirm", "check": check})
+    assert refused.status_code == 400 and _counts(app) == (0, 0, 0, 0)
+    done = _confirm(boss, check_page)
+    result = re.search(r'href="(/contacts/import/result/\d+)"', done.text)
+    assert result is None or rita.get(result.group(1)).status_code == 404
+    import_job = done.request.path.rsplit("/", 1)[-1]
+    assert rita.get(f"/contacts/import/result/{import_job}").status_code == 404
+    assert boss.get(f"/contacts/import/result/{import_job}").status_code == 200

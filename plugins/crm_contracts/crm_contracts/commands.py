@@ -1,5 +1,6 @@
-"""``crm contracts remind`` (daily, from cron): tells each responsible representative about the
-contracts that entered the expiring window, once per contract and end date."""
+"""Reminders of contracts that entered the expiring window, once per contract and end date: a
+periodic job every morning at 07:00 in the installation's time zone (run by ``crm worker``), and
+``crm contracts remind`` for those who prefer cron."""
 
 from __future__ import annotations
 
@@ -85,3 +86,24 @@ def contracts_cli() -> click.Group:
 @hookimpl
 def crm_commands() -> list[click.Command]:
     return [contracts_cli()]
+
+
+def remind_job(ctx) -> None:
+    reminders = send_reminders(ctx.session)
+    ctx.result_summary(f"{len(reminders)} reminders sent.")
+
+
+@hookimpl
+def crm_jobs():
+    from core.jobs import JobDef
+
+    return [JobDef("crm_contracts.remind", remind_job, "Reminders of expiring contracts")]
+
+
+@hookimpl
+def crm_periodic_jobs():
+    from core.jobs import PeriodicJob, crontab
+
+    return [
+        PeriodicJob("crm_contracts.remind", "crm_contracts.remind", crontab(minute="0", hour="7"))
+    ]

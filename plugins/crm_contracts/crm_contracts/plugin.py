@@ -12,7 +12,7 @@ from core.record_rules import RecordRule
 from core.reports import ReportDefinition
 from crm_contacts.models import Client
 from crm_contracts import pricing
-from crm_contracts.commands import crm_commands  # noqa: F401
+from crm_contracts.commands import crm_commands, crm_jobs, crm_periodic_jobs  # noqa: F401
 from crm_contracts.demo import crm_demo_data  # noqa: F401
 from crm_contracts.models import Condition, Contract, ContractType
 from crm_contracts.numbering import add_default_types, settings

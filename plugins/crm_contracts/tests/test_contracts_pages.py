@@ -5,7 +5,7 @@ settings, demo data and uninstalling."""
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -506,3 +506,22 @@ def test_report_definitions_name_fields_of_the_registered_model(app):
             .order_by(Contract.status)
         ).all()
         assert rows == [("active", 1, Decimal("100.00")), ("draft", 1, Decimal("50.00"))]
+
+
+def test_reminders_come_from_the_worker_every_morning_without_a_crontab(app, clock):
+    from core.jobs import run_queued, tick
+    from core.models import Notification
+
+    add_contract(app, app.ids.agrotech, start=TODAY - timedelta(days=350))
+    tick(app)  # 09:00: the morning's reminders are past for today
+    run_queued(app)
+    clock.move_to(datetime(2026, 12, 2, 7, 0, 30, tzinfo=UTC))
+    tick(app)
+    tick(app)  # another worker's tick: still one job
+    run_queued(app)
+    clock.move_to(datetime(2026, 12, 2, 8, 0, 30, tzinfo=UTC))
+    tick(app)
+    run_queued(app)
+    with app.app_context():
+        texts = db_session.scalars(select(Notification.text)).all()
+    assert len(texts) == 1 and texts[0].startswith("Contract ") and "ends on" in texts[0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
 from core.reports import ReportDefinition
+from crm_pricing.bulk import crm_jobs  # noqa: F401
 from crm_pricing.demo import crm_demo_data  # noqa: F401
 from crm_pricing.kinds import BUNDLED_KINDS
 from crm_pricing.models import DiscountCap, PricingRule
@@ -48,6 +49,9 @@ def crm_menus():
                  parent="crm_pricing.root", order=20, permission=READ),
         MenuItem("crm_pricing.rules", "Pricing rules", endpoint="crm_pricing.rule_list",
                  parent="crm_pricing.root", order=30, permission=READ),
+        MenuItem("crm_pricing.price_lists", "Price lists of many clients",
+                 endpoint="crm_pricing.price_lists_many", parent="crm_pricing.root", order=40,
+                 permission=READ),
     ]  # fmt: skip
 
 

@@ -4,12 +4,14 @@ API, idempotent by document number, all or nothing, errors by row."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from core.db import db_session
+from core.jobs import run_queued
 from core.testing import logged_in
 from crm_sales.models import Payment, SalesDocument, SalesLine
 from crm_sales.turnover import average_days_to_payment, turnover
@@ -124,16 +126,33 @@ def test_a_missing_column_is_reported(shop, tmp_path):
     assert "row 1: Missing columns: date." in result.output
 
 
-def test_the_import_page_checks_then_imports(shop):
+def _check_page(client, content: str):
+    """Upload → the check job, run by the worker's code → the check page its job page opens."""
+    sent = client.post("/sales/import", data={"file": (io.BytesIO(content.encode()), "f.csv")})
+    assert sent.status_code == 302 and sent.headers["Location"].startswith("/jobs/")
+    run_queued(client.application)
+    job = client.get("/api/v1" + sent.headers["Location"]).get_json()
+    assert job["status"] == "done" and job["follow"]
+    return client.get(job["link"])
+
+
+def test_the_import_page_checks_then_imports_in_background_jobs(shop):
     client = logged_in(shop, "bo")
     assert client.get("/sales/import").status_code == 200
     bad = FILE + "F-3,invoice,2026-03-01,,BG111111111,,NOPE,1,1,,,,\n"
-    answer = client.post("/sales/import", data={"file": (io.BytesIO(bad.encode()), "f.csv")})
-    assert answer.status_code == 400
-    assert "row 7, product_code: Unknown product" in answer.text
-    answer = client.post("/sales/import", data={"file": (io.BytesIO(FILE.encode()), "f.csv")})
-    assert answer.status_code == 200
-    assert "3 documents created" in answer.text
+    page = _check_page(client, bad)
+    assert "row 7, product_code: Unknown product" in page.text
+    assert 'name="check"' not in page.text
+    page = _check_page(client, FILE)
+    assert "f.csv is correct" in page.text and "3 documents" in page.text
+    check = re.search(r'name="check" value="(\d+)"', page.text).group(1)
+    sent = client.post("/sales/import", data={"action": "confirm", "check": check})
+    again = client.post("/sales/import", data={"action": "confirm", "check": check})
+    assert sent.headers["Location"] == again.headers["Location"]  # a double click: one import
+    run_queued(shop)
+    job = client.get("/api/v1" + sent.headers["Location"]).get_json()
+    assert job["status"] == "done" and "3 documents created" in job["summary"]
+    assert "see the import" in client.get(f"/sales/import/check/{check}").text
     assert logged_in(shop, "maria").get("/sales/import").status_code == 403
 
 

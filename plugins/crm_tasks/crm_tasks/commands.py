@@ -1,4 +1,6 @@
-"""``crm tasks remind`` (for cron): notify assignees of their tasks due tomorrow and overdue."""
+"""Reminders of tasks due tomorrow and overdue: a periodic job every morning at 07:00 in the
+installation's time zone (run by ``crm worker``), and ``crm tasks remind`` for those who prefer
+cron."""
 
 from __future__ import annotations
 
@@ -78,3 +80,24 @@ def remind_command() -> None:
 @hookimpl
 def crm_commands():
     return [tasks_cli]
+
+
+def remind_job(ctx) -> None:
+    from core.timezone import local_today
+
+    tomorrow, late = remind(ctx.session, local_today())
+    ctx.result_summary(f"Reminded: {tomorrow} due tomorrow, {late} overdue.")
+
+
+@hookimpl
+def crm_jobs():
+    from core.jobs import JobDef
+
+    return [JobDef("crm_tasks.remind", remind_job, "Reminders of tasks")]
+
+
+@hookimpl
+def crm_periodic_jobs():
+    from core.jobs import PeriodicJob, crontab
+
+    return [PeriodicJob("crm_tasks.remind", "crm_tasks.remind", crontab(minute="0", hour="7"))]

@@ -12,7 +12,7 @@ from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
 from core.reports import ReportDefinition
 from crm_tasks import hookspecs
-from crm_tasks.commands import crm_commands  # noqa: F401
+from crm_tasks.commands import crm_commands, crm_jobs, crm_periodic_jobs  # noqa: F401
 from crm_tasks.demo import crm_demo_data  # noqa: F401
 from crm_tasks.home import crm_home_widgets  # noqa: F401
 from crm_tasks.models import CommitmentType, Task, Transition

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import time_machine
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from core.models import Notification
 from core.plugins import ENTRY_POINT_GROUP, discover
 from core.testing import logged_in, make_user
 from crm_contacts.models import Contact, ContactType, Person
-from crm_tasks.models import Task
+from crm_tasks.models import CommitmentType, Task
 
 TODAY = NOW.date()
 
@@ -364,3 +365,40 @@ def test_the_new_task_form_finds_a_client_among_many(app):
     options = re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', page)
     assert (str(app.ids.rila), "Rila Water") in options
     assert (str(app.ids.bioprom), "Bioprom") not in options
+
+
+def test_reminders_arrive_every_morning_from_the_worker_without_a_crontab(crm_app_factory):
+    """The worker's scheduler starts crm_tasks.remind at 07:00 in the installation's time zone:
+    the clock moves from the evening to the next morning, workers tick, the job runs once."""
+    from core.jobs import run_queued, tick
+
+    evening = datetime(2026, 12, 1, 19, 30, tzinfo=ZoneInfo("Europe/Sofia"))
+    with time_machine.travel(evening, tick=False):
+        app = crm_app_factory(["crm_tasks"], config={"TIMEZONE": "Europe/Sofia"})
+        georgi = make_user(app, "georgi", groups=("sales_manager",))
+        maria = make_user(app, "maria", groups=("sales_rep",))
+        with session_of(app) as session:
+            offer = session.scalar(select(CommitmentType.id).where(CommitmentType.code == "offer"))
+        app.types = {"offer": offer}
+        # Due on Thursday: "due tomorrow" on Wednesday morning.
+        add_task(app, "Send the offer", to=maria, by=georgi, due=date(2026, 12, 3))
+        tick(app)
+        run_queued(app)
+    assert notifications_of(app) == []
+    morning = datetime(2026, 12, 2, 7, 0, 12, tzinfo=ZoneInfo("Europe/Sofia"))
+    with time_machine.travel(morning, tick=False):
+        tick(app)
+        tick(app)  # a second tick, as a second worker would: still one job
+        run_queued(app)
+    with time_machine.travel(morning + timedelta(hours=3), tick=False):
+        tick(app)
+        run_queued(app)
+    assert notifications_of(app) == [(maria, "Due tomorrow: “Send the offer”")]
+
+
+def notifications_of(app) -> list[tuple[int, str]]:
+    with session_of(app) as session:
+        return [
+            (n.user_id, n.text)
+            for n in session.scalars(select(Notification).order_by(Notification.id))
+        ]

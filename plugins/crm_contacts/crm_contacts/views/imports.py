@@ -1,81 +1,41 @@
-"""Import clients from a CSV file (upload, preview, confirm, result) and export them.
+"""Import clients from a CSV file, in background jobs, and export them.
 
-The uploaded file waits for the confirmation in the instance folder, under a random name that only
-the uploader's (signed) session knows; the confirmation checks it again before writing, so what is
-imported is what the server read, never a copy the browser sends back. The format and what an
-import does are described in ``crm_contacts.importing``.
+Upload → a check job (progress on the job's page, which then opens the check page: per-row errors,
+what would happen) → confirm → the import job (progress) → the result. The file is kept with the
+jobs in the attachment storage, so what is imported is what was checked, never a copy the browser
+sends back; confirming twice (a double click) starts one import. The format and what an import
+does are described in ``crm_contacts.importing``.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
-import time
 from datetime import date
-from pathlib import Path
 
 from flask import (
     Response,
-    current_app,
+    abort,
     redirect,
     render_template,
     request,
-    session,
     stream_with_context,
     url_for,
 )
+from flask_login import current_user
+from sqlalchemy import select
 
 from core.db import db_session
+from core.jobs import DONE, Job, enqueue
+from core.models import Attachment
 from core.permissions import permission_required
 from crm_contacts.blueprints import bp
-from crm_contacts.importing import (
-    COLUMNS,
-    KEYS,
-    PREVIEW_ROWS,
-    ImportPlan,
-    apply_import,
-    export_csv,
-    plan_import,
-)
+from crm_contacts.import_jobs import CHECK, IMPORT_JOB
+from crm_contacts.importing import COLUMNS, KEYS, PREVIEW_ROWS, export_csv
 from crm_contacts.permissions import IMPORT
 
-SESSION_KEY = "crm_contacts_import"
-RESULT_KEY = "crm_contacts_import_result"
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-KEEP_SECONDS = 24 * 3600  # an upload nobody confirmed is deleted after a day
-MESSAGES_SHOWN = 200
 KEY_LABELS = {
     "vat_number": "VAT number (rows without one: the name)",
     "name": "Name",
 }
-
-
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "crm_contacts_imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _stored(token: str) -> Path | None:
-    """The upload waiting under ``token``, if ``token`` is this session's."""
-    pending = session.get(SESSION_KEY) or {}
-    if not TOKEN.match(token or "") or pending.get("token") != token:
-        return None
-    path = _folder() / f"{token}.csv"
-    return path if path.is_file() else None
-
-
-def _forget_old_uploads() -> None:
-    limit = time.time() - KEEP_SECONDS
-    for path in _folder().glob("*.csv"):
-        if path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
-
-
-def _discard() -> None:
-    pending = session.pop(SESSION_KEY, None) or {}
-    if TOKEN.match(pending.get("token") or ""):
-        (_folder() / f"{pending['token']}.csv").unlink(missing_ok=True)
 
 
 def _form(error: str = "", status: int = 200, key: str = "vat_number"):
@@ -88,31 +48,23 @@ def _form(error: str = "", status: int = 200, key: str = "vat_number"):
     ), status
 
 
-def _preview(plan: ImportPlan, filename: str, token: str | None):
-    return render_template(
-        "crm_contacts/import_preview.html",
-        plan=plan,
-        filename=filename,
-        token=token,
-        key_label=KEY_LABELS[plan.key],
-        keys=KEY_LABELS,
-        shown=MESSAGES_SHOWN,
-        preview_rows=PREVIEW_ROWS,
-    ), (200 if plan.valid else 400)
+def _my_job(job_id: int, name: str) -> Job:
+    """A job ``name`` of the current user that ended well, else 404."""
+    job = db_session.get(Job, job_id)
+    if job is None or job.name != name or job.user_id != current_user.id or job.status != DONE:
+        abort(404)
+    return job
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @permission_required(IMPORT)
 def import_clients():
-    """Upload → preview; the preview's button posts ``confirm`` with the upload's token."""
+    """Upload → the check job; the check page's button posts ``confirm`` with the check's id."""
     if request.method == "GET":
         return _form()
     action = request.form.get("action", "preview")
-    if action == "cancel":
-        _discard()
-        return redirect(url_for("crm_contacts.import_clients"))
     if action == "confirm":
-        return _confirm(request.form.get("token", ""))
+        return _confirm(request.form.get("check", type=int))
     key = request.form.get("key", "vat_number")
     if key not in KEYS:
         return _form("Choose how rows are matched with existing clients.", 400)
@@ -122,53 +74,73 @@ def import_clients():
     content = upload.read()
     if not content.strip():
         return _form("The file is empty.", 400, key)
-    _discard()
-    _forget_old_uploads()
-    plan = plan_import(db_session, content, key=key)
-    if not plan.valid:
-        return _preview(plan, upload.filename, None)
-    token = secrets.token_urlsafe(24)
-    (_folder() / f"{token}.csv").write_bytes(content)
-    session[SESSION_KEY] = {"token": token, "key": key, "filename": upload.filename}
-    return _preview(plan, upload.filename, token)
+    job_id = enqueue(
+        CHECK,
+        current_user,
+        files={"upload": content},
+        key=key,
+        filename=upload.filename[:200],
+        label=f"Check of {upload.filename[:150]}",
+    )
+    return redirect(url_for("core_jobs.job_detail", job_id=job_id))
 
 
-def _confirm(token: str):
-    path = _stored(token)
-    if path is None:
+def _confirm(check_id: int | None):
+    check = db_session.get(Job, check_id) if check_id else None
+    data = check.result_data if check is not None else None
+    if (
+        check is None
+        or check.name != CHECK
+        or check.user_id != current_user.id
+        or check.status != DONE
+        or not data
+        or not data["valid"]
+    ):
         return _form(
-            "This import is no longer waiting (confirmed already, cancelled, or more than a day "
-            "old). Upload the file again.",
+            "This import is not waiting for a confirmation (it had errors, or it is not yours). "
+            "Upload the file again.",
             400,
         )
-    pending = session[SESSION_KEY]
-    # Checked again: clients may have changed since the preview.
-    plan = plan_import(db_session, path.read_bytes(), key=pending["key"])
-    if not plan.valid:
-        db_session.rollback()
-        _discard()
-        return _preview(plan, pending["filename"], None)
-    result = apply_import(db_session, plan)
-    db_session.commit()
-    _discard()
-    session[RESULT_KEY] = {
-        "filename": pending["filename"],
-        "created": result.created,
-        "updated": result.updated,
-        "unchanged": result.unchanged,
-        "persons": result.persons,
-        "warnings": len(plan.warnings),
-    }
-    return redirect(url_for("crm_contacts.import_result"))
+    upload = db_session.get(Attachment, check.arguments["_files"]["upload"])
+    if upload is None:
+        return _form("The uploaded file is no longer kept. Upload the file again.", 400)
+    job_id = enqueue(
+        IMPORT_JOB,
+        current_user,
+        # The check's id: a second click on its button finds the import the first one started.
+        idempotency_key=f"{IMPORT_JOB}:{check.id}",
+        files={"upload": upload},
+        key=data["key"],
+        filename=data["filename"],
+        label=f"Import of {data['filename'][:150]}",
+    )
+    return redirect(url_for("core_jobs.job_detail", job_id=job_id))
 
 
-@bp.route("/import/result")
+@bp.route("/import/check/<int:job_id>")
 @permission_required(IMPORT)
-def import_result():
-    result = session.get(RESULT_KEY)
-    if result is None:
-        return redirect(url_for("crm_contacts.import_clients"))
-    return render_template("crm_contacts/import_result.html", result=result)
+def import_check(job_id: int):
+    check = _my_job(job_id, CHECK)
+    plan = check.result_data
+    confirmed = db_session.scalar(
+        select(Job.id).where(Job.idempotency_key == f"{IMPORT_JOB}:{check.id}")
+    )
+    return render_template(
+        "crm_contacts/import_preview.html",
+        plan=plan,
+        check=check,
+        confirmed=confirmed,
+        key_label=KEY_LABELS[plan["key"]],
+        keys=KEY_LABELS,
+        preview_rows=PREVIEW_ROWS,
+    )
+
+
+@bp.route("/import/result/<int:job_id>")
+@permission_required(IMPORT)
+def import_result(job_id: int):
+    job = _my_job(job_id, IMPORT_JOB)
+    return render_template("crm_contacts/import_result.html", result=job.result_data, job=job)
 
 
 @bp.route("/export.csv")

@@ -1,3 +1,10 @@
 """The module's pages and JSON API; importing them registers their routes."""
 
-from crm_pricing.views import api_quote, api_rules, price_lists, rules, simulator  # noqa: F401
+from crm_pricing.views import (  # noqa: F401
+    api_quote,
+    api_rules,
+    bulk,
+    price_lists,
+    rules,
+    simulator,
+)

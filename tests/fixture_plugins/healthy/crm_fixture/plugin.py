@@ -221,3 +221,67 @@ def crm_client_file_sections(client, user):
     items = Markup("").join(Markup("<li>{}</li>").format(title) for title in titles)
     html = Markup("<ul>{}</ul>").format(items) if titles else Markup("<p>No note yet.</p>")
     return [ClientFileSection(id="crm_fixture.notes", title="Fixture notes", html=html, order=70)]
+
+
+#: Set to a file name: ``crm_fixture.add_notes`` appends one line per attempt (tests count runs).
+JOB_LOG_ENV = "CRM_FIXTURE_JOB_LOG"
+
+
+def add_notes(
+    ctx, count: int, pause: float = 0.0, fail_times: int = 0, refuse: str = "", title="Job note"
+):
+    """Adds ``count`` notes, reporting progress; fails its first ``fail_times`` attempts with an
+    unexpected error, or refuses with ``JobError(refuse)``."""
+    import time
+
+    from core.jobs import Job, JobError
+
+    attempt = ctx.session.get(Job, ctx.job_id).attempts
+    target = os.environ.get(JOB_LOG_ENV)
+    if target:
+        with Path(target).open("a", encoding="utf-8") as log:
+            log.write(f"job {ctx.job_id} attempt {attempt}\n")
+    if refuse:
+        raise JobError(refuse)
+    for number in range(count):
+        ctx.session.add(Note(title=f"{title} {number + 1}", body=""))
+        ctx.session.flush()
+        if attempt <= fail_times and number == count // 2:
+            raise RuntimeError(f"flaky failure on attempt {attempt}")
+        ctx.progress(number + 1, count, "Adding notes")
+        if pause:
+            time.sleep(pause)
+    ctx.result_summary(f"Added {count} notes.", link=url_for("crm_fixture.note_list"))
+
+
+def export_notes(ctx):
+    """The titles of the notes the user may see, as a text file."""
+    titles = ctx.session.scalars(select(Note.title).order_by(Note.id)).all()
+    ctx.result_file("notes.txt", "\n".join(titles).encode(), "text/plain")
+    ctx.result_summary(f"{len(titles)} notes exported.")
+
+
+def morning_note(ctx):
+    ctx.session.add(Note(title="Good morning", body="A periodic job"))
+
+
+@hookimpl
+def crm_jobs():
+    from core.jobs import JobDef
+
+    return [
+        JobDef("crm_fixture.add_notes", add_notes, "Add notes", permission="crm_fixture.read"),
+        JobDef("crm_fixture.export_notes", export_notes, "Export notes", "crm_fixture.read"),
+        JobDef("crm_fixture.morning_note", morning_note, "Morning note", max_attempts=1),
+    ]
+
+
+@hookimpl
+def crm_periodic_jobs():
+    from core.jobs import PeriodicJob, crontab
+
+    return [
+        PeriodicJob(
+            "crm_fixture.morning", "crm_fixture.morning_note", crontab(minute="0", hour="7")
+        )
+    ]
