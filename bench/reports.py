@@ -104,8 +104,8 @@ sys.exit(code)
 
 def export_child(
     folder: Path, path: Path, fmt: str, spec_file: Path, out: Path, login: str
-) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of ``crm reports run`` in a child process of its own."""
+) -> tuple[float, float, float]:
+    """(seconds, CPU seconds, peak RSS in MB) of ``crm reports run`` in a child process."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench",
            "CRM_INSTANCE_PATH": str(folder)}  # fmt: skip
     done = subprocess.run(
@@ -117,9 +117,10 @@ def export_child(
         raise SystemExit(f"crm reports run failed: {done.stderr[-2000:]}")
     # The export itself, as the command reports it: the child's start (imports, the app) is not
     # the export's cost, and on a loaded machine it can take seconds.
-    seconds = float(done.stdout.rsplit(" in ", 1)[1].split()[0])
+    written = done.stdout.rsplit(" in ", 1)[1].split()
+    seconds, cpu = float(written[0]), float(written[3])
     peak_kb = int(done.stderr.rsplit("peak-rss-kb", 1)[1].split()[0])
-    return seconds, peak_kb / 1024
+    return seconds, cpu, peak_kb / 1024
 
 
 def main() -> None:
@@ -161,15 +162,21 @@ def main() -> None:
         hers = engine_figures(app, rep, spec)
         assert hers == hand(raw, YEAR, rep.id), "the representative's figures differ"
         assert sum(hers.values()) < sum(mine.values())
-        ours = median_ms(lambda i: engine_figures(app, manager, spec), args.repeat)
-        ours_rep = median_ms(lambda i: engine_figures(app, rep, spec), args.repeat)
-    theirs = median_ms(lambda i: hand(raw, YEAR), args.repeat)
-    theirs_rep = median_ms(lambda i: hand(raw, YEAR, rep.id), args.repeat)
-    results.append(("turnover by customer group × quarter, a year, manager", ours, theirs, TARGETS["manager"]))
-    results.append(("the same, a representative (record rules)", ours_rep, theirs_rep, TARGETS["rep"]))
-    for name, mine_ms, hand_ms, target in results:
+        cpu: list[float] = []
+        ours = median_ms(lambda i: engine_figures(app, manager, spec), args.repeat, cpu=cpu)
+        ours_rep = median_ms(lambda i: engine_figures(app, rep, spec), args.repeat, cpu=cpu)
+    theirs = median_ms(lambda i: hand(raw, YEAR), args.repeat, cpu=cpu)
+    theirs_rep = median_ms(lambda i: hand(raw, YEAR, rep.id), args.repeat, cpu=cpu)
+    results.append(("turnover by customer group × quarter, a year, manager", ours, theirs,
+                    cpu[0], cpu[2], TARGETS["manager"]))  # fmt: skip
+    results.append(("the same, a representative (record rules)", ours_rep, theirs_rep,
+                    cpu[1], cpu[3], TARGETS["rep"]))  # fmt: skip
+    # On a shared machine the wall clock measures the neighbours too; CPU time is what the code
+    # costs. Both are printed, the verdict is on the wall-clock ratio of the same run.
+    for name, mine_ms, hand_ms, mine_cpu, hand_cpu, target in results:
         ratio = mine_ms / hand_ms
-        print(f"{name:58} {mine_ms:9.1f} ms  hand SQL {hand_ms:9.1f} ms  ratio {ratio:4.2f}  "
+        print(f"{name}\n    wall {mine_ms:8.0f} ms, hand SQL {hand_ms:8.0f} ms, ratio {ratio:4.2f}; "
+              f"CPU {mine_cpu:8.0f} ms, hand SQL {hand_cpu:8.0f} ms, ratio {mine_cpu / hand_cpu:4.2f}; "
               f"target < {target}: {'met' if ratio < target else 'MISSED'}")  # fmt: skip
 
     http = app.test_client()
@@ -177,9 +184,11 @@ def main() -> None:
     url = "/reports/builder?spec=" + json.dumps({**spec, "chart": {"type": "bar"}})
     first = http.get(url)
     assert first.status_code == 200 and b"report-table" in first.data, first.status_code
-    page = median_ms(lambda i: http.get(url), args.repeat)
-    print(f"{'builder page with the representative result (HTTP)':58} {page:9.1f} ms  "
-          f"target < {TARGETS['page_ms']} ms: {'met' if page < TARGETS['page_ms'] else 'MISSED'}")
+    page_cpu: list[float] = []
+    page = median_ms(lambda i: http.get(url), args.repeat, cpu=page_cpu)
+    print(f"builder page with the representative's result (HTTP): wall {page:.0f} ms, "
+          f"CPU {page_cpu[0]:.0f} ms; target < {TARGETS['page_ms']} ms: "
+          f"{'met' if page < TARGETS['page_ms'] else 'MISSED'}")  # fmt: skip
 
     # A list report of N lines: the last N by id, every column a user would export.
     first_id = max(1, lines - args.export_rows + 1)
@@ -194,11 +203,11 @@ def main() -> None:
     spec_file.write_text(json.dumps(listing))
     for fmt, limit_s in (("xlsx", TARGETS["xlsx_s"]), ("csv", TARGETS["csv_s"])):
         out = folder / f"listing.{fmt}"
-        seconds, peak = export_child(folder, path, fmt, spec_file, out, "manager")
+        seconds, cpu_s, peak = export_child(folder, path, fmt, spec_file, out, "manager")
         size = out.stat().st_size / 1e6
         verdict = "met" if seconds < limit_s and (fmt == "csv" or peak < TARGETS["xlsx_mb"]) else "MISSED"
-        print(f"list report, {count:,} lines to {fmt.upper()} ({size:.0f} MB): {seconds:6.1f} s, "
-              f"peak RSS of the process {peak:.0f} MB; target < {limit_s} s"
+        print(f"list report, {count:,} lines to {fmt.upper()} ({size:.0f} MB): {seconds:.1f} s "
+              f"(CPU {cpu_s:.1f} s), peak RSS of the process {peak:.0f} MB; target < {limit_s} s"
               f"{' and < 300 MB' if fmt == 'xlsx' else ''}: {verdict}")  # fmt: skip
         out.unlink()
 

@@ -441,14 +441,16 @@ class Runner:
         stmt = self.list_statement(extra).order_by(None)
         return self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
-    def iterate(self, extra: tuple[Filter, ...] = (), chunk: int = 5000) -> Iterator[tuple]:
-        """Every row of a list report, streamed: constant memory whatever the count."""
-        stmt = self.list_statement(extra)
+    def chunks(self, size: int = 5000) -> Iterator[list[tuple]]:
+        """Every row of a list report (its columns, no record id), ``size`` at a time, streamed
+        from the database: constant memory whatever the count."""
+        stmt = self.list_statement()
+        stmt = stmt.with_only_columns(*list(stmt.selected_columns)[1:])
         if self.spec.limit is not None:
             stmt = stmt.limit(self.spec.limit)
-        result = self.session.execute(stmt.execution_options(yield_per=chunk))
-        for row in result:
-            yield row
+        result = self.session.execute(stmt.execution_options(yield_per=size))
+        for partition in result.partitions():
+            yield partition
 
     def run_list(self, limit: int | None, offset: int = 0, extra: tuple[Filter, ...] = ()) -> Result:
         limit = min(x for x in (limit, self.spec.limit) if x is not None) if (

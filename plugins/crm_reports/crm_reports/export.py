@@ -1,10 +1,10 @@
 """CSV and XLSX exports of a report, in constant memory whatever its size.
 
-A list report is streamed from the database (``yield_per``) straight into the file; a grouped one
-is small by nature (its groups) and is run once. XLSX through openpyxl's write-only mode: rows go
-to a temporary file as they come, numbers stay numbers, dates dates, money keeps its Decimal, the
-header row has the labels, a totals row ends the table, and a grouped report with a chart gets a
-native Excel chart of the same kind.
+A list report is streamed from the database (``yield_per``) straight into the file (its XLSX by
+``xlsx_stream``, a writer of the sheet's XML into the zip); a grouped one is small by nature (its
+groups), is run once and written by openpyxl, which draws its chart as a native Excel chart of the
+same kind. Numbers stay numbers, dates dates, money keeps its Decimal, the header row has the
+labels, a totals row ends the table.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from crm_reports import xlsx_stream
 from crm_reports.engine import Column, Result, Runner
 from crm_reports.periods import bucket_label
 
@@ -40,55 +41,49 @@ def _display(column: Column, value: Any) -> Any:
 
 
 def _rows(runner: Runner, progress: Progress | None) -> tuple[list[Column], Iterator[list], list | None]:
-    """(columns, rows, totals): totals of a list report are summed while its rows stream by, so
-    they are complete only once the rows have been consumed."""
+    """(columns, chunks of rows, totals): totals of a list report are summed while its rows
+    stream by, so they are complete only once the rows have been consumed."""
     if not runner.spec.is_list:
         result: Result = runner.run(limit=None)
         if progress:
             progress(len(result.rows), len(result.rows))
-        rows = ([_display(c, v) for c, v in zip(result.columns, row, strict=True)]
-                for row in result.rows)  # fmt: skip
-        return result.columns, rows, result.totals
+        rows = [[_display(c, v) for c, v in zip(result.columns, row, strict=True)]
+                for row in result.rows]  # fmt: skip
+        return result.columns, iter([rows]), result.totals
     columns = runner.list_columns()
     total = runner.count() if progress else 0
-    sums: list[Any] = [Decimal(0) if c.kind == "decimal" else None for c in columns]
+    money = [i for i, c in enumerate(columns) if c.kind == "decimal"]
+    sums: list[Any] = [Decimal(0) if i in money else None for i in range(len(columns))]
 
     def stream() -> Iterator[list]:
-        for done, row in enumerate(runner.iterate(chunk=CHUNK), start=1):
-            values = list(row[1:])
-            for i, value in enumerate(values):
-                if sums[i] is not None and value is not None:
-                    sums[i] += value
-            if progress and done % CHUNK == 0:
+        done = 0
+        for chunk in runner.chunks(CHUNK):
+            for i in money:
+                sums[i] += sum(row[i] for row in chunk if row[i] is not None)
+            done += len(chunk)
+            if progress:
                 progress(done, total)
-            yield values
+            yield chunk
         if progress:
             progress(total, total)
 
-    return columns, stream(), sums if any(s is not None for s in sums) else None
-
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return "" if value is None else value
+    return columns, stream(), sums if money else None
 
 
 def csv_chunks(runner: Runner, progress: Progress | None = None) -> Iterator[str]:
     """The CSV text in pieces of a few thousand rows: a response or a file writes them as they
-    come."""
-    columns, rows, totals = _rows(runner, progress)
+    come. Dates are ISO 8601 (``str`` of a date), empty values empty."""
+    columns, chunks, totals = _rows(runner, progress)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([c.label for c in columns])
-    for n, row in enumerate(rows, start=1):
-        writer.writerow([_csv_value(v) for v in row])
-        if n % CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    for chunk in chunks:
+        writer.writerows(chunk)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     if totals is not None:
-        writer.writerow(_totals_line(columns, totals, _csv_value))
+        writer.writerow(_totals_line(columns, totals, lambda v: v))
     yield buffer.getvalue()
 
 
@@ -125,14 +120,20 @@ def _xlsx_cell(sheet, value: Any, bold: bool = False):
 def write_xlsx(
     runner: Runner, path: Path, title: str = "Report", progress: Progress | None = None
 ) -> None:
+    columns, chunks, totals = _rows(runner, progress)
+    if runner.spec.is_list:
+        footer = lambda: _totals_line(columns, totals, lambda v: v) if totals else None  # noqa: E731
+        rows = (row for chunk in chunks for row in chunk)
+        xlsx_stream.write(path, _sheet_title(title), [c.label for c in columns], rows, footer)
+        return
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_sheet_title(title))
-    columns, rows, totals = _rows(runner, progress)
     sheet.append([_xlsx_cell(sheet, c.label, bold=True) for c in columns])
     count = 0
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
-        count += 1
+    for chunk in chunks:
+        for row in chunk:
+            sheet.append([_xlsx_cell(sheet, v) for v in row])
+            count += 1
     # A list report's totals are complete only now that its rows have streamed by.
     if totals is not None:
         line = _totals_line(columns, totals, lambda v: v)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
 from crm_reports.commands import crm_commands  # noqa: F401
+from crm_reports.jobs import crm_jobs  # noqa: F401
 from crm_reports.models import SavedReport
 from crm_reports.permissions import READ, WRITE
 

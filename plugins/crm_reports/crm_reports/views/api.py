@@ -10,7 +10,7 @@ from core.api import ApiError, api_doc, created, json_body, load_json
 from core.db import db_session
 from core.permissions import permission_required
 from core.report_fields import SpecError
-from crm_reports import service
+from crm_reports import jobs, service
 from crm_reports.blueprints import api
 from crm_reports.export import FORMATS
 from crm_reports.models import SavedReport
@@ -158,7 +158,8 @@ def api_report_delete(report_id: int):
 
 @api.route("/<report_id>/export")
 @permission_required(READ)
-@api_doc("A report as CSV or XLSX, run with your permissions", query=("format",))
+@api_doc("A report as CSV or XLSX, run with your permissions (a large list report: 202 and "
+         "the background job that makes the file)", query=("format",))
 def api_report_export(report_id: str):
     fmt = request.args.get("format", "csv")
     if fmt not in FORMATS:
@@ -168,4 +169,10 @@ def api_report_export(report_id: str):
         runner = service.runner(spec, _user(), db_session)
     except SpecError as exc:
         raise spec_error(exc) from None
+    if jobs.needs_job(runner):
+        job_id = jobs.start(_user(), spec, fmt, title)
+        location = url_for("core_jobs_api.api_job", job_id=job_id)
+        response = jsonify(job=job_id, status_url=location)
+        response.status_code, response.headers["Location"] = 202, location
+        return response
     return export_response(runner, fmt, title)

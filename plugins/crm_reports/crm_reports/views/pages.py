@@ -19,7 +19,7 @@ from core.models import Group
 from core.permissions import permission_required
 from core.report_fields import SpecError
 from core.report_spec import Spec
-from crm_reports import builder, service
+from crm_reports import builder, jobs, service
 from crm_reports.blueprints import bp
 from crm_reports.engine import Result, drill_filters, jsonable
 from crm_reports.export import FORMATS
@@ -231,7 +231,13 @@ def report_export():
         runner = service.runner(raw, _user(), db_session)
     except SpecError as exc:
         abort(exc.status, str(exc))
-    return export_response(runner, fmt, name or raw.get("title") or "report")
+    title = name or raw.get("title") or "report"
+    if jobs.needs_job(runner):
+        job_id = jobs.start(_user(), raw, fmt, title)
+        flash("A large export: it runs in the background; the file is here when it is ready.",
+              "info")  # fmt: skip
+        return redirect(url_for("core_jobs.job_detail", job_id=job_id))
+    return export_response(runner, fmt, title)
 
 
 @bp.route("/drill")
