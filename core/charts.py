@@ -298,7 +298,8 @@ def stacked_bar_chart(
                 else:
                     top, bottom, down = y(down), y(down + v), down + v
                 parts.append(
-                    f'<rect class="crm-series-{s % SERIES_CLASSES}" x="{centres[i] - slot * 0.35:.1f}" '
+                    f'<rect class="crm-series-{s % SERIES_CLASSES}" '
+                    f'x="{centres[i] - slot * 0.35:.1f}" '
                     f'y="{top:.1f}" width="{slot * 0.7:.1f}" height="{max(bottom - top, 0):.1f}">'
                     f"<title>{escape(labels[i])}, {escape(name)}: "
                     f"{escape(_text(value))}{escape(suffix)}</title></rect>"
@@ -338,9 +339,12 @@ def pie_chart(
     for s, (label, value) in enumerate(positive):
         share = _float(value) / whole
         css = f"crm-series-{s % SERIES_CLASSES}"
-        tooltip = f"<title>{escape(label)}: {escape(_text(value))}{escape(suffix)} ({share:.0%})</title>"
+        tooltip = (
+            f"<title>{escape(label)}: {escape(_text(value))}{escape(suffix)} ({share:.0%})</title>"
+        )
         if share >= 0.9999:
-            parts.append(f'<circle class="{css}" cx="{cx:.1f}" cy="{cy:.1f}" r="{radius:.1f}">{tooltip}</circle>')
+            circle = f'cx="{cx:.1f}" cy="{cy:.1f}" r="{radius:.1f}"'
+            parts.append(f'<circle class="{css}" {circle}>{tooltip}</circle>')
         else:
             end = angle + share * 2 * math.pi
             x1, y1 = cx + radius * math.cos(angle), cy + radius * math.sin(angle)

@@ -65,7 +65,9 @@ class Group:
 
     @property
     def label(self) -> str:
-        return f"{self.ref.label} ({self.bucket.replace('_', ' ')})" if self.bucket else self.ref.label
+        return (
+            f"{self.ref.label} ({self.bucket.replace('_', ' ')})" if self.bucket else self.ref.label
+        )
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def convert(kind: str, value: Any, where: str) -> Any:
                 raise ValueError
             return int(value)
         if kind == "decimal":
-            if isinstance(value, bool) or isinstance(value, float):
+            if isinstance(value, bool | float):
                 return Decimal(str(value))
             return Decimal(str(value).strip())
         if kind == "number":
@@ -169,7 +171,8 @@ def _filter(raw: Any, where: str, fields: Fields, root: Target) -> Filter:
     allowed = OPERATORS[ref.kind]
     if op not in allowed:
         raise SpecError(
-            f"{where}.op", f"{op!r} does not apply to {ref.label} ({ref.kind}); use {', '.join(allowed)}"
+            f"{where}.op",
+            f"{op!r} does not apply to {ref.label} ({ref.kind}); use {', '.join(allowed)}",
         )
     value = item.get("value")
     if op in NO_VALUE:
@@ -182,11 +185,15 @@ def _filter(raw: Any, where: str, fields: Fields, root: Target) -> Filter:
     if op == "between":
         if not isinstance(value, list) or len(value) != 2:
             raise SpecError(f"{where}.value", "between takes a list of two values [low, high]")
-        return Filter(ref, op, [convert(ref.kind, v, f"{where}.value[{i}]") for i, v in enumerate(value)])
+        return Filter(
+            ref, op, [convert(ref.kind, v, f"{where}.value[{i}]") for i, v in enumerate(value)]
+        )
     if op == "in":
         if not isinstance(value, list) or not value:
             raise SpecError(f"{where}.value", "in takes a non-empty list of values")
-        return Filter(ref, op, [convert(ref.kind, v, f"{where}.value[{i}]") for i, v in enumerate(value)])
+        return Filter(
+            ref, op, [convert(ref.kind, v, f"{where}.value[{i}]") for i, v in enumerate(value)]
+        )
     if op == "contains":
         if not isinstance(value, str) or not value:
             raise SpecError(f"{where}.value", "contains takes some text")

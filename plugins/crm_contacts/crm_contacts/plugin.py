@@ -122,10 +122,15 @@ def crm_reports():
             model=Contact.__tablename__,
             order=10,
             spec={
-                "filters": [{"field": "starts_at", "op": "last_n_days", "value": 365},
-                            {"field": "state", "op": "=", "value": "done"}],
-                "group_by": [{"field": "contact_type.name"}, {"field": "user.name"},
-                             {"field": "starts_at", "bucket": "month"}],
+                "filters": [
+                    {"field": "starts_at", "op": "last_n_days", "value": 365},
+                    {"field": "state", "op": "=", "value": "done"},
+                ],
+                "group_by": [
+                    {"field": "contact_type.name"},
+                    {"field": "user.name"},
+                    {"field": "starts_at", "bucket": "month"},
+                ],
                 "measures": [{"field": "id", "agg": "count"}],
                 "pivot": "starts_at",
                 "chart": {"type": "heatmap"},

@@ -141,8 +141,10 @@ def crm_reports():
             model=model,
             order=10,
             spec={
-                "filters": [{"field": "valid_to", "op": "next_n_days", "value": 365},
-                            {"field": "status", "op": "in", "value": ["upcoming", "active", "expiring"]}],
+                "filters": [
+                    {"field": "valid_to", "op": "next_n_days", "value": 365},
+                    {"field": "status", "op": "in", "value": ["upcoming", "active", "expiring"]},
+                ],
                 "group_by": [{"field": "valid_to", "bucket": "month"}],
                 "measures": [{"field": "id", "agg": "count"}, {"field": "value", "agg": "sum"}],
                 "chart": {"type": "bar"},

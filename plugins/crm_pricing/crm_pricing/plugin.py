@@ -89,8 +89,10 @@ def crm_reports():
             spec={
                 "filters": [{"field": "active", "op": "=", "value": True}],
                 "group_by": [{"field": "kind"}, {"field": "customer_group.name"}],
-                "measures": [{"field": "id", "agg": "count"},
-                             {"field": "client_id", "agg": "count_distinct"}],
+                "measures": [
+                    {"field": "id", "agg": "count"},
+                    {"field": "client_id", "agg": "count_distinct"},
+                ],
                 "chart": {"type": "bar"},
             },
         ),

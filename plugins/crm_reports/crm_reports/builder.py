@@ -22,12 +22,14 @@ CHART_LABELS = {"bar": "Bars", "stacked_bar": "Stacked bars", "line": "Lines", "
                 "heatmap": "Heat map (table)"}  # fmt: skip
 OPERATOR_LABELS = {
     "=": "is", "!=": "is not", "in": "is one of", "is_empty": "is empty",
-    "is_not_empty": "is not empty", "<": "before / less than", "<=": "up to", ">": "after / more than",
+    "is_not_empty": "is not empty", "<": "before / less than", "<=": "up to",
+    ">": "after / more than",
     ">=": "from", "between": "between", "contains": "contains", "today": "today",
     "yesterday": "yesterday", "this_week": "this week", "last_week": "last week",
     "this_month": "this month", "last_month": "last month", "this_quarter": "this quarter",
     "last_quarter": "last quarter", "this_half_year": "this half-year",
-    "last_half_year": "last half-year", "this_year": "this year", "last_year": "last year", "this_and_last_year": "this and last year",
+    "last_half_year": "last half-year", "this_year": "this year", "last_year": "last year",
+    "this_and_last_year": "this and last year",
     "last_n_days": "in the last N days", "next_n_days": "in the next N days",
 }  # fmt: skip
 

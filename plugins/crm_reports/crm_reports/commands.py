@@ -1,5 +1,5 @@
-"""``crm reports run SPEC.json --format csv|xlsx -o FILE``: a report to a file, from cron or a shell,
-with the permissions and record rules of the user named by ``--user``."""
+"""``crm reports run SPEC.json --format csv|xlsx -o FILE``: a report to a file, from cron or a
+shell, with the permissions and record rules of the user named by ``--user``."""
 
 from __future__ import annotations
 

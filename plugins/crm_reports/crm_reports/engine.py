@@ -213,7 +213,11 @@ def _normal(kind: str, value: Any) -> Any:
     if value is None:
         return None
     if kind == "decimal" and not isinstance(value, Decimal):
-        return Decimal(str(round(value, 6))).normalize() if isinstance(value, float) else Decimal(value)
+        return (
+            Decimal(str(round(value, 6))).normalize()
+            if isinstance(value, float)
+            else Decimal(value)
+        )
     if kind == "decimal":
         return value
     if kind == "integer" and isinstance(value, Decimal | float):
@@ -364,7 +368,9 @@ class Runner:
             pivot_key, pivot_label = values[pivot]
             pivot_display[pivot_key] = pivot_label
             cells.setdefault(row_key, {})[pivot_key] = figures
-        pivot_keys = sorted(pivot_display, key=lambda k: (k is None, str(k) if k is not None else ""))
+        pivot_keys = sorted(
+            pivot_display, key=lambda k: (k is None, str(k) if k is not None else "")
+        )
         exact = self._exact() and not truncated
         row_totals = (
             {k: self._combine(list(c.values())) for k, c in cells.items()}
@@ -390,8 +396,11 @@ class Runner:
         for p in pivot_keys:
             for j, m in enumerate(spec.measures):
                 label = _pivot_label(pivot_group, pivot_display[p])
-                columns.append(Column(f"{pivot_group.key}={p}|{m.key}", label + (f" · {m.label}" if many else ""),
-                                      m.kind, "measure", bucket=pivot_group.bucket, pivot_key=p, measure=j))  # fmt: skip
+                if many:
+                    label += f" · {m.label}"
+                key = f"{pivot_group.key}={p}|{m.key}"
+                columns.append(Column(key, label, m.kind, "measure", bucket=pivot_group.bucket,
+                                      pivot_key=p, measure=j))  # fmt: skip
         for j, m in enumerate(spec.measures):
             columns.append(Column(f"total|{m.key}", "Total" + (f" · {m.label}" if many else ""),
                                   m.kind, "total", measure=j))  # fmt: skip
@@ -420,7 +429,9 @@ class Runner:
         selected = [builder.entities[()].id.label("record_id")]
         for i, ref in enumerate(self.spec.columns):
             if ref.ref is not None and self.label_columns.get(ref.ref.name):
-                selected.append(builder.label_of(ref, self.label_columns[ref.ref.name]).label(f"c{i}"))
+                selected.append(
+                    builder.label_of(ref, self.label_columns[ref.ref.name]).label(f"c{i}")
+                )
             else:
                 selected.append(builder.column(ref).label(f"c{i}"))
         stmt = builder.apply(select(*selected), extra)
@@ -449,10 +460,11 @@ class Runner:
         if self.spec.limit is not None:
             stmt = stmt.limit(self.spec.limit)
         result = self.session.execute(stmt.execution_options(yield_per=size))
-        for partition in result.partitions():
-            yield partition
+        yield from result.partitions()
 
-    def run_list(self, limit: int | None, offset: int = 0, extra: tuple[Filter, ...] = ()) -> Result:
+    def run_list(
+        self, limit: int | None, offset: int = 0, extra: tuple[Filter, ...] = ()
+    ) -> Result:
         limit = min(x for x in (limit, self.spec.limit) if x is not None) if (
             limit or self.spec.limit) else None  # fmt: skip
         stmt = self.list_statement(extra)

@@ -29,7 +29,10 @@ from crm_reports.periods import bucket_label
 
 Progress = Callable[[int, int], None]
 CHUNK = 5000
-FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _display(column: Column, value: Any) -> Any:
@@ -40,7 +43,9 @@ def _display(column: Column, value: Any) -> Any:
     return value
 
 
-def _rows(runner: Runner, progress: Progress | None) -> tuple[list[Column], Iterator[list], list | None]:
+def _rows(
+    runner: Runner, progress: Progress | None
+) -> tuple[list[Column], Iterator[list], list | None]:
     """(columns, chunks of rows, totals): totals of a list report are summed while its rows
     stream by, so they are complete only once the rows have been consumed."""
     if not runner.spec.is_list:

@@ -50,8 +50,11 @@ def export_job(ctx: Any, spec: dict, fmt: str, title: str) -> None:
         raise JobError(f"The report cannot run: {exc}") from None
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"report.{fmt}"
-        export(runner, fmt, path, title,
-               lambda done, total: ctx.progress(done, total, f"{done:,} of {total:,} rows"))  # fmt: skip
+
+        def progress(done: int, total: int) -> None:
+            ctx.progress(done, total, f"{done:,} of {total:,} rows")
+
+        export(runner, fmt, path, title, progress)
         ctx.result_file(f"{_slug(title)}.{fmt}", path, FORMATS[fmt])
     ctx.result_summary(f"“{title}” exported to {fmt.upper()}.")
 

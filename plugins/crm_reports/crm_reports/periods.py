@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, String, cast, func, literal
 from sqlalchemy.orm import Session
 
-
 SQLITE_LOCAL = "crm_reports_local"
 
 
@@ -106,7 +105,7 @@ def _months(year: int, first: int, count: int) -> tuple[date, date]:
 
 
 def bucket_label(bucket: str | None, key: Any) -> str:
-    """How a bucket's key is shown: ``Q1 2026``, ``Mar 2026``, ``H2 2026``, ``week of 2026-03-02``."""
+    """How a bucket's key is shown: ``Q1 2026``, ``Mar 2026``, ``H2 2026``, ``week of …``."""
     if key is None:
         return "(empty)"
     text = str(key)

@@ -24,7 +24,9 @@ class ResultSchema(Schema):
     columns = fields.List(fields.Dict(), metadata={"description": "key, label, type, role"})
     rows = fields.List(fields.List(fields.Raw()))
     keys = fields.List(fields.List(fields.Raw()), metadata={"description": "group keys per row"})
-    totals = fields.Dict(metadata={"description": "columns: a total per column; overall: per measure"})
+    totals = fields.Dict(
+        metadata={"description": "columns: a total per column; overall: per measure"}
+    )
     truncated = fields.Boolean()
 
 

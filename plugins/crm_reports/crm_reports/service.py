@@ -148,8 +148,16 @@ class ReportEntry:
 
 def entries(session: Session, user: Any) -> list[ReportEntry]:
     saved = [
-        ReportEntry(r.id, "saved", r.name, "", r.description, r.spec, r.owner.name,
-                    tuple(g.code for g in r.groups))  # fmt: skip
+        ReportEntry(
+            r.id,
+            "saved",
+            r.name,
+            "",
+            r.description,
+            r.spec,
+            r.owner.name,
+            tuple(g.code for g in r.groups),
+        )  # fmt: skip
         for r in visible_reports(session, user)
     ]
     made = [

@@ -4,6 +4,8 @@ object per cell and takes minutes for that). Numbers are numbers, money keeps it
 (``#,##0.00``), dates are Excel dates (``yyyy-mm-dd``), text is inline; the header row is bold.
 Grouped reports, small, go through openpyxl, which also draws their chart."""
 
+# ruff: noqa: E501 - the package parts below are XML fixed by the format, kept on their lines
+
 from __future__ import annotations
 
 import zipfile

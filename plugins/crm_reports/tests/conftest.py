@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from reports_helpers import MODULES
 from sqlalchemy.engine import make_url
 
 from core.app import create_app
 from core.cli import main as crm_cli
 from core.testing import make_user
-from reports_helpers import MODULES
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the demo users' documented password
 

@@ -117,7 +117,8 @@ def test_the_cli_refuses_a_bad_spec_naming_the_part(app, tmp_path):
     spec_file = tmp_path / "spec.json"
     spec_file.write_text(json.dumps({**GEORGI_SPEC, "measures": [{"field": "nope", "agg": "sum"}]}))
     result = app.test_cli_runner().invoke(
-        crm_cli, ["reports", "run", str(spec_file), "-o", str(tmp_path / "x.csv"), "--user", "georgi"]
+        crm_cli,
+        ["reports", "run", str(spec_file), "-o", str(tmp_path / "x.csv"), "--user", "georgi"],
     )
     assert result.exit_code != 0
     assert "measures[0].field" in result.output
@@ -126,7 +127,8 @@ def test_the_cli_refuses_a_bad_spec_naming_the_part(app, tmp_path):
 def test_a_cell_drills_down_to_the_records_with_links_to_their_pages(app):
     georgi = logged_in(app, "georgi", "demo")
     spec = {"model": "crm_sales_line", "filters": [{"field": "date", "op": "this_year"}],
-            "group_by": [{"field": "client"}], "measures": [{"field": "id", "agg": "count"}]}  # fmt: skip
+            "group_by": [{"field": "client"}],
+            "measures": [{"field": "id", "agg": "count"}]}  # fmt: skip
     payload = georgi.post("/api/v1/reports/run", json=spec).get_json()
     keys, count = payload["keys"][0], payload["rows"][0][1]
     page = georgi.get("/reports/drill", query_string={"spec": json.dumps(spec),

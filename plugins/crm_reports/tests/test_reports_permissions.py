@@ -106,7 +106,10 @@ def test_a_model_of_a_module_she_may_not_read_is_neither_listed_nor_runnable(app
     assert direct.status_code == 403 and "model" in direct.get_json()["errors"]
     page = rita.get("/reports/builder", query_string={"spec": json.dumps(GEORGI_SPEC)})
     assert page.status_code == 403
-    assert rita.get("/reports/builder?ready=crm_contacts.clients_by_group_representative").status_code == 404
+    assert (
+        rita.get("/reports/builder?ready=crm_contacts.clients_by_group_representative").status_code
+        == 404
+    )
     # What she may read runs.
     ok = {"model": "crm_sales_line", "group_by": [{"field": "product.group.name"}],
           "measures": [{"field": "net_amount", "agg": "sum"}]}  # fmt: skip

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from reports_helpers import MODULES
 from sqlalchemy import text
 
 from core import Manifest, hookimpl
@@ -16,8 +17,6 @@ from core.db import db_session
 from core.plugins import PluginInfo
 from core.reports import ReportDefinition
 from core.testing import logged_in, make_user
-from reports_helpers import MODULES
-
 
 LINES = "crm_sales_line"
 
@@ -54,7 +53,9 @@ def test_a_bad_spec_is_a_400_naming_its_part(app, spec, where, words):
 
 def test_every_ready_made_report_runs_on_the_demo_data(app):
     georgi = logged_in(app, "georgi", "demo")
-    items = [i for i in georgi.get("/api/v1/reports").get_json()["items"] if i["kind"] == "ready_made"]
+    items = [
+        i for i in georgi.get("/api/v1/reports").get_json()["items"] if i["kind"] == "ready_made"
+    ]
     modules = {i["module"] for i in items}
     assert modules == set(MODULES) - {"crm_reports"}
     for item in items:
@@ -131,11 +132,16 @@ def _partner_plugin() -> PluginInfo:
                 id="acme_visits.lines_per_month",
                 title="Acme: sales lines per month",
                 model="crm_sales_line",
-                spec={"group_by": [{"field": "date", "bucket": "month"}],
-                      "measures": [{"field": "id", "agg": "count"}], "chart": {"type": "line"}},
+                spec={
+                    "group_by": [{"field": "date", "bucket": "month"}],
+                    "measures": [{"field": "id", "agg": "count"}],
+                    "chart": {"type": "line"},
+                },
             ),  # fmt: skip
             ReportDefinition(
-                id="acme_visits.broken", title="Acme: broken", model="crm_sales_line",
+                id="acme_visits.broken",
+                title="Acme: broken",
+                model="crm_sales_line",
                 columns=("no_such_field",),
             ),  # fmt: skip
         ]

@@ -35,10 +35,17 @@ def crm_models():
     return [
         ModelDef(ProductGroup, label="Product group"),
         ModelDef(Product, label="Product", schema=ProductOutSchema),
-        ModelDef(SalesDocument, label="Sales document", schema=DocumentSummarySchema,
-                 page=RecordPage(DOCUMENT_PAGE, "document_id")),
-        ModelDef(SalesLine, label="Sales line",
-                 page=RecordPage(DOCUMENT_PAGE, "document_id", "document_id")),  # fmt: skip
+        ModelDef(
+            SalesDocument,
+            label="Sales document",
+            schema=DocumentSummarySchema,
+            page=RecordPage(DOCUMENT_PAGE, "document_id"),
+        ),
+        ModelDef(
+            SalesLine,
+            label="Sales line",
+            page=RecordPage(DOCUMENT_PAGE, "document_id", "document_id"),
+        ),  # fmt: skip
         ModelDef(Payment, label="Payment"),
     ]
 
@@ -141,8 +148,10 @@ def crm_reports():
             order=10,
             spec={
                 "filters": [{"field": "date", "op": "this_year"}],
-                "group_by": [{"field": "client.customer_group.name"},
-                             {"field": "date", "bucket": "quarter"}],
+                "group_by": [
+                    {"field": "client.customer_group.name"},
+                    {"field": "date", "bucket": "quarter"},
+                ],
                 "measures": [TURNOVER],
                 "pivot": "date",
                 "chart": {"type": "bar"},

@@ -38,8 +38,12 @@ def crm_addhooks(pluginmanager):
 @hookimpl
 def crm_models() -> list[ModelDef]:
     return [
-        ModelDef(Task, label="Task", schema=TaskSchema,
-                 page=RecordPage("crm_tasks.task_detail", "task_id")),  # fmt: skip
+        ModelDef(
+            Task,
+            label="Task",
+            schema=TaskSchema,
+            page=RecordPage("crm_tasks.task_detail", "task_id"),
+        ),  # fmt: skip
         ModelDef(Transition, label="Task transition", schema=TransitionSchema),
         ModelDef(CommitmentType, label="Commitment type", schema=CommitmentTypeSchema),
     ]

@@ -158,8 +158,11 @@ def api_report_delete(report_id: int):
 
 @api.route("/<report_id>/export")
 @permission_required(READ)
-@api_doc("A report as CSV or XLSX, run with your permissions (a large list report: 202 and "
-         "the background job that makes the file)", query=("format",))
+@api_doc(
+    "A report as CSV or XLSX, run with your permissions (a large list report: 202 and "
+    "the background job that makes the file)",
+    query=("format",),
+)
 def api_report_export(report_id: str):
     fmt = request.args.get("format", "csv")
     if fmt not in FORMATS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,9 @@ def export_response(runner: Runner, fmt: str, title: str) -> Response:
         return Response(body, mimetype=FORMATS["csv"], headers=headers)
     folder = Path(current_app.instance_path) / "tmp"
     folder.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", dir=folder, delete=False)
-    handle.close()
-    path = Path(handle.name)
+    descriptor, name = tempfile.mkstemp(suffix=".xlsx", dir=folder)
+    os.close(descriptor)
+    path = Path(name)
     try:
         write_xlsx(runner, path, title)
     except BaseException:

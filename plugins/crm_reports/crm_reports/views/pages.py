@@ -116,7 +116,9 @@ def chart_of(result: Result, spec: Spec) -> Markup | None:
 def heat_classes(result: Result, spec: Spec) -> list[list[str]]:
     if (spec.chart or {}).get("type") != "heatmap":
         return []
-    cells = [i for i, c in enumerate(result.columns) if c.role == "measure" and (c.measure or 0) == 0]
+    cells = [
+        i for i, c in enumerate(result.columns) if c.role == "measure" and (c.measure or 0) == 0
+    ]
     values = [row[i] for row in result.rows for i in cells if row[i] is not None]
     if not values:
         return []
@@ -159,11 +161,18 @@ def builder_page():
         chart=chart_of(result, spec) if result is not None and spec is not None else None,
         heat=heat_classes(result, spec) if result is not None and spec is not None else [],
         cell_text=_cell_text,
-        row_labels=[_row_label(result, row, len(result.keys[0]) if result.keys else 0)
-                    for row in result.rows] if result else [],
-        row_keys=[json.dumps([jsonable(k) for k in keys]) for keys in result.keys] if result else [],
+        row_labels=[
+            _row_label(result, row, len(result.keys[0]) if result.keys else 0)
+            for row in result.rows
+        ]
+        if result
+        else [],
+        row_keys=[json.dumps([jsonable(k) for k in keys]) for keys in result.keys]
+        if result
+        else [],
         pivot_keys={c.pivot_key: json.dumps(jsonable(c.pivot_key)) for c in result.columns}
-        if result else {},
+        if result
+        else {},
         error=error,
         saved=saved,
         name=name,
@@ -272,14 +281,17 @@ def drill():
         ids = result.record_ids
         if column != "id":
             model = info.model
-            found = dict(db_session.execute(
-                select(model.id, getattr(model, column)).where(model.id.in_(ids))).all())  # fmt: skip
+            stmt = select(model.id, getattr(model, column)).where(model.id.in_(ids))
+            found = dict(db_session.execute(stmt).all())
             ids = [found.get(i) for i in ids]
         links = [url_for(info.page.endpoint, **{info.page.argument: v}) if v else None for v in ids]
-    described = [request.args["what"]] if request.args.get("what") else [
-        f"{g.label}: {bucket_label(g.bucket, k) if g.bucket else ('(empty)' if k is None else k)}"
-        for g, k in zip(grouped.row_groups, keys, strict=False)
-    ]
+    described = (
+        [request.args["what"]]
+        if request.args.get("what")
+        else [
+            f"{g.label}: {_key_text(g, k)}" for g, k in zip(grouped.row_groups, keys, strict=False)
+        ]
+    )
     return render_template(
         "crm_reports/drill.html",
         name=name,
@@ -292,6 +304,12 @@ def drill():
         pages=max(1, math.ceil(total / DRILL_PER_PAGE)),
         cell_text=_cell_text,
     )
+
+
+def _key_text(group, key) -> str:
+    if group.bucket:
+        return bucket_label(group.bucket, key)
+    return "(empty)" if key is None else str(key)
 
 
 def _drill_columns(spec: Spec) -> list[str]:
