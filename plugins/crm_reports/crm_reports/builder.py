@@ -166,4 +166,36 @@ def pickers(fields: Fields, root: Target | None) -> dict[str, list[Option]]:
         "measures": measure_options(choices),
         "filters": filter_options(choices),
         "kinds": {ref.path: ref.kind for ref in choices},
+        "refs": {ref.path: ref.ref.name for ref in choices if ref.ref is not None},
     }
+
+
+def record_pickers(fields: Fields, root: Target | None, form: dict[str, str], session: Any):
+    """For each filter on a reference with ``=`` or ``!=``: (model, current id, its label), so the
+    value is a record picker (interface of the core's pickers: ``<select data-picker=model>``
+    holding only the current record). The labels are read through ``session``: record rules
+    apply, a record the user may not see shows as its id."""
+    from sqlalchemy import select
+
+    out: dict[int, tuple[str, str, str]] = {}
+    if root is None:
+        return out
+    for i in range(FILTERS):
+        path, op = form.get(f"f{i}_field", ""), form.get(f"f{i}_op", "")
+        if not path or op not in ("=", "!="):
+            continue
+        try:
+            ref = fields.resolve(path, "filter", root)
+        except Exception:  # noqa: BLE001 - a bad filter is reported when the spec runs
+            continue
+        if ref.ref is None or ref.ref.info is None:
+            continue
+        value = form.get(f"f{i}_value", "").strip()
+        label = value
+        if value.isdigit():
+            model = ref.ref.model
+            column = getattr(model, fields.label_column(ref.ref))
+            found = session.scalar(select(column).where(model.id == int(value)))
+            label = str(found) if found is not None else value
+        out[i] = (ref.ref.name, value, label)
+    return out

@@ -147,3 +147,18 @@ def test_swapping_rows_and_columns(app):
     spec = json.loads(fields["spec"])
     assert spec["group_by"][0] == {"field": "date", "bucket": "quarter"}
     assert spec["pivot"] == "client.customer_group.name"
+
+
+def test_a_filter_on_a_record_is_a_record_picker(app):
+    georgi = logged_in(app, "georgi", "demo")
+    spec = {"model": "crm_sales_line", "group_by": [{"field": "client"}],
+            "measures": [{"field": "id", "agg": "count"}]}  # fmt: skip
+    client_id = georgi.post("/api/v1/reports/run", json=spec).get_json()["keys"][0][0]
+    name = georgi.post("/api/v1/reports/run", json=spec).get_json()["rows"][0][0]
+    form = {**BUILDER_FORM, "f1_field": "client", "f1_op": "=", "f1_value": str(client_id)}
+    html = georgi.get("/reports/builder", query_string=form).get_data(as_text=True)
+    assert 'name="f1_value" data-picker="crm_contacts_client"' in html
+    assert f'<option value="{client_id}" selected>{name}</option>' in html
+    # The filter holds: one client's turnover only.
+    spec = json.loads(form_fields(html, "/reports/save")["spec"])
+    assert {"field": "client", "op": "=", "value": str(client_id)} in spec["filters"]

@@ -152,6 +152,7 @@ def builder_page():
         models=models,
         root=root,
         pickers=builder.pickers(fields, root),
+        record_pickers=builder.record_pickers(fields, root, form, db_session),
         operators=builder.all_operators(),
         chart_labels=builder.CHART_LABELS,
         slots={"rows": builder.ROWS, "measures": builder.MEASURES, "filters": builder.FILTERS},
