@@ -9,7 +9,7 @@ from core.hookspecs import hookimpl
 from core.manifest import Manifest
 from core.menus import MenuItem
 from core.permissions import AUTHENTICATED, PUBLIC, Permission, permission_required
-from core.registry import ModelDef
+from core.registry import ModelDef, RecordPage
 
 __all__ = [
     "AUTHENTICATED",
@@ -19,6 +19,7 @@ __all__ = [
     "MenuItem",
     "ModelDef",
     "Permission",
+    "RecordPage",
     "hookimpl",
     "permission_required",
 ]

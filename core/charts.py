@@ -12,6 +12,12 @@ a number is.
   per label, one bar per series (``series`` maps a name to one value per label, ``Decimal``, int
   or float; ``None`` counts as 0). Negative values go below the zero line.
 - ``line_chart(labels, series, title, *, width=640, height=260, unit="")``: one line per series.
+- ``stacked_bar_chart(labels, series, title, ...)``: one bar per label, the series stacked in it
+  (positive values upwards from zero; a negative one is drawn from zero downwards).
+- ``pie_chart(labels, values, title, *, width=640, height=260, unit="")``: a slice per label of
+  the positive values, with a legend; the figures are in each slice's tooltip.
+- ``heat_class(value, low, high)``: the CSS class (``crm-heat-0`` … ``crm-heat-5``) that shades a
+  table cell by where ``value`` lies between ``low`` and ``high`` (a pivot table's heat map).
 - ``sparkline(values, title="Trend", *, width=120, height=28)``: a tiny line without axes, for a
   table cell or a card.
 
@@ -249,6 +255,130 @@ def line_chart(
         parts += _x_labels(labels, centres, height)
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
+
+
+def stacked_bar_chart(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[Number]],
+    title: str,
+    *,
+    width: int = 640,
+    height: int = 260,
+    unit: str = "",
+) -> Markup:
+    """One bar per label, its series stacked."""
+    totals = {
+        "up": [sum(max(_float(series[n][i]), 0) for n in series) for i in range(len(labels))],
+        "down": [sum(min(_float(series[n][i]), 0) for n in series) for i in range(len(labels))],
+    }
+    labels, names, plot_w, _plot_h, y, parts = _frame(
+        "stacked", labels, totals, title, width, height, unit
+    )
+    # _frame drew the legend of the two extents; the legend shows the series instead.
+    parts = [p for p in parts if "crm-chart-legend" not in p]
+    legend_y = height - 8
+    for index, name in enumerate(series):
+        lx = _MARGIN_LEFT + index * 110
+        parts.append(
+            f'<rect class="crm-series-{index % SERIES_CLASSES}" x="{lx}" y="{legend_y - 9}" '
+            f'width="10" height="10"/>'
+            f'<text class="crm-chart-legend" x="{lx + 14}" y="{legend_y}">{escape(name)}</text>'
+        )
+    if labels:
+        slot = plot_w / len(labels)
+        centres = [_MARGIN_LEFT + slot * (i + 0.5) for i in range(len(labels))]
+        suffix = f" {unit}" if unit else ""
+        for i in range(len(labels)):
+            up = down = 0.0
+            for s, name in enumerate(series):
+                value = series[name][i]
+                v = _float(value)
+                if v >= 0:
+                    top, bottom, up = y(up + v), y(up), up + v
+                else:
+                    top, bottom, down = y(down), y(down + v), down + v
+                parts.append(
+                    f'<rect class="crm-series-{s % SERIES_CLASSES}" '
+                    f'x="{centres[i] - slot * 0.35:.1f}" '
+                    f'y="{top:.1f}" width="{slot * 0.7:.1f}" height="{max(bottom - top, 0):.1f}">'
+                    f"<title>{escape(labels[i])}, {escape(name)}: "
+                    f"{escape(_text(value))}{escape(suffix)}</title></rect>"
+                )
+        parts += _x_labels(labels, centres, height)
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text above is escaped
+
+
+def pie_chart(
+    labels: Sequence[str],
+    values: Sequence[Number],
+    title: str,
+    *,
+    width: int = 640,
+    height: int = 260,
+    unit: str = "",
+) -> Markup:
+    """A slice per label (values below zero are left out: a pie has no negative slices)."""
+    labels = [str(label) for label in labels]
+    if len(values) != len(labels):
+        raise ValueError(f"{len(values)} values for {len(labels)} labels")
+    positive = [(label, v) for label, v in zip(labels, values, strict=True) if _float(v) > 0]
+    whole = sum(_float(v) for _, v in positive) or 1.0
+    chart_id = _chart_id("pie", title, labels)
+    suffix = f" {unit}" if unit else ""
+    summary = "; ".join(f"{label} {_text(v)}" for label, v in zip(labels, values, strict=True))
+    radius = min(height / 2 - 12, width / 4)
+    cx, cy = radius + 12, height / 2
+    parts = [
+        f'<svg class="crm-chart crm-chart-pie" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" preserveAspectRatio="xMidYMid meet">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(summary)}</desc>',
+    ]
+    angle = -math.pi / 2
+    for s, (label, value) in enumerate(positive):
+        share = _float(value) / whole
+        css = f"crm-series-{s % SERIES_CLASSES}"
+        tooltip = (
+            f"<title>{escape(label)}: {escape(_text(value))}{escape(suffix)} ({share:.0%})</title>"
+        )
+        if share >= 0.9999:
+            circle = f'cx="{cx:.1f}" cy="{cy:.1f}" r="{radius:.1f}"'
+            parts.append(f'<circle class="{css}" {circle}>{tooltip}</circle>')
+        else:
+            end = angle + share * 2 * math.pi
+            x1, y1 = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
+            x2, y2 = cx + radius * math.cos(end), cy + radius * math.sin(end)
+            large = 1 if share > 0.5 else 0
+            parts.append(
+                f'<path class="{css}" d="M{cx:.1f},{cy:.1f} L{x1:.1f},{y1:.1f} '
+                f'A{radius:.1f},{radius:.1f} 0 {large} 1 {x2:.1f},{y2:.1f} Z">{tooltip}</path>'
+            )
+            angle = end
+        ly = 16 + s * 18
+        if ly < height - 4:
+            lx = cx + radius + 24
+            parts.append(
+                f'<rect class="{css}" x="{lx:.1f}" y="{ly - 9}" width="10" height="10"/>'
+                f'<text class="crm-chart-legend" x="{lx + 14:.1f}" y="{ly}">'
+                f"{escape(label)} ({share:.0%})</text>"
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text above is escaped
+
+
+HEAT_LEVELS = 6
+
+
+def heat_class(value: Number, low: Number, high: Number) -> str:
+    """``crm-heat-0`` (lowest) … ``crm-heat-5`` (highest) for a table cell of a heat map."""
+    if value is None:
+        return "crm-heat-none"
+    span = _float(high) - _float(low)
+    if span <= 0:
+        return f"crm-heat-{HEAT_LEVELS - 1}"
+    level = int((_float(value) - _float(low)) / span * (HEAT_LEVELS - 1) + 0.5)
+    return f"crm-heat-{min(max(level, 0), HEAT_LEVELS - 1)}"
 
 
 def sparkline(

@@ -17,6 +17,18 @@ from sqlalchemy.orm import RelationshipProperty
 
 
 @dataclass(frozen=True)
+class RecordPage:
+    """Where a record of a model is shown: ``url_for(endpoint, **{argument: record.<column>})``.
+
+    ``column`` is ``id`` for a model with a page of its own; a model shown on its parent's page
+    names the parent's key (a sales line: ``document_id``, on its document's page)."""
+
+    endpoint: str
+    argument: str
+    column: str = "id"
+
+
+@dataclass(frozen=True)
 class ModelDef:
     """What ``crm_models`` returns for a model when it wants more than the defaults."""
 
@@ -36,6 +48,7 @@ class ModelDef:
     #: the foreign-key column(s) through which each record belongs to a parent record (a client, a
     #: contract...): the parent's record rules then apply to this model too (``core.record_rules``)
     owned_by: str | tuple[str, ...] | None = None
+    page: RecordPage | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class ModelInfo:
     read_permission: str = ""
     #: ``(column attribute, parent table)`` for each ``owned_by`` column
     owners: tuple[tuple[str, str], ...] = ()
+    page: RecordPage | None = None
 
     @property
     def table_name(self) -> str:
@@ -157,6 +171,7 @@ class ModelRegistry:
             lookup_filters=definition.lookup_filters,
             read_permission=definition.read_permission or f"{owner}.read",
             owners=_owners(model, definition.owned_by),
+            page=definition.page,
         )
         columns = set(sa_inspect(model).columns.keys())
         named = (*definition.lookup, *(definition.lookup_detail or ()), *definition.lookup_filters)

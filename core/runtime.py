@@ -25,6 +25,8 @@ from core.plugins import PluginInfo, build_plugin_manager, collect, topological
 from core.pricing import PricingRuleKind
 from core.record_rules import RecordRule, enabled_rules
 from core.registry import ModelRegistry
+from core.report_fields import Fields
+from core.report_spec import parse
 from core.reports import ReportDefinition
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,24 @@ def _tag(item, module: str):
     if dataclasses.is_dataclass(item) and hasattr(item, "module") and not item.module:
         return dataclasses.replace(item, module=module)
     return item
+
+
+def _checked_reports(
+    reports: tuple[ReportDefinition, ...], models: ModelRegistry, errors: dict[str, str]
+) -> tuple[ReportDefinition, ...]:
+    """The definitions whose spec fits the registry; the others are reported with their module
+    and skipped, so that one bad definition never stops the reports list (nor anything else)."""
+    kept = []
+    for report in reports:
+        try:
+            parse(report.as_spec(), Fields(models, None))
+        except Exception as exc:  # noqa: BLE001 - a partner's definition may be anything
+            message = f"report {report.id!r} skipped: {exc}"
+            previous = errors.get(report.module)
+            errors[report.module] = f"{previous}; {message}" if previous else message
+            continue
+        kept.append(report)
+    return tuple(kept)
 
 
 class Runtime:
@@ -115,6 +135,7 @@ class Runtime:
                 key=lambda r: (r.order, r.title),
             )
         )
+        reports = _checked_reports(reports, models, errors)
         record_rules = tuple(_tag(r, o) for o, r in collect(pm, "crm_record_rules", errors))
         jobs = {j.name: j for j in (_tag(j, o) for o, j in collect(pm, "crm_jobs", errors))}
         periodic = tuple(

@@ -7,18 +7,33 @@ from __future__ import annotations
 
 from sqlalchemy import true
 
-from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
+from core.reports import ReportDefinition
 from crm_contacts import hookspecs
 from crm_contacts.commands import crm_commands  # noqa: F401
 from crm_contacts.demo import crm_demo_data  # noqa: F401
 from crm_contacts.home import crm_home_widgets  # noqa: F401
 from crm_contacts.import_jobs import crm_jobs  # noqa: F401
-from crm_contacts.models import Address, BankAccount, Client, Contact, Email, Person, Phone
+from crm_contacts.models import (
+    Address,
+    BankAccount,
+    Client,
+    Contact,
+    ContactType,
+    CustomerGroup,
+    Email,
+    Person,
+    Phone,
+)
 from crm_contacts.permissions import CONFIGURE, DELETE, IMPORT, READ, WRITE
 from crm_contacts.schemas import ClientSchema, ContactApiSchema, PersonSchema
 from crm_contacts.search import crm_search  # noqa: F401
 from crm_contacts.sections import crm_client_file_sections  # noqa: F401
+
+# Where the report generator's drill-downs link a client, and what is shown on a client's file.
+CLIENT_FILE = RecordPage("crm_contacts.client_file", "client_id")
+ON_CLIENT_FILE = RecordPage("crm_contacts.client_file", "client_id", "client_id")
 
 MANIFEST = Manifest(
     name="crm_contacts",
@@ -43,6 +58,7 @@ def crm_models():
             # search_text holds the name, VAT number, city, phones and people: one column to search
             lookup=("name", "search_text"),
             lookup_detail=("vat_number",),
+            page=CLIENT_FILE,
         ),
         # Everything stored about a client follows the client's record rules (owned_by).
         ModelDef(
@@ -52,12 +68,21 @@ def crm_models():
             owned_by="client_id",
             lookup=("name", "position"),
             lookup_filters=("client_id",),
+            page=ON_CLIENT_FILE,
         ),
-        ModelDef(Contact, label="Contact", schema=ContactApiSchema, owned_by="client_id"),
+        ModelDef(
+            Contact,
+            label="Contact",
+            schema=ContactApiSchema,
+            owned_by="client_id",
+            page=ON_CLIENT_FILE,
+        ),
         ModelDef(Address, label="Address", plural="Addresses", owned_by="client_id"),
         ModelDef(Phone, label="Phone number", owned_by="client_id"),
         ModelDef(Email, label="Email address", plural="Email addresses", owned_by="client_id"),
         ModelDef(BankAccount, label="Bank account", owned_by="client_id"),
+        ModelDef(CustomerGroup, label="Customer group"),
+        ModelDef(ContactType, label="Contact type"),
     ]
 
 
@@ -121,5 +146,43 @@ def crm_record_rules():
             Client,
             groups=("sales_manager", "back_office"),
             criteria=lambda user: true(),
+        ),
+    ]
+
+
+@hookimpl
+def crm_reports():
+    return [
+        ReportDefinition(
+            id="crm_contacts.contacts_type_representative_month",
+            title="Contacts by type and representative, per month",
+            model=Contact.__tablename__,
+            order=10,
+            spec={
+                "filters": [
+                    {"field": "starts_at", "op": "last_n_days", "value": 365},
+                    {"field": "state", "op": "=", "value": "done"},
+                ],
+                "group_by": [
+                    {"field": "contact_type.name"},
+                    {"field": "user.name"},
+                    {"field": "starts_at", "bucket": "month"},
+                ],
+                "measures": [{"field": "id", "agg": "count"}],
+                "pivot": "starts_at",
+                "chart": {"type": "heatmap"},
+            },
+        ),
+        ReportDefinition(
+            id="crm_contacts.clients_by_group_representative",
+            title="Clients by customer group and representative",
+            model=Client.__tablename__,
+            order=20,
+            spec={
+                "group_by": [{"field": "customer_group.name"}, {"field": "responsible.name"}],
+                "measures": [{"field": "id", "agg": "count"}],
+                "pivot": "responsible.name",
+                "chart": {"type": "stacked_bar"},
+            },
         ),
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, true
 
-from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
 from core.reports import ReportDefinition
 from crm_contacts.models import Client
@@ -42,6 +42,7 @@ def crm_models():
             schema=ContractSchema,
             lookup=("number", "title"),
             lookup_filters=("client_id",),
+            page=RecordPage("crm_contracts.contract_detail", "contract_id"),
         ),
         ModelDef(
             Condition, label="Contract condition", schema=ConditionSchema, owned_by="contract_id"
@@ -139,6 +140,21 @@ def crm_pricing_rules():
 def crm_reports():
     model = Contract.__tablename__
     return [
+        ReportDefinition(
+            id="crm_contracts.expiring_by_month",
+            title="Contracts expiring by month (next 12 months)",
+            model=model,
+            order=10,
+            spec={
+                "filters": [
+                    {"field": "valid_to", "op": "next_n_days", "value": 365},
+                    {"field": "status", "op": "in", "value": ["upcoming", "active", "expiring"]},
+                ],
+                "group_by": [{"field": "valid_to", "bucket": "month"}],
+                "measures": [{"field": "id", "agg": "count"}, {"field": "value", "agg": "sum"}],
+                "chart": {"type": "bar"},
+            },
+        ),
         ReportDefinition(
             id="crm_contracts.by_status_and_type",
             title="Contracts by status and type",

@@ -6,6 +6,7 @@ The implementations live next to what they concern and are gathered here, where 
 from __future__ import annotations
 
 from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core.reports import ReportDefinition
 from crm_pricing.bulk import crm_jobs  # noqa: F401
 from crm_pricing.demo import crm_demo_data  # noqa: F401
 from crm_pricing.kinds import BUNDLED_KINDS
@@ -75,3 +76,26 @@ def crm_permissions() -> list[Permission]:
 @hookimpl
 def crm_pricing_rules():
     return list(BUNDLED_KINDS)
+
+
+@hookimpl
+def crm_reports():
+    # A client's turnover tier is computed from its turnover at quote time, not stored: what a
+    # report can count is who holds which rules (a client's own, or its customer group's).
+    return [
+        ReportDefinition(
+            id="crm_pricing.rules_by_kind_group",
+            title="Clients and customer groups with pricing rules, by kind",
+            model=PricingRule.__tablename__,
+            order=10,
+            spec={
+                "filters": [{"field": "active", "op": "=", "value": True}],
+                "group_by": [{"field": "kind"}, {"field": "customer_group.name"}],
+                "measures": [
+                    {"field": "id", "agg": "count"},
+                    {"field": "client_id", "agg": "count_distinct"},
+                ],
+                "chart": {"type": "bar"},
+            },
+        ),
+    ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, true
 
-from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
 from core.reports import ReportDefinition
 from crm_contacts.models import Client
@@ -19,6 +19,8 @@ from crm_sales.permissions import IMPORT, READ, WRITE
 from crm_sales.schemas import DocumentSummarySchema, ProductOutSchema
 from crm_sales.search import crm_search  # noqa: F401
 from crm_sales.sections import crm_client_file_sections  # noqa: F401
+
+DOCUMENT_PAGE = "crm_sales.document_detail"
 
 MANIFEST = Manifest(
     name="crm_sales",
@@ -39,8 +41,17 @@ def crm_models():
             lookup=("name", "code"),
             lookup_filters=("group_id", "active"),
         ),
-        ModelDef(SalesDocument, label="Sales document", schema=DocumentSummarySchema),
-        ModelDef(SalesLine, label="Sales line"),
+        ModelDef(
+            SalesDocument,
+            label="Sales document",
+            schema=DocumentSummarySchema,
+            page=RecordPage(DOCUMENT_PAGE, "document_id"),
+        ),
+        ModelDef(
+            SalesLine,
+            label="Sales line",
+            page=RecordPage(DOCUMENT_PAGE, "document_id", "document_id"),
+        ),
         ModelDef(Payment, label="Payment", owned_by="document_id"),
     ]
 
@@ -129,10 +140,57 @@ def crm_record_rules():
     ]
 
 
+TURNOVER = {"field": "net_amount", "agg": "sum"}
+
+
 @hookimpl
 def crm_reports():
     lines = SalesLine.__tablename__
     return [
+        ReportDefinition(
+            id="crm_sales.turnover_by_customer_group_quarter",
+            title="Turnover by customer group and quarter",
+            model=lines,
+            order=10,
+            spec={
+                "filters": [{"field": "date", "op": "this_year"}],
+                "group_by": [
+                    {"field": "client.customer_group.name"},
+                    {"field": "date", "bucket": "quarter"},
+                ],
+                "measures": [TURNOVER],
+                "pivot": "date",
+                "chart": {"type": "bar"},
+            },
+        ),
+        ReportDefinition(
+            id="crm_sales.turnover_by_representative_month",
+            title="Turnover by representative and month",
+            model=lines,
+            order=11,
+            spec={
+                "filters": [{"field": "date", "op": "this_year"}],
+                "group_by": [{"field": "responsible.name"}, {"field": "date", "bucket": "month"}],
+                "measures": [TURNOVER],
+                "pivot": "date",
+                "chart": {"type": "stacked_bar"},
+            },
+        ),
+        ReportDefinition(
+            id="crm_sales.turnover_by_product_group_year",
+            title="Turnover by product group, this year against last",
+            model=lines,
+            order=12,
+            spec={
+                "filters": [{"field": "date", "op": "this_and_last_year"}],
+                "group_by": [{"field": "group.name"}, {"field": "date", "bucket": "year"}],
+                "measures": [TURNOVER],
+                "pivot": "date",
+                "compare": "previous",
+                "order_by": [{"field": "net_amount:sum", "dir": "desc"}],
+                "chart": {"type": "bar"},
+            },
+        ),
         ReportDefinition(
             id="crm_sales.turnover_by_client",
             title="Turnover by client",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import or_, true
 
-from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
+from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
 from core.reports import ReportDefinition
 from crm_tasks import hookspecs
@@ -38,7 +38,12 @@ def crm_addhooks(pluginmanager):
 @hookimpl
 def crm_models() -> list[ModelDef]:
     return [
-        ModelDef(Task, label="Task", schema=TaskSchema),
+        ModelDef(
+            Task,
+            label="Task",
+            schema=TaskSchema,
+            page=RecordPage("crm_tasks.task_detail", "task_id"),
+        ),
         ModelDef(Transition, label="Task transition", schema=TransitionSchema, owned_by="task_id"),
         ModelDef(CommitmentType, label="Commitment type", schema=CommitmentTypeSchema),
     ]
@@ -113,6 +118,19 @@ def crm_record_rules() -> list[RecordRule]:
 @hookimpl
 def crm_reports() -> list[ReportDefinition]:
     return [
+        ReportDefinition(
+            id="crm_tasks.commitments_type_status",
+            title="Commitments by type and status",
+            model=Task.__tablename__,
+            order=10,
+            spec={
+                "filters": [{"field": "commitment_type_id", "op": "is_not_empty"}],
+                "group_by": [{"field": "commitment_type.name"}, {"field": "status"}],
+                "measures": [{"field": "id", "agg": "count"}],
+                "pivot": "status",
+                "chart": {"type": "heatmap"},
+            },
+        ),
         ReportDefinition(
             id="crm_tasks.commitments_by_status",
             title="Commitments by status and representative",
