@@ -17,6 +17,7 @@ CLIENT_COLUMNS = (
     "vat_number",
     "country",
     "customer_group",
+    "region",
     "responsible",
     "status",
     "tags",

@@ -1,0 +1,122 @@
+"""Helpers shared by the module's pages: form values in, schema errors out, the records a user may
+see, paging."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import abort, request
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from core.db import db_session
+from crm_competitors.groups import group_choices
+from crm_competitors.models import Change, Competitor, Presence
+from crm_contacts.models import Client, Region
+
+PER_PAGE = 25
+
+
+def int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+def page_links(page: int, pages: int) -> list[int | None]:
+    wanted = {1, pages, *range(page - 2, page + 3)}
+    links: list[int | None] = []
+    for number in sorted(n for n in wanted if 1 <= n <= pages):
+        if links and number - (links[-1] or 0) > 1:
+            links.append(None)
+        links.append(number)
+    return links
+
+
+def paged(stmt: Select, count_of: Any, per_page: int = PER_PAGE, arg: str = "page") -> dict:
+    """One page of ``stmt`` (already ordered): its rows, and what the pager needs. Two statements."""
+    total = db_session.scalar(stmt.with_only_columns(func.count(count_of)).order_by(None)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(int_arg(arg) or 1, 1), pages)
+    rows = db_session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return {"rows": rows, "total": total, "page": page, "pages": pages,
+            "links": page_links(page, pages), "arg": arg}  # fmt: skip
+
+
+def form_values(names: tuple[str, ...]) -> dict[str, str]:
+    return {name: request.form.get(name, "").strip() for name in names}
+
+
+def posted_groups() -> list[str]:
+    """Product groups as a form posts them: chosen in a list, or typed separated by commas."""
+    values = request.form.getlist("groups")
+    if group_choices() is not None:
+        return values
+    return [part for value in values for part in value.split(",")]
+
+
+def posted_region_ids() -> list[Any]:
+    return [v for v in request.form.getlist("region_ids") if v.strip()]
+
+
+def optional(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Form text shaped for a schema: an empty optional field is none (not an invalid date)."""
+    return {k: (None if k in names and v == "" else v) for k, v in values.items()}
+
+
+def _messages(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [m for v in value.values() for m in _messages(v)]
+    if isinstance(value, list | tuple):
+        return [m for v in value for m in _messages(v)]
+    return [str(value)]
+
+
+def form_errors(messages: dict[str, Any]) -> dict[str, list[str]]:
+    return {name: _messages(value) for name, value in messages.items()}
+
+
+def regions() -> list[Any]:
+    return db_session.execute(
+        select(Region.id, Region.name).order_by(Region.order, Region.name)
+    ).all()
+
+
+def load_competitor(competitor_id: int) -> Competitor:
+    competitor = db_session.scalars(
+        select(Competitor)
+        .where(Competitor.id == competitor_id)
+        .options(selectinload(Competitor.regions), selectinload(Competitor.group_rows))
+    ).one_or_none()
+    return competitor or abort(404)
+
+
+def load_presence(presence_id: int) -> Presence:
+    """The presence, or 404 when it does not exist or its client is hidden from the user."""
+    presence = db_session.scalars(
+        select(Presence)
+        .join(Client, Client.id == Presence.client_id)
+        .where(Presence.id == presence_id)
+        .options(
+            joinedload(Presence.competitor),
+            joinedload(Presence.client),
+            joinedload(Presence.recorded_by),
+            selectinload(Presence.group_rows),
+        )
+    ).one_or_none()
+    return presence or abort(404)
+
+
+CHANGE_OPTIONS = (
+    joinedload(Change.competitor),
+    joinedload(Change.recorded_by),
+    selectinload(Change.regions),
+    selectinload(Change.group_rows),
+)
+
+
+def load_change(change_id: int) -> Change:
+    change = db_session.scalars(
+        select(Change).where(Change.id == change_id).options(*CHANGE_OPTIONS)
+    ).one_or_none()
+    return change or abort(404)
