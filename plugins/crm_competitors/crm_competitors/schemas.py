@@ -67,7 +67,7 @@ class CompetitorSchema(Base):
     created_at = fields.AwareDateTime(dump_only=True)
     version = fields.Integer(dump_only=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _website(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("website"):
             try:
@@ -98,7 +98,7 @@ class PresenceSchema(Base):
     created_at = fields.AwareDateTime(dump_only=True)
     version = fields.Integer(dump_only=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _period(self, data: dict[str, Any], **_: Any) -> None:
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
@@ -129,7 +129,7 @@ class ChangeSchema(Base):
     recorded_by_id = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _percent(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("kind") == "price_change" and data.get("percent") is None:
             raise ValidationError(

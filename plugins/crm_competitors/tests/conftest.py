@@ -55,6 +55,12 @@ def populate(app: Flask) -> SimpleNamespace:
 
 
 @pytest.fixture
+def populated():
+    """``populated(app)``: the users, regions, clients and competitor above, in ``app``."""
+    return populate
+
+
+@pytest.fixture
 def app(crm_app_factory, clock) -> Flask:
     app = crm_app_factory(["crm_competitors"])
     app.ids = populate(app)
