@@ -5,10 +5,7 @@ The implementations live next to what they concern and are gathered here, where 
 
 from __future__ import annotations
 
-from sqlalchemy import select, true
-
 from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
-from core.record_rules import RecordRule
 from core.reports import ReportDefinition
 from crm_competitors.demo import crm_demo_data  # noqa: F401
 from crm_competitors.models import Change, Competitor, Presence
@@ -16,7 +13,6 @@ from crm_competitors.permissions import CONFIGURE, READ, WRITE
 from crm_competitors.schemas import ChangeSchema, CompetitorSchema, PresenceSchema
 from crm_competitors.search import crm_search  # noqa: F401
 from crm_competitors.sections import crm_client_file_sections  # noqa: F401
-from crm_contacts.models import Client
 
 MANIFEST = Manifest(
     name="crm_competitors",
@@ -33,7 +29,11 @@ MANIFEST = Manifest(
 def crm_models():
     return [
         ModelDef(Competitor, label="Competitor", schema=CompetitorSchema),
-        ModelDef(Presence, label="Competitor presence", schema=PresenceSchema),
+        # A presence is a fact about a client: seen by those who may see the client. Competitors
+        # and their moves are shared knowledge: no rule.
+        ModelDef(
+            Presence, label="Competitor presence", schema=PresenceSchema, owned_by="client_id"
+        ),
         ModelDef(Change, label="Strategy change", schema=ChangeSchema),
     ]
 
@@ -78,32 +78,6 @@ def crm_permissions():
         ),
         Permission(
             CONFIGURE, "Delete competitors and recorded moves", groups=("sales_manager",)
-        ),
-    ]
-
-
-def _clients_of(user) -> select:
-    return select(Client.id).where(Client.responsible_id == user.id)
-
-
-@hookimpl
-def crm_record_rules():
-    # A presence is a fact about a client: seen by those who see the client, as crm_contacts'
-    # rules say. Competitors and their moves are shared knowledge: no rule.
-    return [
-        RecordRule(
-            "crm_competitors.own_clients_presences",
-            "Sales representatives see competitors' presence only at their own clients",
-            Presence,
-            groups=("sales_rep",),
-            criteria=lambda user: Presence.client_id.in_(_clients_of(user)),
-        ),
-        RecordRule(
-            "crm_competitors.all_presences",
-            "Sales managers and back office see competitors' presence at all clients",
-            Presence,
-            groups=("sales_manager", "back_office"),
-            criteria=lambda user: true(),
         ),
     ]
 

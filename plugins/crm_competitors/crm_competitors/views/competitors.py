@@ -77,12 +77,10 @@ def competitor_list():
         Competitor.id,
     )
     ids = [c.id for c in page["rows"]]
-    # Counted through a join with the client: presences at clients the user may not see do not
-    # count (record rules apply to the client).
+    # Presences at clients the user may not see do not count (Presence is owned by its client).
     presences = dict(
         db_session.execute(
             select(Presence.competitor_id, func.count(Presence.id))
-            .join(Client, Client.id == Presence.client_id)
             .where(Presence.competitor_id.in_(ids), current_presence())
             .group_by(Presence.competitor_id)
         ).all()
