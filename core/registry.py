@@ -27,6 +27,13 @@ class ModelDef:
     #: the foreign-key column(s) through which each record belongs to a parent record (a client, a
     #: contract...): the parent's record rules then apply to this model too (``core.record_rules``)
     owned_by: str | tuple[str, ...] | None = None
+    #: Columns a picker searches (``GET /api/v1/lookup/<name>?q=``); the first is the label, the
+    #: others are shown beside it. Empty: the model has no picker.
+    lookup: tuple[str, ...] = ()
+    #: Columns a picker may filter on by equality (``?client_id=12``).
+    lookup_filters: tuple[str, ...] = ()
+    #: The permission needed to look records up; default ``<module>.read``.
+    read_permission: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,9 @@ class ModelInfo:
     fields: tuple[FieldInfo, ...] = field(default=())
     #: ``(column attribute, parent table)`` for each ``owned_by`` column
     owners: tuple[tuple[str, str], ...] = ()
+    lookup: tuple[str, ...] = ()
+    lookup_filters: tuple[str, ...] = ()
+    read_permission: str = ""
 
     @property
     def table_name(self) -> str:
@@ -138,7 +148,14 @@ class ModelRegistry:
             schema=definition.schema or auto_schema(model),
             fields=describe_fields(model),
             owners=_owners(model, definition.owned_by),
+            lookup=definition.lookup,
+            lookup_filters=definition.lookup_filters,
+            read_permission=definition.read_permission or f"{owner}.read",
         )
+        columns = set(sa_inspect(model).columns.keys())
+        unknown = [c for c in (*definition.lookup, *definition.lookup_filters) if c not in columns]
+        if unknown:
+            raise ValueError(f"model {name!r}: lookup names unknown columns {unknown}")
         self._models[name] = info
         return info
 
