@@ -28,7 +28,7 @@ MANIFEST = Manifest(
 @hookimpl
 def crm_models():
     return [
-        ModelDef(Competitor, label="Competitor", schema=CompetitorSchema),
+        ModelDef(Competitor, label="Competitor", schema=CompetitorSchema, lookup=("name",)),
         # A presence is a fact about a client: seen by those who may see the client. Competitors
         # and their moves are shared knowledge: no rule.
         ModelDef(

@@ -3,6 +3,7 @@ recording a presence from the client file and ending it, the lists, permissions,
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -58,9 +59,11 @@ def test_a_presence_is_added_from_the_client_file_and_ended_without_disappearing
     assert add in file
     form = maria.get(add.replace("&amp;", "&")).get_data(as_text=True)
     # Record fields are pickers holding the current value.
-    assert 'name="client_id" data-picker="crm_contacts_client"' in form
+    assert re.search(r'name="client_id"\s+data-picker="crm_contacts_client"', form)
     assert f'<option value="{ids.bioprom}" selected>Bioprom</option>' in form
-    assert 'name="competitor_id" data-picker="crm_competitors_competitor"' in form
+    assert re.search(r'name="competitor_id"\s+data-picker="crm_competitors_competitor"', form)
+    found = maria.get("/api/v1/lookup/crm_competitors_competitor?q=acm").get_json()
+    assert [(i["id"], i["label"]) for i in found["items"]] == [(ids.acme, "Acme Foods")]
     saved = maria.post(
         "/competitors/presences/new",
         data={"competitor_id": str(ids.acme), "client_id": str(ids.bioprom), "next": "client",
