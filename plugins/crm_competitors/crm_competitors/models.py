@@ -60,9 +60,7 @@ competitor_region = Table(
         ForeignKey("crm_competitors_competitor.id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    Column(
-        "region_id", ForeignKey("crm_contacts_region.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("region_id", ForeignKey("crm_contacts_region.id", ondelete="CASCADE"), primary_key=True),
 )
 change_region = Table(
     "crm_competitors_change_region",
@@ -236,8 +234,9 @@ def _at_risk():
     )
 
 
-Presence.region_id = column_property(_region_of_client())
-Presence.at_risk = column_property(_at_risk())
+# Deferred: read by reports and filters that name them, not with every presence a page loads.
+Presence.region_id = column_property(_region_of_client(), deferred=True)
+Presence.at_risk = column_property(_at_risk(), deferred=True)
 
 
 class Change(_Grouped, Base):
@@ -288,7 +287,7 @@ class Change(_Grouped, Base):
 
     @property
     def headline(self) -> str:
-        """"Price change −10 %", "Promotion"..."""
+        """ "Price change −10 %", "Promotion"..."""
         if self.kind == "price_change" and self.percent is not None:
             sign = "+" if self.percent > 0 else "−" if self.percent < 0 else "±"
             return f"{self.kind_label} {sign}{abs(self.percent).normalize():f} %"

@@ -76,9 +76,7 @@ def crm_permissions():
             "Record competitors, their moves and their presence at clients",
             groups=("sales_manager", "sales_rep"),
         ),
-        Permission(
-            CONFIGURE, "Delete competitors and recorded moves", groups=("sales_manager",)
-        ),
+        Permission(CONFIGURE, "Delete competitors and recorded moves", groups=("sales_manager",)),
     ]
 
 

@@ -48,11 +48,15 @@ class CompetitorSchema(Base):
     website = fields.String(load_default="", validate=validate.Length(max=200))
     country = fields.String(
         load_default="",
-        validate=validate.Regexp(r"^([A-Z]{2})?$", error="Two capital letters (ISO 3166), e.g. BG."),
+        validate=validate.Regexp(
+            r"^([A-Z]{2})?$", error="Two capital letters (ISO 3166), e.g. BG."
+        ),
     )
     price_position = fields.String(
         load_default="",
-        validate=validate.OneOf(("", *POSITIONS), error="One of: cheaper, same, dearer (or empty)."),
+        validate=validate.OneOf(
+            ("", *POSITIONS), error="One of: cheaper, same, dearer (or empty)."
+        ),
     )
     strengths = text(5000)
     weaknesses = text(5000)

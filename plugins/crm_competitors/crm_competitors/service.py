@@ -23,8 +23,8 @@ from core.notifications import notify
 from core.timezone import local_today
 from crm_competitors import groups as product_groups
 from crm_competitors.models import (
-    ChangeGroup,
     Change,
+    ChangeGroup,
     Competitor,
     CompetitorGroup,
     Presence,
@@ -175,8 +175,10 @@ def concerned(change: Change, today: date | None = None) -> ColumnElement[bool]:
         conditions.append(
             or_(
                 ~exists().where(PresenceGroup.presence_id == Presence.id),
-                exists().where(PresenceGroup.presence_id == Presence.id,
-                               func.lower(PresenceGroup.name).in_([n.lower() for n in names])),
+                exists().where(
+                    PresenceGroup.presence_id == Presence.id,
+                    func.lower(PresenceGroup.name).in_([n.lower() for n in names]),
+                ),
             )  # fmt: skip
         )
     return and_(*conditions)

@@ -34,8 +34,10 @@ def test_uninstall_removes_the_module_and_keeps_everyone_elses_data(
     georgi = logged_in(app, "georgi")
     georgi.post("/api/v1/competitors/presences",
                 json={"competitor_id": ids.acme, "client_id": ids.bioprom})  # fmt: skip
-    georgi.post(f"/api/v1/competitors/{ids.acme}/changes",
-                json={"kind": "other", "occurred_on": "2026-11-30", "description": "Moved"})  # fmt: skip
+    georgi.post(
+        f"/api/v1/competitors/{ids.acme}/changes",
+        json={"kind": "other", "occurred_on": "2026-11-30", "description": "Moved"},
+    )
     georgi.post("/api/v1/contracts", json={"client_id": ids.bioprom, "title": "Supply",
                                           "valid_from": "2026-01-01"})  # fmt: skip
     before = _other_modules_data(app)
@@ -61,5 +63,7 @@ def test_uninstall_removes_the_module_and_keeps_everyone_elses_data(
     created = georgi.post("/api/v1/competitors", json={"name": "Acme Foods"})
     assert created.status_code == 201
     with app.extensions["crm"].engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM crm_competitors_presence")).scalar() == 0
+        assert (
+            connection.execute(text("SELECT count(*) FROM crm_competitors_presence")).scalar() == 0
+        )
     assert _other_modules_data(app) == before

@@ -105,8 +105,10 @@ def test_the_timeline_filters_by_kind_and_region_newest_first(app):
         assert rows[1].quarter == "2026-Q2"
     ivan = logged_in(app, "ivan")
     page = ivan.get(f"/competitors/{ids.acme}").get_data(as_text=True)
-    assert page.index(f'data-change="{new}"') < page.index(f'data-change="{rise}"') < page.index(
-        f'data-change="{old}"'
+    assert (
+        page.index(f'data-change="{new}"')
+        < page.index(f'data-change="{rise}"')
+        < page.index(f'data-change="{old}"')
     )
     assert "Price change +5 %" in page
     only = ivan.get(f"/competitors/{ids.acme}?kind=promotion&region={ids.north}").get_data(
@@ -143,7 +145,9 @@ def test_demo_data_spreads_competitors_presences_and_two_years_of_moves(crm_app_
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert 4 <= db_session.scalar(select(func.count(Region.id))) <= 6
-        assert db_session.scalar(select(func.count(Client.id)).where(Client.region_id.is_(None))) == 0
+        assert (
+            db_session.scalar(select(func.count(Client.id)).where(Client.region_id.is_(None))) == 0
+        )
         assert 5 <= db_session.scalar(select(func.count(Competitor.id))) <= 8
         clients = db_session.scalar(select(func.count(Client.id)))
         present = db_session.scalar(select(func.count(func.distinct(Presence.client_id))))

@@ -55,7 +55,8 @@ def _grow(app, clients: int, presences: int, changes: int) -> None:
             [{"change_id": first + i, "region_id": ids.north} for i in range(changes)],
         )
         db_session.execute(
-            insert(ChangeGroup), [{"change_id": first + i, "name": "Beverages"} for i in range(changes)]
+            insert(ChangeGroup),
+            [{"change_id": first + i, "name": "Beverages"} for i in range(changes)],
         )
         db_session.commit()
 
@@ -95,3 +96,15 @@ def test_pages_cost_the_same_statements_with_2000_changes_and_5000_presences(app
     assert 'data-testid="timeline-total">2000<' in page
     assert 'data-testid="presences-total">5000<' in page
     assert page.count("data-change=") == 25 and page.count("data-presence=") == 50
+
+
+def test_a_manager_who_sees_every_client_pays_no_ownership_subquery(app, count_queries):
+    # The manager's rule grants every client: a presence needs no "client_id IN (SELECT id FROM
+    # every client)", which costs a scan of the clients at every statement.
+    georgi, maria = logged_in(app, "georgi"), logged_in(app, "maria")
+    with count_queries(app) as statements:
+        assert georgi.get(f"/competitors/{app.ids.acme}").status_code == 200
+    assert not [s for s in statements if "IN (SELECT crm_contacts_client.id" in s]
+    with count_queries(app) as statements:
+        assert maria.get(f"/competitors/{app.ids.acme}").status_code == 200
+    assert [s for s in statements if "IN (SELECT crm_contacts_client.id" in s]

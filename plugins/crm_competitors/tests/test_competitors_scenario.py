@@ -110,4 +110,6 @@ def test_a_change_naming_no_region_concerns_every_region(app):
               "description": "Buy ten, get one free"},
     ).get_json()  # fmt: skip
     assert {a["client_name"] for a in body["affected"]} == {"Bioprom", "Agrotech", "Coastal"}
-    assert sorted(u for u, _t, _u in _notifications(app)) == sorted([ids.ivan, ids.maria, ids.peter])
+    assert sorted(u for u, _t, _u in _notifications(app)) == sorted(
+        [ids.ivan, ids.maria, ids.peter]
+    )

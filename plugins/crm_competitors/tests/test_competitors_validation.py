@@ -113,8 +113,8 @@ def test_product_groups_are_free_text_without_the_catalogue(app):
     georgi = logged_in(app, "georgi")
     created = georgi.post(
         "/competitors/new",
-        data={"name": "Balkan Distribution", "status": "active", "groups": "Beverages,  snacks ,beverages",
-              "region_ids": [str(app.ids.north)]},
+        data={"name": "Balkan Distribution", "status": "active",
+              "groups": "Beverages,  snacks ,beverages", "region_ids": [str(app.ids.north)]},
     )  # fmt: skip
     assert created.status_code == 302
     body = georgi.get("/api/v1/competitors?sort=name").get_json()["items"]

@@ -5,11 +5,12 @@ their moves are shared knowledge."""
 
 from __future__ import annotations
 
-from core.testing import logged_in
-from crm_competitors.models import Change, Presence, PresenceGroup
-from core.db import db_session
 from datetime import date
 from decimal import Decimal
+
+from core.db import db_session
+from core.testing import logged_in
+from crm_competitors.models import Change, Presence, PresenceGroup
 
 
 def _record(app):
@@ -22,8 +23,13 @@ def _record(app):
             Presence(competitor_id=ids.acme, client_id=ids.coastal, share_percent=Decimal(50)),
         ]  # fmt: skip
         presences[0].group_rows = [PresenceGroup(name="Beverages")]
-        north = Change(competitor_id=ids.acme, kind="price_change", percent=Decimal(-10),
-                       occurred_on=date(2026, 11, 20), description="Cut prices in the north")
+        north = Change(
+            competitor_id=ids.acme,
+            kind="price_change",
+            percent=Decimal(-10),
+            occurred_on=date(2026, 11, 20),
+            description="Cut prices in the north",
+        )
         south = Change(competitor_id=ids.acme, kind="promotion", occurred_on=date(2026, 11, 25),
                        description="Summer promotion on the coast")  # fmt: skip
         from crm_contacts.models import Region
@@ -40,7 +46,7 @@ def test_the_client_file_shows_the_competitors_present_and_the_latest_moves_in_i
     maria = logged_in(app, "maria")
     page = maria.get(f"/contacts/clients/{app.ids.bioprom}").get_data(as_text=True)
     assert 'id="section-crm_competitors.competitors"' in page
-    section = page[page.index('data-testid="client-competitors"'):]
+    section = page[page.index('data-testid="client-competitors"') :]
     assert f'data-presence="{presence_ids[0]}"' in section
     assert "Acme Foods" in section and "Beverages" in section and "35.0 %" in section
     assert "Latest moves in North" in section

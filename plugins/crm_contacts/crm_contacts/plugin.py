@@ -94,7 +94,9 @@ def crm_permissions():
         Permission(
             IMPORT, "Import and export clients (CSV)", groups=("sales_manager", "back_office")
         ),
-        Permission(CONFIGURE, "Edit customer groups, regions and contact types", groups=("sales_manager",)),
+        Permission(
+            CONFIGURE, "Edit customer groups, regions and contact types", groups=("sales_manager",)
+        ),
     ]
 
 

@@ -136,7 +136,9 @@ def test_the_csv_import_and_export_carry_the_region_by_name(app):
         assert db_session.scalar(select(Client.id)) is None
     page = preview(csv_of({"name": "Bioprom", "region": "north"}, {"name": "Agrotech"}))
     token = re.search(r'name="token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    assert boss.post("/contacts/import", data={"action": "confirm", "token": token}).status_code == 302
+    assert (
+        boss.post("/contacts/import", data={"action": "confirm", "token": token}).status_code == 302
+    )
     with app.app_context():
         regions = dict(db_session.execute(select(Client.name, Client.region_id)).all())
     assert regions == {"Bioprom": _region_id(app, "North"), "Agrotech": None}

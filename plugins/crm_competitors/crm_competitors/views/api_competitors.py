@@ -9,13 +9,29 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from core.api import ApiError, api_doc, created, json_body, load_json, paginate, query_date, query_int
+from core.api import (
+    ApiError,
+    api_doc,
+    created,
+    json_body,
+    load_json,
+    paginate,
+    query_date,
+    query_int,
+)
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
 from crm_competitors.blueprints import api
-from crm_competitors.models import KINDS, STATUSES, Change, Competitor, Presence, change_region
-from crm_competitors.models import competitor_region
+from crm_competitors.models import (
+    KINDS,
+    STATUSES,
+    Change,
+    Competitor,
+    Presence,
+    change_region,
+    competitor_region,
+)
 from crm_competitors.permissions import CONFIGURE, READ, WRITE
 from crm_competitors.schemas import (
     AffectedSchema,
@@ -72,8 +88,13 @@ def api_competitor_list():
             )
         )
     return jsonify(
-        paginate(stmt, CompetitorSchema(), model=Competitor, sortable=("name", "created_at"),
-                 default_sort="name")  # fmt: skip
+        paginate(
+            stmt,
+            CompetitorSchema(),
+            model=Competitor,
+            sortable=("name", "created_at"),
+            default_sort="name",
+        )  # fmt: skip
     )
 
 
@@ -182,7 +203,8 @@ def api_change_create(competitor_id: int):
 @permission_required(READ)
 @api_doc("Recent strategy changes of every competitor; filters: kind, region_id, competitor_id, "
          "since", response_schema=ChangeSchema, many=True,
-         query=("kind", "region_id", "competitor_id", "since", "sort", "page", "per_page"))  # fmt: skip
+         query=("kind", "region_id", "competitor_id", "since", "sort", "page",
+                "per_page"))  # fmt: skip
 def api_change_list():
     stmt = select(Change)
     if (competitor_id := query_int("competitor_id")) is not None:
@@ -214,11 +236,16 @@ def api_change_delete(change_id: int):
 @permission_required(READ)
 @api_doc("Presences at the clients you may see; filters: competitor_id, client_id, region_id, "
          "state (current, ended, all)", response_schema=PresenceSchema, many=True,
-         query=("competitor_id", "client_id", "region_id", "state", "sort", "page", "per_page"))  # fmt: skip
+         query=("competitor_id", "client_id", "region_id", "state", "sort", "page",
+                "per_page"))  # fmt: skip
 def api_presence_list():
     stmt = select(Presence).join(Client, Client.id == Presence.client_id).options(*PRESENCE_OPTIONS)
-    for name, column in (("competitor_id", Presence.competitor_id),
-                         ("client_id", Presence.client_id), ("region_id", Client.region_id)):  # fmt: skip
+    filters = (
+        ("competitor_id", Presence.competitor_id),
+        ("client_id", Presence.client_id),
+        ("region_id", Client.region_id),
+    )
+    for name, column in filters:
         if (value := query_int(name)) is not None:
             stmt = stmt.where(column == value)
     state = _one_of("state", ("current", "ended", "all")) or "all"
@@ -227,8 +254,13 @@ def api_presence_list():
     elif state == "ended":
         stmt = stmt.where(~current_presence())
     return jsonify(
-        paginate(stmt, PresenceSchema(), model=Presence, sortable=("id", "since", "share_percent"),
-                 default_sort="id")  # fmt: skip
+        paginate(
+            stmt,
+            PresenceSchema(),
+            model=Presence,
+            sortable=("id", "since", "share_percent"),
+            default_sort="id",
+        )  # fmt: skip
     )
 
 

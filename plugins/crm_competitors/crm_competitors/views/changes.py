@@ -63,11 +63,9 @@ def change_list():
             )
         )
     page = paged(
-        select(Change)
-        .where(*conditions)
-        .options(*CHANGE_OPTIONS)
-        .order_by(Change.occurred_on.desc(), Change.id.desc()),
+        select(Change).where(*conditions).order_by(Change.occurred_on.desc(), Change.id.desc()),
         Change.id,
+        options=CHANGE_OPTIONS,
     )
     filters = {"kind": kind, "region": region_id, "competitor": competitor_id, "days": days}
     return render_template(
@@ -123,9 +121,7 @@ def change_new(competitor_id: int):
         return _render_form(competitor, values, form_errors(error.messages_dict), 400)
     notified = notify_representatives(change)
     db_session.commit()
-    flash(
-        f"Recorded. {notified} representative{'s' if notified != 1 else ''} notified.", "success"
-    )
+    flash(f"Recorded. {notified} representative{'s' if notified != 1 else ''} notified.", "success")
     return redirect(url_for("crm_competitors.change_detail", change_id=change.id))
 
 

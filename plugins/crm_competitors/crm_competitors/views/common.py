@@ -33,12 +33,22 @@ def page_links(page: int, pages: int) -> list[int | None]:
     return links
 
 
-def paged(stmt: Select, count_of: Any, per_page: int = PER_PAGE, arg: str = "page") -> dict:
-    """One page of ``stmt`` (already ordered): its rows, and what the pager needs. Two statements."""
-    total = db_session.scalar(stmt.with_only_columns(func.count(count_of)).order_by(None)) or 0
+def paged(
+    stmt: Select, key: Any, options: tuple = (), per_page: int = PER_PAGE, arg: str = "page"
+) -> dict:
+    """One page of ``stmt`` (a SELECT of one model, ordered), loaded with ``options``: its rows,
+    and what the pager needs. ``key`` is the model's primary key column. The page's keys are
+    chosen first, on the bare rows: sorting thousands of rows joined to what a page shows
+    (client, region, representative) would cost that much more than sorting the keys; then only
+    the page's rows are loaded with their options. Three statements, plus the options' own."""
+    bare = stmt.with_only_columns(key)
+    total = db_session.scalar(bare.with_only_columns(func.count(key)).order_by(None)) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(int_arg(arg) or 1, 1), pages)
-    rows = db_session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    ids = db_session.scalars(bare.limit(per_page).offset((page - 1) * per_page)).all()
+    rows = (
+        db_session.scalars(stmt.where(key.in_(ids)).options(*options)).unique().all() if ids else []
+    )
     return {"rows": rows, "total": total, "page": page, "pages": pages,
             "links": page_links(page, pages), "arg": arg}  # fmt: skip
 

@@ -72,9 +72,9 @@ def competitor_list():
     page = paged(
         select(Competitor)
         .where(*conditions)
-        .options(selectinload(Competitor.regions))
         .order_by(Competitor.status, Competitor.name, Competitor.id),
         Competitor.id,
+        options=(selectinload(Competitor.regions),),
     )
     ids = [c.id for c in page["rows"]]
     # Presences at clients the user may not see do not count (Presence is owned by its client).
@@ -184,11 +184,9 @@ def _timeline(competitor: Competitor, kind: str, region_id: int | None) -> dict:
             )
         )
     return paged(
-        select(Change)
-        .where(*conditions)
-        .options(*CHANGE_OPTIONS)
-        .order_by(Change.occurred_on.desc(), Change.id.desc()),
+        select(Change).where(*conditions).order_by(Change.occurred_on.desc(), Change.id.desc()),
         Change.id,
+        options=CHANGE_OPTIONS,
     )
 
 
@@ -196,19 +194,18 @@ def _presences(competitor: Competitor, ended: bool) -> dict:
     condition = ~current_presence() if ended else current_presence()
     return paged(
         select(Presence)
-        .join(Client, Client.id == Presence.client_id)
         .where(Presence.competitor_id == competitor.id, condition)
-        .options(
-            joinedload(Presence.client).joinedload(Client.region),
-            joinedload(Presence.client).joinedload(Client.responsible).load_only(
-                User.id, User.name
-            ),
-            selectinload(Presence.group_rows),
-        )
         .order_by(Presence.share_percent.desc().nulls_last(), Presence.id.desc()),
         Presence.id,
         per_page=PRESENCES_SHOWN,
         arg="ppage",
+        options=(
+            joinedload(Presence.client).joinedload(Client.region),
+            joinedload(Presence.client)
+            .joinedload(Client.responsible)
+            .load_only(User.id, User.name),
+            selectinload(Presence.group_rows),
+        ),
     )
 
 
@@ -262,4 +259,3 @@ def competitor_delete(competitor_id: int):
     db_session.commit()
     flash(f"Competitor {name} deleted, with its presences and timeline.", "success")
     return redirect(url_for("crm_competitors.competitor_list"))
-

@@ -57,9 +57,7 @@ def presence_list():
     if region_id is not None:
         conditions.append(Client.region_id == region_id)
     if group:
-        conditions.append(
-            Presence.group_rows.any(func.lower(PresenceGroup.name) == group.lower())
-        )
+        conditions.append(Presence.group_rows.any(func.lower(PresenceGroup.name) == group.lower()))
     if state == "current":
         conditions.append(current_presence())
     elif state == "ended":
@@ -68,17 +66,17 @@ def presence_list():
         select(Presence)
         .join(Client, Client.id == Presence.client_id)
         .where(*conditions)
-        .options(
-            joinedload(Presence.competitor).load_only(Competitor.id, Competitor.name),
-            joinedload(Presence.client).joinedload(Client.region),
-            joinedload(Presence.client).joinedload(Client.responsible).load_only(
-                User.id, User.name
-            ),
-            selectinload(Presence.group_rows),
-        )
         .order_by(Client.name, Presence.id),
         Presence.id,
         per_page=PER_PAGE,
+        options=(
+            joinedload(Presence.competitor).load_only(Competitor.id, Competitor.name),
+            joinedload(Presence.client).joinedload(Client.region),
+            joinedload(Presence.client)
+            .joinedload(Client.responsible)
+            .load_only(User.id, User.name),
+            selectinload(Presence.group_rows),
+        ),
     )
     filters = {"competitor": competitor_id, "client": client_id, "region": region_id,
                "group": group, "state": state}  # fmt: skip

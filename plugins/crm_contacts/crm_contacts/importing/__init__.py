@@ -8,9 +8,9 @@ only ``name`` is required, and a column left out of the file leaves that field o
 as it is:
 
 ``name``, ``kind`` (company / individual), ``legal_name``, ``registration_number``,
-``vat_number``, ``country`` (two letters, BG by default), ``customer_group`` (its name), ``region`` (its name),
-``responsible`` (a user's login), ``status`` (prospect / active / inactive), ``tags`` (separated by
-``;``), ``website``, ``payment_term_days``, ``invoice_remarks``, ``goods_description``,
+``vat_number``, ``country`` (two letters, BG by default), ``customer_group`` (its name),
+``region`` (its name), ``responsible`` (a user's login), ``status`` (prospect / active /
+inactive), ``tags`` (separated by ``;``), ``website``, ``payment_term_days``, ``invoice_remarks``, ``goods_description``,
 ``document_language``, ``street``, ``city``, ``postal_code`` (the head office address), ``phone``,
 ``email`` (the client's own; several separated by ``;``), ``iban``, ``bic``, ``bank_name`` (the
 client's default bank account), and the contact person of the row: ``person_name``,

@@ -18,10 +18,10 @@ from crm_contacts.models import (
     Address,
     Client,
     CustomerGroup,
-    Region,
     Email,
     Person,
     Phone,
+    Region,
     Tag,
     client_tag,
 )

@@ -167,7 +167,9 @@ def _validate(
 
 def _merge(draft: _Draft, data: dict[str, Any], columns: set[str]) -> None:
     draft.data = {
-        k: data.get(k) for k in (*SCALAR_FIELDS, "customer_group_id", "region_id", "responsible_id") if k in data
+        k: data.get(k)
+        for k in (*SCALAR_FIELDS, "customer_group_id", "region_id", "responsible_id")
+        if k in data
     }
     applied = {c for c in SCALAR_FIELDS if c in columns}
     applied -= {c for c in NOT_CLEARABLE if not draft.cells.get(c, "").strip()}

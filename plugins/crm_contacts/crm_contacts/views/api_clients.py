@@ -121,8 +121,17 @@ def _int_arg(name: str) -> int:
     "sort: name, created_at, status (-desc)",
     response_schema=ClientSummarySchema,
     many=True,
-    query=("q", "status", "customer_group_id", "region_id", "responsible_id", "tag", "sort",
-           "page", "per_page"),  # fmt: skip
+    query=(
+        "q",
+        "status",
+        "customer_group_id",
+        "region_id",
+        "responsible_id",
+        "tag",
+        "sort",
+        "page",
+        "per_page",
+    ),  # fmt: skip
 )
 def api_client_list():
     stmt = select(Client)

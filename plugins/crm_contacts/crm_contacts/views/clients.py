@@ -297,7 +297,14 @@ def client_list():
         .order_by(*order)
     ).all()
 
-    filters = {"q": query, "group": group_id, "region": region_id, "rep": responsible_id, "status": status, "tag": tag}
+    filters = {
+        "q": query,
+        "group": group_id,
+        "region": region_id,
+        "rep": responsible_id,
+        "status": status,
+        "tag": tag,
+    }
     filters = {k: v for k, v in filters.items() if v not in ("", None)}
     return render_template(
         "crm_contacts/client_list.html",
