@@ -28,6 +28,16 @@ from crm_contacts.models import Client, Region
 SEED = 16
 # Used when crm_sales' catalogue is not installed.
 GROUPS = ("Dairy products", "Bakery", "Beverages", "Snacks", "Frozen food", "Cleaning products")
+# Where each competes, by the names of crm_contacts' demo regions (others: chosen at random).
+REGIONS = {
+    "Acme Foods": ("North", "Sofia"),
+    "Balkan Distribution": ("North", "South", "Sofia"),
+    "Metro Trade": ("Sofia", "Abroad"),
+    "Coastline Wholesale": ("Black Sea coast",),
+    "Danube Goods": ("North",),
+    "EuroFresh": ("Abroad", "Sofia"),
+    "Rila Supply": ("South",),
+}
 COMPETITORS = (
     # name, website, country, price position, status, strengths, weaknesses
     ("Acme Foods", "https://www.acme-foods.example", "BG", "cheaper", "active",
@@ -74,7 +84,8 @@ def crm_demo_data(session: Session, scale: int) -> None:
             name=name, website=website, country=country, price_position=position, status=status,
             strengths=strengths, weaknesses=weaknesses, notes="",
         )  # fmt: skip
-        competitor.regions = rng.sample(regions, k=min(len(regions), rng.randint(1, 3)))
+        named = [r for r in regions if r.name in REGIONS[name]]
+        competitor.regions = named or rng.sample(regions, k=min(len(regions), rng.randint(1, 3)))
         competitor.group_rows = [
             CompetitorGroup(name=g) for g in rng.sample(groups, k=min(len(groups), 3))
         ]

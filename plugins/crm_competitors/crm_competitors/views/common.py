@@ -46,9 +46,14 @@ def paged(
     pages = max(1, math.ceil(total / per_page))
     page = min(max(int_arg(arg) or 1, 1), pages)
     ids = db_session.scalars(bare.limit(per_page).offset((page - 1) * per_page)).all()
-    rows = (
-        db_session.scalars(stmt.where(key.in_(ids)).options(*options)).unique().all() if ids else []
-    )
+    # The rows by their keys alone (not through the page's joins and filters again, which could
+    # lead the database to walk them instead of the keys), put back in the page's order.
+    model = stmt.column_descriptions[0]["entity"]
+    found = {
+        getattr(row, key.key): row
+        for row in db_session.scalars(select(model).where(key.in_(ids)).options(*options)).unique()
+    } if ids else {}  # fmt: skip
+    rows = [found[i] for i in ids if i in found]
     return {"rows": rows, "total": total, "page": page, "pages": pages,
             "links": page_links(page, pages), "arg": arg}  # fmt: skip
 
