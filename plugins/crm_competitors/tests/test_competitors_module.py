@@ -74,3 +74,23 @@ def test_the_api_is_in_the_openapi_document(app):
         "/api/v1/competitors/presences/{presence_id}",
     ):
         assert path in spec["paths"], path
+
+
+def test_with_the_catalogue_product_groups_are_its_groups(crm_app_factory, clock, populated):
+    app = crm_app_factory(["crm_competitors", "crm_sales"])
+    app.ids = populated(app)
+    with app.test_request_context():
+        # Reached as crm_competitors reaches it: through the registry, never an import.
+        group = current_state().models.get("crm_sales_product_group").model
+        db_session.add(group(code="BEV", name="Beverages"))
+        db_session.commit()
+    georgi = logged_in(app, "georgi")
+    form = georgi.get("/competitors/presences/new").get_data(as_text=True)
+    assert '<select class="form-select" id="f-groups" name="groups" multiple' in form
+    assert '<option value="Beverages">Beverages</option>' in form
+    body = {"competitor_id": app.ids.acme, "client_id": app.ids.bioprom}
+    by_code = georgi.post("/api/v1/competitors/presences", json={**body, "groups": ["bev"]})
+    assert by_code.status_code == 201 and by_code.get_json()["groups"] == ["Beverages"]
+    unknown = georgi.post("/api/v1/competitors/presences", json={**body, "groups": ["Cigars"]})
+    assert unknown.status_code == 400
+    assert unknown.get_json()["errors"] == {"groups": ["Not in the product catalogue: “Cigars”."]}
