@@ -77,7 +77,12 @@ def criteria_for(rules: Iterable[RecordRule], user: RuleUser) -> dict[type, Colu
     for rule in rules:
         if user.groups & set(rule.groups):
             by_model.setdefault(rule.model, []).append(rule.criteria(user))
-    return {model: or_(*conditions) for model, conditions in by_model.items()}
+    # A rule granting every row makes the others moot: say so with a plain true(), which
+    # with_owners recognises (or_(true()) is not one) and so spares owned models a subquery.
+    return {
+        model: true() if any(isinstance(c, True_) for c in conditions) else or_(*conditions)
+        for model, conditions in by_model.items()
+    }
 
 
 def with_owners(
@@ -103,7 +108,11 @@ def with_owners(
             column = getattr(model, column_name)
             key = inspect(parent).primary_key[0]
             conditions.append(or_(column.is_(None), column.in_(select(key).where(condition))))
-        result[model] = and_(*conditions) if conditions else None
+        # One condition as it is: and_() of a lone true() would hide that it is one.
+        if not conditions:
+            result[model] = None
+        else:
+            result[model] = conditions[0] if len(conditions) == 1 else and_(*conditions)
         return result[model]
 
     for model in parents:

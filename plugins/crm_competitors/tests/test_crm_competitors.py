@@ -12,8 +12,9 @@ def test_installing_crm_competitors_pulls_in_crm_contacts(crm_app_factory):
 def test_crm_competitors_permissions_are_stored_with_their_default_groups(crm_app_factory):
     app = crm_app_factory(["crm_competitors"])
     assert granted_permissions(app, "crm_competitors") == {
-        "crm_competitors.read": ["admin", "sales_manager", "sales_rep"],
+        "crm_competitors.read": ["admin", "back_office", "sales_manager", "sales_rep"],
         "crm_competitors.write": ["admin", "sales_manager", "sales_rep"],
+        "crm_competitors.configure": ["admin", "sales_manager"],
     }
 
 

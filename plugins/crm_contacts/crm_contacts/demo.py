@@ -31,6 +31,7 @@ from crm_contacts.models import (
     Email,
     Person,
     Phone,
+    Region,
     Tag,
 )
 
@@ -62,6 +63,14 @@ CITIES = (
     ("Yambol", "8600", "46"), ("Pazardzhik", "4400", "34"), ("Blagoevgrad", "2700", "73"),
     ("Veliko Tarnovo", "5000", "62"), ("Gabrovo", "5300", "66"), ("Vratsa", "3000", "92"),
 )  # fmt: skip
+# The demo company's sales regions, by the city of a client's head office (abroad: the rest).
+REGIONS = {
+    "Sofia": ("Sofia", "Pernik", "Blagoevgrad"),
+    "North": ("Ruse", "Pleven", "Veliko Tarnovo", "Gabrovo", "Vratsa", "Shumen"),
+    "Black Sea coast": ("Varna", "Burgas", "Dobrich"),
+    "South": ("Plovdiv", "Stara Zagora", "Sliven", "Haskovo", "Yambol", "Pazardzhik"),
+    "Abroad": (),
+}
 STREETS = (
     "ul. Vasil Levski", "bul. Bulgaria", "ul. Hristo Botev", "bul. Tsar Osvoboditel",
     "ul. Rakovski", "bul. Maria Luiza", "ul. Ivan Vazov", "ul. Shipka", "bul. Vitosha",
@@ -192,6 +201,7 @@ def crm_demo_data(session: Session, scale: int) -> None:
     types = {t.code: t for t in session.scalars(select(ContactType))}
     tags = _tags(session)
     clients = [_client(rng, i, reps, groups, tags) for i in range(40 * max(scale, 1))]
+    _place_in_regions(session, clients)
     session.add_all(clients)
     today = datetime.now(LOCAL).date()
     for client in clients:
@@ -202,6 +212,28 @@ def crm_demo_data(session: Session, scale: int) -> None:
         if mine and types:
             session.add_all(_agenda(rng, rep, mine, types, today))
     session.flush()
+
+
+def demo_regions(session: Session) -> dict[str, Region]:
+    """The demo regions by name, created where missing."""
+    existing = {r.name: r for r in session.scalars(select(Region))}
+    for order, name in enumerate(REGIONS, start=1):
+        if name not in existing:
+            existing[name] = Region(name=name, order=order * 10)
+            session.add(existing[name])
+    return existing
+
+
+def region_of_city(city: str) -> str:
+    return next((name for name, cities in REGIONS.items() if city in cities), "Abroad")
+
+
+def _place_in_regions(session: Session, clients: list[Client]) -> None:
+    # From the head office's city, so that the random draws (and so every other demo value) stay
+    # what they were before regions existed.
+    regions = demo_regions(session)
+    for client in clients:
+        client.region = regions[region_of_city(client.addresses[0].city)]
 
 
 def _tags(session: Session) -> list[Tag]:

@@ -39,6 +39,17 @@ class CustomerGroup(Versioned, Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
 
 
+class Region(Base):
+    """A configurable list of sales regions (North, Sofia, Coast...): a fact about the client that
+    pricing, reports and crm_competitors use."""
+
+    __tablename__ = "crm_contacts_region"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, info={"label": "Name"})
+    order: Mapped[int] = mapped_column(Integer, default=100)
+
+
 class ContactType(Versioned, Base):
     """A configurable list of ways of contacting: visit, meeting, phone call, email, video..."""
 
@@ -70,7 +81,7 @@ class Client(Base):
     # Every field people edit; not search_text, which follows from the others.
     __crm_audit__ = (
         "kind", "name", "legal_name", "registration_number", "vat_number", "country",
-        "customer_group_id", "responsible_id", "status", "website", "notes",
+        "customer_group_id", "region_id", "responsible_id", "status", "website", "notes",
         "payment_term_days", "invoice_remarks", "goods_description", "document_language",
     )  # fmt: skip
 
@@ -85,6 +96,11 @@ class Client(Base):
         ForeignKey("crm_contacts_customer_group.id", ondelete="SET NULL"),
         index=True,
         info={"label": "Customer group"},
+    )
+    region_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crm_contacts_region.id", ondelete="SET NULL"),
+        index=True,
+        info={"label": "Region"},
     )
     responsible_id: Mapped[int | None] = mapped_column(
         ForeignKey("core_user.id", ondelete="SET NULL"),
@@ -108,6 +124,7 @@ class Client(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     customer_group: Mapped[CustomerGroup | None] = relationship()
+    region: Mapped[Region | None] = relationship()
     responsible: Mapped[User | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=client_tag)
     addresses: Mapped[list[Address]] = relationship(

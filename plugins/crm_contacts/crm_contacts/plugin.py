@@ -112,6 +112,8 @@ def crm_menus():
         MenuItem("crm_contacts.contact_types", "Contact types",
                  endpoint="crm_contacts.contact_types", parent="core.settings", order=51,
                  permission=CONFIGURE),
+        MenuItem("crm_contacts.regions", "Regions", endpoint="crm_contacts.regions",
+                 parent="core.settings", order=52, permission=CONFIGURE),
     ]  # fmt: skip
 
 
@@ -125,7 +127,9 @@ def crm_permissions():
         Permission(
             IMPORT, "Import and export clients (CSV)", groups=("sales_manager", "back_office")
         ),
-        Permission(CONFIGURE, "Edit customer groups and contact types", groups=("sales_manager",)),
+        Permission(
+            CONFIGURE, "Edit customer groups, regions and contact types", groups=("sales_manager",)
+        ),
     ]
 
 

@@ -29,6 +29,7 @@ from crm_contacts.models import (
     PHONE_KINDS,
     ContactType,
     CustomerGroup,
+    Region,
 )
 from crm_contacts.validation import (
     normalise_bic,
@@ -171,6 +172,7 @@ class ClientSchema(Base):
     vat_number = fields.String(load_default="")
     country = fields.String(load_default="BG")
     customer_group_id = fields.Integer(load_default=None, allow_none=True)
+    region_id = fields.Integer(load_default=None, allow_none=True)
     responsible_id = fields.Integer(load_default=None, allow_none=True)
     status = one_of(CLIENT_STATUSES, "prospect")
     tags = TagNames(fields.String(validate=validate.Length(min=1, max=50)), load_default=list)
@@ -212,6 +214,11 @@ class ClientSchema(Base):
     def _group(self, value: int | None, **_: Any) -> None:
         if value is not None and db_session.get(CustomerGroup, value) is None:
             raise ValidationError("No such customer group.")
+
+    @validates("region_id")
+    def _region(self, value: int | None, **_: Any) -> None:
+        if value is not None and db_session.get(Region, value) is None:
+            raise ValidationError("No such region.")
 
     # Also when other fields are wrong: every mistake of the form is named at once.
     @validates_schema(skip_on_field_errors=False)

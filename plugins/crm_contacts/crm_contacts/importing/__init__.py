@@ -7,8 +7,8 @@ UTF-8 (with or without a byte-order mark), comma-separated, one header row. Colu
 only ``name`` is required, and a column left out of the file leaves that field of existing clients
 as it is:
 
-``name``, ``kind`` (company / individual), ``legal_name``, ``registration_number``,
-``vat_number``, ``country`` (two letters, BG by default), ``customer_group`` (its name),
+``name``, ``kind`` (company / individual), ``legal_name``, ``registration_number``, ``vat_number``,
+``country`` (two letters, BG by default), ``customer_group`` (its name), ``region`` (its name),
 ``responsible`` (a user's login), ``status`` (prospect / active / inactive), ``tags`` (separated by
 ``;``), ``website``, ``payment_term_days``, ``invoice_remarks``, ``goods_description``,
 ``document_language``, ``street``, ``city``, ``postal_code`` (the head office address), ``phone``,

@@ -44,9 +44,9 @@ def _snapshots(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     scalars = [getattr(Client, f) for f in SCALAR_FIELDS]
     result: dict[int, dict[str, Any]] = {}
     for row in session.execute(
-        select(Client.id, Client.customer_group_id, Client.responsible_id, *scalars).where(
-            Client.id.in_(ids)
-        )
+        select(
+            Client.id, Client.customer_group_id, Client.region_id, Client.responsible_id, *scalars
+        ).where(Client.id.in_(ids))
     ):
         values = row._asdict()
         values.update(tags=set(), address=None, bank=None, phones=set(), emails=set(), persons={})

@@ -21,6 +21,7 @@ from crm_contacts.models import (
     Email,
     Person,
     Phone,
+    Region,
     Tag,
     client_tag,
 )
@@ -43,9 +44,11 @@ def export_csv(session: Session, batch: int = BATCH) -> Iterator[str]:
                 Client.id,
                 *(getattr(Client, f) for f in SCALAR_FIELDS),
                 CustomerGroup.name.label("customer_group"),
+                Region.name.label("region"),
                 User.login.label("responsible"),
             )
             .outerjoin(CustomerGroup, CustomerGroup.id == Client.customer_group_id)
+            .outerjoin(Region, Region.id == Client.region_id)
             .outerjoin(User, User.id == Client.responsible_id)
             .where(Client.id > last_id)
             .order_by(Client.id)
@@ -75,6 +78,7 @@ def _export_lines(session: Session, clients: list[Any]) -> Iterator[list[str]]:
             "payment_term_days": "" if client.payment_term_days is None
             else str(client.payment_term_days),
             "customer_group": client.customer_group or "",
+            "region": client.region or "",
             "responsible": client.responsible or "",
             "street": address.get("street", ""),
             "city": address.get("city", ""),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.models import User
 from crm_contacts.importing.reading import RowError
-from crm_contacts.models import Client, CustomerGroup
+from crm_contacts.models import Client, CustomerGroup, Region
 
 BATCH = 500
 
@@ -107,11 +107,13 @@ class _Lookups:
         # them in the identity map instead of asking the database once per row.
         self._loaded = [
             *session.scalars(select(CustomerGroup)),
+            *session.scalars(select(Region)),
             *session.scalars(select(User)),
         ]
         self.groups = {
             g.name.casefold(): g.id for g in self._loaded if isinstance(g, CustomerGroup)
         }
+        self.regions = {r.name.casefold(): r.id for r in self._loaded if isinstance(r, Region)}
         self.users = {u.login.casefold(): u.id for u in self._loaded if isinstance(u, User)}
         # Through the session: record rules apply, an import sees the clients its user sees.
         self.by_vat: dict[str, list[int]] = defaultdict(list)

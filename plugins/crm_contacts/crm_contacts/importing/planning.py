@@ -105,7 +105,7 @@ _COMPARED = tuple(c for c in CLIENT_COLUMNS if c not in ("phone", "email"))
 def _same(column: str, a: str, b: str, a_cells: dict[str, str], b_cells: dict[str, str]) -> bool:
     if column == "vat_number":
         return _vat_key(a_cells) == _vat_key(b_cells)
-    if column in ("name", "customer_group", "responsible", "kind", "status", "country"):
+    if column in ("name", "customer_group", "region", "responsible", "kind", "status", "country"):
         return a.casefold() == b.casefold()
     if column == "tags":
         return sorted(_split(a)) == sorted(_split(b))

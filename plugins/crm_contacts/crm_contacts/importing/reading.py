@@ -19,6 +19,7 @@ CLIENT_COLUMNS = (
     "vat_number",
     "country",
     "customer_group",
+    "region",
     "responsible",
     "status",
     "tags",

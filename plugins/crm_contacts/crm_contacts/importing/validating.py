@@ -43,6 +43,10 @@ def _client_input(
         if (group_id := lookups.groups.get(group.casefold())) is None:
             errors["customer_group"] = f"No customer group is named “{group}”."
         ids["customer_group_id"] = group_id
+    if region := cells.get("region", "").strip():
+        if (region_id := lookups.regions.get(region.casefold())) is None:
+            errors["region"] = f"No region is named “{region}”."
+        ids["region_id"] = region_id
     if login := cells.get("responsible", "").strip():
         if (user_id := lookups.users.get(login.casefold())) is None:
             errors["responsible"] = f"No user has the login “{login}”."
@@ -60,6 +64,7 @@ def _client_input(
 
 _ERROR_COLUMNS = {
     "customer_group_id": "customer_group",
+    "region_id": "region",
     "responsible_id": "responsible",
     "addresses": "street",
     "phones": "phone",
@@ -162,12 +167,16 @@ def _validate(
 
 def _merge(draft: _Draft, data: dict[str, Any], columns: set[str]) -> None:
     draft.data = {
-        k: data.get(k) for k in (*SCALAR_FIELDS, "customer_group_id", "responsible_id") if k in data
+        k: data.get(k)
+        for k in (*SCALAR_FIELDS, "customer_group_id", "region_id", "responsible_id")
+        if k in data
     }
     applied = {c for c in SCALAR_FIELDS if c in columns}
     applied -= {c for c in NOT_CLEARABLE if not draft.cells.get(c, "").strip()}
     if "customer_group" in columns:
         applied.add("customer_group_id")
+    if "region" in columns:
+        applied.add("region_id")
     if "responsible" in columns:
         applied.add("responsible_id")
     draft.applied = applied

@@ -103,6 +103,7 @@ _DEFAULTS = {
     "vat_number": "",
     "country": "BG",
     "customer_group_id": None,
+    "region_id": None,
     "responsible_id": None,
     "status": "prospect",
     "website": "",

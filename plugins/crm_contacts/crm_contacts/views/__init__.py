@@ -7,5 +7,6 @@ from crm_contacts.views import (  # noqa: F401
     clients,
     history,
     imports,
+    regions,
     settings,
 )

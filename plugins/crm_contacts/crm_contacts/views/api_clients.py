@@ -118,17 +118,28 @@ def _int_arg(name: str) -> int:
 @permission_required(READ)
 @api_doc(
     "List clients. q searches name, VAT number, city, phone and contact persons; filters: "
-    "status, customer_group_id, responsible_id, tag; sort: name, created_at, status (-desc)",
+    "status, customer_group_id, region_id, responsible_id, tag; "
+    "sort: name, created_at, status (-desc)",
     response_schema=ClientSummarySchema,
     many=True,
-    query=("q", "status", "customer_group_id", "responsible_id", "tag", "sort", "page", "per_page"),
+    query=(
+        "q",
+        "status",
+        "customer_group_id",
+        "region_id",
+        "responsible_id",
+        "tag",
+        "sort",
+        "page",
+        "per_page",
+    ),  # fmt: skip
 )
 def api_client_list():
     stmt = select(Client)
     query = request.args.get("q", "").strip()
     if query:
         stmt = stmt.where(search_condition(query))
-    for name in ("customer_group_id", "responsible_id"):
+    for name in ("customer_group_id", "region_id", "responsible_id"):
         if name in request.args:
             stmt = stmt.where(getattr(Client, name) == _int_arg(name))
     if tag := request.args.get("tag", "").strip():

@@ -60,6 +60,7 @@ FILE_OPTIONS = (
     selectinload(Client.bank_accounts),
     selectinload(Client.tags),
     joinedload(Client.customer_group),
+    joinedload(Client.region),
     joinedload(Client.responsible),
 )
 

@@ -36,6 +36,7 @@ from crm_contacts.models import (
 from crm_contacts.permissions import DELETE, READ, WRITE
 from crm_contacts.schemas import ClientSchema
 from crm_contacts.search import search_condition
+from crm_contacts.views.regions import region_choices
 
 PER_PAGE = 50
 # Up to this many matches, a filtered list is read by id (see client_list); the setting
@@ -63,6 +64,7 @@ OWN_FIELDS = (
     "vat_number",
     "country",
     "customer_group_id",
+    "region_id",
     "responsible_id",
     "status",
     "tags",
@@ -73,7 +75,7 @@ OWN_FIELDS = (
     "goods_description",
     "document_language",
 )
-_OPTIONAL_NUMBERS = ("customer_group_id", "responsible_id", "payment_term_days")
+_OPTIONAL_NUMBERS = ("customer_group_id", "region_id", "responsible_id", "payment_term_days")
 # What the create form adds, so that one form gives a usable client: where, how to reach it, whom.
 FIRST_FIELDS = ("address_street", "address_city", "phone", "email", "person_name", "person_phone")
 
@@ -234,6 +236,7 @@ def _page_links(page: int, pages: int) -> list[int | None]:
 def client_list():
     query = " ".join(request.args.get("q", "").split())
     group_id = _int_arg("group")
+    region_id = _int_arg("region")
     responsible_id = _int_arg("rep")
     status = request.args.get("status", "")
     status = status if status in CLIENT_STATUSES else ""
@@ -246,6 +249,8 @@ def client_list():
         conditions.append(search_condition(query))
     if group_id is not None:
         conditions.append(Client.customer_group_id == group_id)
+    if region_id is not None:
+        conditions.append(Client.region_id == region_id)
     if responsible_id is not None:
         conditions.append(Client.responsible_id == responsible_id)
     if status:
@@ -283,12 +288,20 @@ def client_list():
         .where(Client.id.in_(page_ids))
         .options(
             joinedload(Client.customer_group),
+            joinedload(Client.region),
             joinedload(Client.responsible).load_only(User.id, User.name),
         )
         .order_by(*order)
     ).all()
 
-    filters = {"q": query, "group": group_id, "rep": responsible_id, "status": status, "tag": tag}
+    filters = {
+        "q": query,
+        "group": group_id,
+        "region": region_id,
+        "rep": responsible_id,
+        "status": status,
+        "tag": tag,
+    }
     filters = {k: v for k, v in filters.items() if v not in ("", None)}
     return render_template(
         "crm_contacts/client_list.html",
@@ -306,6 +319,7 @@ def client_list():
         groups=db_session.execute(
             select(CustomerGroup.id, CustomerGroup.name).order_by(CustomerGroup.name)
         ).all(),
+        regions=region_choices(),
         users=_users(responsible_id),
         tags=db_session.scalars(select(Tag.name).order_by(Tag.name)).all(),
     )
@@ -411,6 +425,7 @@ def _render_form(client: Client | None, values: dict[str, Any], errors: dict, st
         groups=db_session.execute(
             select(CustomerGroup.id, CustomerGroup.name).order_by(CustomerGroup.name)
         ).all(),
+        regions=region_choices(),
     ), status
 
 

@@ -65,6 +65,32 @@ def _posted(*names: str) -> dict[str, str]:
     return data
 
 
+def clear_on_clients(field: str, value: int, members: list[int]) -> None:
+    """Empty ``field`` of the clients ``members`` (those with ``value`` in it), for a deleted list
+    entry. One UPDATE for however many clients, recorded in each client's history as a form's
+    change would be, and with the version moved on, so that a form opened before on one of these
+    clients cannot put the deleted entry back unnoticed."""
+    if not members:
+        return
+    column = getattr(Client, field)
+    db_session.execute(
+        update(Client)
+        .where(column == value)
+        .values({field: None, "version": Client.version + 1})
+        .execution_options(synchronize_session=False)
+    )
+    now = utcnow()
+    db_session.execute(
+        insert(AuditEntry.__table__),
+        [
+            {"at": now, "user_id": current_user.id, "user_login": current_user.login,
+             "model": Client.__tablename__, "record_id": str(client_id), "action": "update",
+             "field": field, "old_value": str(value), "new_value": None}
+            for client_id in members
+        ],
+    )  # fmt: skip
+
+
 # --- customer groups -----------------------------------------------------------------------------
 
 
@@ -155,26 +181,7 @@ def customer_group_delete(group_id: int):
             "crm_contacts/settings_customer_group_delete.html", group=group, members=len(members)
         )
     check_version(group)
-    if members:
-        # One UPDATE for however many clients, recorded in each client's history as a form's
-        # change would be, and with the version moved on, so that a form opened before on one of
-        # these clients cannot put the deleted group back unnoticed.
-        db_session.execute(
-            update(Client)
-            .where(Client.customer_group_id == group.id)
-            .values(customer_group_id=None, version=Client.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        now = utcnow()
-        db_session.execute(
-            insert(AuditEntry.__table__),
-            [
-                {"at": now, "user_id": current_user.id, "user_login": current_user.login,
-                 "model": Client.__tablename__, "record_id": str(client_id), "action": "update",
-                 "field": "customer_group_id", "old_value": str(group.id), "new_value": None}
-                for client_id in members
-            ],
-        )  # fmt: skip
+    clear_on_clients("customer_group_id", group.id, members)
     name = group.name
     db_session.delete(group)
     db_session.commit()
