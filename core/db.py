@@ -52,7 +52,28 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # ``begin_write`` asks for the write lock up front (see there).
+        immediate = connection.get_execution_options().get(WRITE_LOCK)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_LOCK = "crm_begin_immediate"
+
+
+def begin_write(session: Session) -> None:
+    """Start the transaction of a read-check-write (stock taken only if enough is left) so that
+    concurrent ones queue instead of failing. On SQLite a transaction that has read and then
+    writes fails at once with "database is locked" when another writer committed since its read
+    (WAL's snapshot rule: no busy wait helps), so the read-only transaction so far is ended and a
+    new one starts with ``BEGIN IMMEDIATE``, which takes the write lock first and waits for it
+    (the busy timeout). On PostgreSQL nothing is needed: row locks serialise the writers.
+    Call it before the request writes anything: pending changes would be lost, so they refuse."""
+    if not is_sqlite(session):
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_write must come before the request's first change")
+    session.rollback()
+    session.connection(execution_options={WRITE_LOCK: True})
 
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
