@@ -16,7 +16,7 @@ from crm_advertising.blueprints import bp
 from crm_advertising.models import MOVEMENT_KINDS, OCCASIONS, WRITEOFF_REASONS, Movement
 from crm_advertising.permissions import HAND_OUT, READ
 from crm_advertising.schemas import MovementSchema
-from crm_advertising.service import record_movement, reverse
+from crm_advertising.service import ensure_rep_locations, record_movement, reverse
 from crm_advertising.views.common import (
     MOVEMENT_OPTIONS,
     actor,
@@ -135,6 +135,10 @@ def movement_new():
         abort(404)
     who = actor()
     if request.method == "GET":
+        if who.manages_stock:
+            # A representative added since is offered as a destination: her car is made now.
+            ensure_rep_locations(db_session)
+            db_session.commit()
         defaults: dict[str, Any] = {"day": local_today().isoformat(), "quantity": "1"}
         for name in ("material_id", "client_id", "from_location_id", "to_location_id"):
             if request.args.get(name, "").isdigit():
