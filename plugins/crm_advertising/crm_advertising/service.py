@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from core.models import Group, User
+from core.models import Group, PermissionRecord, User
 from crm_advertising.models import Location, Material, Movement, ReorderAlert, Stock
 from crm_advertising.permissions import CONFIGURE, MANAGE_STOCK
 from crm_contacts.models import Client, Person
@@ -368,14 +368,12 @@ def below_reorder(session: Session, material_ids: Iterable[int]) -> list[Materia
 
 def stock_managers(session: Session) -> list[int]:
     """The users who hold the configure permission (they reorder)."""
-    from core.models import Permission as PermissionRow
-
     return list(
         session.scalars(
             select(User.id)
             .join(User.groups)
             .join(Group.permissions)
-            .where(PermissionRow.code == CONFIGURE, User.active)
+            .where(PermissionRecord.code == CONFIGURE, User.active)
             .distinct()
         )
     )

@@ -119,7 +119,8 @@ def _posted() -> dict[str, Any]:
 
 
 def _load(values: dict[str, Any]) -> dict[str, Any]:
-    data = {k: v for k, v in values.items() if not (k in ("kind_id", "unit_cost") and v == "")}
+    # An empty optional field takes its default (no kind, cost 0, reorder level 0, pcs).
+    data = {k: v for k, v in values.items() if v != "" or k in ("code", "name")}
     data.setdefault("unit_cost", "0")
     loaded = MaterialSchema().load(data)
     if (
