@@ -220,7 +220,9 @@ def configure_request_gate(app: Flask) -> None:
         if not auth.has_permission(needed):
             abort(403)
         activate(
-            state.enabled_record_rules, RuleUser(current_user.id, auth.user_groups(current_user))
+            state.enabled_record_rules,
+            RuleUser(current_user.id, auth.user_groups(current_user)),
+            state.models,
         )
         return None
 

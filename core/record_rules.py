@@ -8,6 +8,13 @@ They are applied in one place: every ORM SELECT, UPDATE and DELETE issued throug
 session gets the criteria (``with_loader_criteria``), so lists, detail pages, the JSON API, search,
 exports and reports obey them without knowing they exist. A query that must see everything (a
 system job) passes ``execution_options(crm_all_records=True)``.
+
+Ownership. A model registered with ``ModelDef(..., owned_by="client_id")`` belongs to the record its
+foreign key points to: the parent's criteria apply to it too (``client_id IN (SELECT id FROM client
+WHERE <the client's criteria>)``), ANDed with the model's own rules, and recursively (a task's
+transition follows the task, which follows its own rules). A NULL owner column means the record
+belongs to no parent and is not restricted by the parent's rules. So a module (or a partner's
+plugin) that stores records of a client never writes the client's rules again.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import ColumnElement, event, or_, select
+from sqlalchemy import ColumnElement, and_, event, inspect, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
+from sqlalchemy.sql.elements import True_
 
 from core.models import RecordRuleState
 
@@ -70,9 +78,73 @@ def criteria_for(rules: Iterable[RecordRule], user: RuleUser) -> dict[type, Colu
     return {model: or_(*conditions) for model, conditions in by_model.items()}
 
 
-def activate(rules: tuple[RecordRule, ...], user: RuleUser) -> None:
-    """Make ``rules`` apply to the rest of this request, for ``user``."""
-    g.crm_record_criteria = criteria_for(rules, user)
+def with_owners(
+    criteria: dict[type, ColumnElement[bool]], registry: Any
+) -> dict[type, ColumnElement[bool]]:
+    """``criteria`` extended to every model of ``registry`` that is ``owned_by`` a restricted
+    record, directly or through a chain of owners."""
+    if not criteria or registry is None:
+        return criteria
+    parents = {info.model: registry.parents(info) for info in registry if info.owners}
+    result: dict[type, ColumnElement[bool] | None] = {}
+
+    def effective(model: type, seen: frozenset[type]) -> ColumnElement[bool] | None:
+        if model in result:
+            return result[model]
+        if model in seen:  # an ownership cycle: the cycle adds nothing to what its members say
+            return criteria.get(model)
+        conditions = [criteria[model]] if model in criteria else []
+        for column_name, parent in parents.get(model, ()):
+            condition = effective(parent, seen | {model})
+            if condition is None or isinstance(condition, True_):
+                continue
+            column = getattr(model, column_name)
+            key = inspect(parent).primary_key[0]
+            conditions.append(or_(column.is_(None), column.in_(select(key).where(condition))))
+        result[model] = and_(*conditions) if conditions else None
+        return result[model]
+
+    for model in parents:
+        effective(model, frozenset())
+    extended = {model: c for model, c in result.items() if c is not None}
+    return {**criteria, **extended}
+
+
+def activate(rules: tuple[RecordRule, ...], user: RuleUser, registry: Any = None) -> None:
+    """Make ``rules`` apply to the rest of this request, for ``user``, and to the models
+    ``owned_by`` restricted records (through ``registry``, by default the current one)."""
+    if registry is None:
+        from core.app import current_state
+
+        registry = current_state().models
+    g.crm_record_criteria = with_owners(criteria_for(rules, user), registry)
+
+
+def can_see(session: Session, model: type | str, record_id: Any) -> bool:
+    """Whether the record ``record_id`` of ``model`` (a class or a registry name) exists and the
+    rules in force on ``session`` let the current user see it. Asked with a query, never from the
+    session's identity map, which may hold a record loaded without the rules."""
+    if isinstance(model, str):
+        from core.app import current_state
+
+        models = current_state().models
+        if model not in models:
+            return False
+        model = models.get(model).model
+    mapper = inspect(model)
+    if len(mapper.primary_key) != 1 or record_id is None:
+        return False
+    primary = mapper.primary_key
+    try:
+        key = primary[0].type.python_type(record_id)
+    except (TypeError, ValueError, NotImplementedError, OverflowError):
+        return False
+    if isinstance(key, int) and not -(2**63) <= key < 2**63:
+        return False  # no such row, and the database would refuse the number
+    # The ORM attribute, not the table column: criteria apply to ORM entities only.
+    column = mapper.get_property_by_column(primary[0]).class_attribute
+    found = session.scalar(select(column).where(column == key).limit(1))
+    return found is not None
 
 
 def install_listener(factory: sessionmaker[Session]) -> None:

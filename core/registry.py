@@ -24,6 +24,9 @@ class ModelDef:
     label: str | None = None
     schema: type[Schema] | None = None
     plural: str | None = None
+    #: the foreign-key column(s) through which each record belongs to a parent record (a client, a
+    #: contract...): the parent's record rules then apply to this model too (``core.record_rules``)
+    owned_by: str | tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class ModelInfo:
     model: type
     schema: type[Schema]
     fields: tuple[FieldInfo, ...] = field(default=())
+    #: ``(column attribute, parent table)`` for each ``owned_by`` column
+    owners: tuple[tuple[str, str], ...] = ()
 
     @property
     def table_name(self) -> str:
@@ -84,6 +89,24 @@ def describe_fields(model: type) -> tuple[FieldInfo, ...]:
     return tuple(fields)
 
 
+def _owners(model: type, owned_by: str | tuple[str, ...] | None) -> tuple[tuple[str, str], ...]:
+    """Check each ``owned_by`` column and find the table it points to."""
+    names = (owned_by,) if isinstance(owned_by, str) else tuple(owned_by or ())
+    columns = sa_inspect(model).columns
+    owners = []
+    for name in names:
+        column = columns.get(name)
+        if column is None:
+            raise ValueError(f"model {model.__name__}: owned_by names no column {name!r}")
+        keys = list(column.foreign_keys)
+        if len(keys) != 1:
+            raise ValueError(
+                f"model {model.__name__}: owned_by column {name!r} must be one foreign key"
+            )
+        owners.append((name, keys[0].column.table.name))
+    return tuple(owners)
+
+
 def auto_schema(model: type) -> type[Schema]:
     """A marshmallow schema derived from the columns, for models that do not bring their own."""
     meta = type("Meta", (), {"model": model, "load_instance": False, "include_fk": True})
@@ -114,6 +137,7 @@ class ModelRegistry:
             model=model,
             schema=definition.schema or auto_schema(model),
             fields=describe_fields(model),
+            owners=_owners(model, definition.owned_by),
         )
         self._models[name] = info
         return info
@@ -129,6 +153,20 @@ class ModelRegistry:
 
     def for_model(self, model: type) -> ModelInfo | None:
         return self._models.get(getattr(model, "__tablename__", ""))
+
+    def parents(self, info: ModelInfo) -> list[tuple[str, type]]:
+        """``(column attribute, parent model)`` for each ``owned_by`` column of ``info``."""
+        return [(column, self._model_of_table(info.model, table)) for column, table in info.owners]
+
+    def _model_of_table(self, child: type, table: str) -> type:
+        if table in self._models:
+            return self._models[table].model
+        # A parent outside the registry (a core table, a model a module did not register) can
+        # still carry record rules: SQLAlchemy's own registry knows every mapped class.
+        for mapper in sa_inspect(child).registry.mappers:
+            if mapper.local_table is not None and mapper.local_table.name == table:
+                return mapper.class_
+        raise ValueError(f"no mapped model has the table {table!r}")
 
     def owned_by(self, module: str) -> list[ModelInfo]:
         return [m for m in self._models.values() if m.owner == module]

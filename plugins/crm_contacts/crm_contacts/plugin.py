@@ -13,7 +13,7 @@ from crm_contacts import hookspecs
 from crm_contacts.commands import crm_commands  # noqa: F401
 from crm_contacts.demo import crm_demo_data  # noqa: F401
 from crm_contacts.home import crm_home_widgets  # noqa: F401
-from crm_contacts.models import Client, Contact, Person
+from crm_contacts.models import Address, BankAccount, Client, Contact, Email, Person, Phone
 from crm_contacts.permissions import CONFIGURE, DELETE, IMPORT, READ, WRITE
 from crm_contacts.schemas import ClientSchema, ContactApiSchema, PersonSchema
 from crm_contacts.search import crm_search  # noqa: F401
@@ -36,8 +36,13 @@ def crm_addhooks(pluginmanager):
 def crm_models():
     return [
         ModelDef(Client, label="Client", schema=ClientSchema),
-        ModelDef(Person, label="Contact person", schema=PersonSchema),
-        ModelDef(Contact, label="Contact", schema=ContactApiSchema),
+        # Everything stored about a client follows the client's record rules (owned_by).
+        ModelDef(Person, label="Contact person", schema=PersonSchema, owned_by="client_id"),
+        ModelDef(Contact, label="Contact", schema=ContactApiSchema, owned_by="client_id"),
+        ModelDef(Address, label="Address", plural="Addresses", owned_by="client_id"),
+        ModelDef(Phone, label="Phone number", owned_by="client_id"),
+        ModelDef(Email, label="Email address", plural="Email addresses", owned_by="client_id"),
+        ModelDef(BankAccount, label="Bank account", owned_by="client_id"),
     ]
 
 

@@ -14,7 +14,7 @@ from crm_contacts.models import Client
 from crm_contracts import pricing
 from crm_contracts.commands import crm_commands  # noqa: F401
 from crm_contracts.demo import crm_demo_data  # noqa: F401
-from crm_contracts.models import Condition, Contract, ContractType
+from crm_contracts.models import Condition, Contract, ContractType, Reminder
 from crm_contracts.numbering import add_default_types, settings
 from crm_contracts.permissions import CONFIGURE, READ, WRITE
 from crm_contracts.schemas import ConditionSchema, ContractSchema
@@ -37,8 +37,11 @@ MANIFEST = Manifest(
 def crm_models():
     return [
         ModelDef(Contract, label="Contract", schema=ContractSchema),
-        ModelDef(Condition, label="Contract condition", schema=ConditionSchema),
+        ModelDef(
+            Condition, label="Contract condition", schema=ConditionSchema, owned_by="contract_id"
+        ),
         ModelDef(ContractType, label="Contract type"),
+        ModelDef(Reminder, label="Contract reminder", owned_by="contract_id"),
     ]
 
 

@@ -24,7 +24,9 @@ MANIFEST = Manifest(
 @hookimpl
 def crm_models():
     return [
-        ModelDef(PricingRule, label="Pricing rule"),
+        # A rule for one client follows the client's record rules; a rule for a group or for
+        # everyone (no client) is seen by all who may read pricing.
+        ModelDef(PricingRule, label="Pricing rule", owned_by="client_id"),
         ModelDef(DiscountCap, label="Discount cap"),
     ]
 

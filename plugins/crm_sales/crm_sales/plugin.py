@@ -34,7 +34,7 @@ def crm_models():
         ModelDef(Product, label="Product", schema=ProductOutSchema),
         ModelDef(SalesDocument, label="Sales document", schema=DocumentSummarySchema),
         ModelDef(SalesLine, label="Sales line"),
-        ModelDef(Payment, label="Payment"),
+        ModelDef(Payment, label="Payment", owned_by="document_id"),
     ]
 
 

@@ -39,7 +39,7 @@ def crm_addhooks(pluginmanager):
 def crm_models() -> list[ModelDef]:
     return [
         ModelDef(Task, label="Task", schema=TaskSchema),
-        ModelDef(Transition, label="Task transition", schema=TransitionSchema),
+        ModelDef(Transition, label="Task transition", schema=TransitionSchema, owned_by="task_id"),
         ModelDef(CommitmentType, label="Commitment type", schema=CommitmentTypeSchema),
     ]
 

@@ -17,7 +17,7 @@ from tasks_helpers import NOW, run_crm, session_of, task_row
 from core.models import Notification
 from core.plugins import ENTRY_POINT_GROUP, discover
 from core.testing import logged_in, make_user
-from crm_contacts.models import Contact, ContactType, Person
+from crm_contacts.models import Client, Contact, ContactType, Person
 from crm_tasks.models import Task
 
 TODAY = NOW.date()
@@ -152,9 +152,12 @@ def test_a_task_created_from_the_client_file_knows_its_person_and_contact(app):
         contact = Contact(client_id=ids.bioprom, user_id=ids.maria, contact_type_id=kind.id,
                           starts_at=NOW, subject="Visit")  # fmt: skip
         stranger = Person(client_id=ids.rila, name="Not theirs")
-        session.add_all([person, contact, stranger])
+        elsewhere = Person(client=Client(name="Maria's other", responsible_id=ids.maria),
+                           name="At another of hers")  # fmt: skip
+        session.add_all([person, contact, stranger, elsewhere])
         session.commit()
         person_id, contact_id, stranger_id = person.id, contact.id, stranger.id
+        elsewhere_id = elsewhere.id
     maria = logged_in(app, "maria")
     form = maria.get(f"/tasks/new?client_id={ids.bioprom}").get_data(as_text=True)
     assert 'data-testid="fixed-client"' in form and "Ivan Kolev" in form
@@ -165,9 +168,16 @@ def test_a_task_created_from_the_client_file_knows_its_person_and_contact(app):
         "assigned_to_id": str(ids.maria),
         "priority": "normal",
     }
-    bad = maria.post("/tasks/new", data={**base, "person_id": str(stranger_id)})
+    bad = maria.post("/tasks/new", data={**base, "person_id": str(elsewhere_id)})
     assert bad.status_code == 400
     assert "The contact person must be of the task&#39;s client." in bad.get_data(as_text=True)
+    # A person of a client she may not see is as unknown to her as a missing one.
+    hidden = maria.post("/tasks/new", data={**base, "person_id": str(stranger_id)})
+    missing = maria.post("/tasks/new", data={**base, "person_id": "999999"})
+    assert hidden.status_code == missing.status_code == 400
+    assert "No such contact person." in hidden.get_data(as_text=True)
+    assert "No such contact person." in missing.get_data(as_text=True)
+    assert "Not theirs" not in hidden.get_data(as_text=True)
     assert 'name="back" value="client"' in form
     made = maria.post(
         "/tasks/new",
