@@ -22,7 +22,6 @@ from crm_advertising.schemas import MaterialSchema, MovementSchema
 from crm_advertising.search import crm_search  # noqa: F401
 from crm_advertising.sections import crm_client_file_sections  # noqa: F401
 from crm_advertising.service import ensure_rep_locations
-from crm_contacts.models import Client
 
 MANIFEST = Manifest(
     name="crm_advertising",
@@ -40,8 +39,11 @@ def crm_models():
         ModelDef(Material, label="Advertising material", schema=MaterialSchema),
         ModelDef(MaterialKind, label="Kind of advertising material"),
         ModelDef(Location, label="Advertising stock location"),
-        ModelDef(Stock, label="Advertising stock"),
-        ModelDef(Movement, label="Advertising movement", schema=MovementSchema),
+        # Stock follows its location's rules, a movement its client's (besides its own rule).
+        ModelDef(Stock, label="Advertising stock", owned_by="location_id"),
+        ModelDef(
+            Movement, label="Advertising movement", schema=MovementSchema, owned_by="client_id"
+        ),
     ]
 
 
@@ -128,8 +130,9 @@ def _own_locations(user) -> select:
 
 @hookimpl
 def crm_record_rules():
-    # A representative sees the warehouses and her own car, not her colleagues' cars; the
-    # movements that touch them, and the hand-outs to her clients.
+    # A representative sees the warehouses and her own car, not her colleagues' cars (and so
+    # their stock, owned by the location); the movements that touch them, and the hand-outs to
+    # the clients she may see.
     return [
         RecordRule(
             "crm_advertising.own_locations",
@@ -146,32 +149,16 @@ def crm_record_rules():
             criteria=lambda user: true(),
         ),
         RecordRule(
-            "crm_advertising.own_stock",
-            "Sales representatives see the stock of the warehouses and their own",
-            Stock,
-            groups=("sales_rep",),
-            criteria=lambda user: Stock.location_id.in_(
-                select(Location.id).where(
-                    or_(Location.kind == "warehouse", Location.user_id == user.id)
-                )
-            ),
-        ),
-        RecordRule(
-            "crm_advertising.all_stock",
-            "Sales managers and back office see all stock",
-            Stock,
-            groups=("sales_manager", "back_office"),
-            criteria=lambda user: true(),
-        ),
-        RecordRule(
             "crm_advertising.own_movements",
             "Sales representatives see the movements of their own stock and their clients'",
             Movement,
             groups=("sales_rep",),
+            # Hand-outs and returns pass here; owned_by="client_id" then keeps only those of the
+            # clients she may see, by the clients' own rules.
             criteria=lambda user: or_(
                 Movement.from_location_id.in_(_own_locations(user)),
                 Movement.to_location_id.in_(_own_locations(user)),
-                Movement.client_id.in_(select(Client.id).where(Client.responsible_id == user.id)),
+                Movement.client_id.is_not(None),
             ),
         ),
         RecordRule(

@@ -25,10 +25,18 @@ def test_demo_data_adds_up_and_every_page_opens(crm_app_factory):
         assert 10 <= db_session.scalar(select(func.count()).select_from(Material)) <= 15
     for login in ("maria", "georgi", "vera", "elena"):
         client = logged_in(app, login, password="demo")
-        for url in ("/advertising/", "/advertising/stock", "/advertising/movements",
-                    "/advertising/overview", "/advertising/settings", "/advertising/materials/1",
-                    "/advertising/movements/1", "/advertising/movements/new?kind=transfer",
-                    "/contacts/clients/1", "/"):  # fmt: skip
+        for url in (
+            "/advertising/",
+            "/advertising/stock",
+            "/advertising/movements",
+            "/advertising/overview",
+            "/advertising/settings",
+            "/advertising/materials/1",
+            "/advertising/movements/1",
+            "/advertising/movements/new?kind=transfer",
+            "/contacts/clients/1",
+            "/",
+        ):
             answer = client.get(url)
             assert answer.status_code in (200, 403, 404), (login, url, answer.status_code)
 
@@ -40,25 +48,37 @@ def test_taking_a_material_below_its_reorder_level_tells_the_managers_once(app):
     # 30 left in all after the first (15 in the warehouse), 18 after the second: below 20, told;
     # 15 after the third: still below, not told again.
     for quantity in (170, 12, 3):
-        answer = maria.post("/api/v1/advertising/handouts", json={
-            "client_id": ids.bioprom, "from_location_id": car, "day": TODAY,
-            "lines": [{"material_id": ids.catalogue, "quantity": quantity}]})  # fmt: skip
+        answer = maria.post(
+            "/api/v1/advertising/handouts",
+            json={
+                "client_id": ids.bioprom,
+                "from_location_id": car,
+                "day": TODAY,
+                "lines": [{"material_id": ids.catalogue, "quantity": quantity}],
+            },
+        )
         assert answer.status_code == 201
     with app.app_context():
         told = db_session.execute(select(Notification.user_id, Notification.text)).all()
-    assert told == [(ids.georgi, "Catalogue 2027 is below its reorder level (20 pcs): time to "
-                                 "reorder.")]  # fmt: skip
+    assert told == [
+        (ids.georgi, "Catalogue 2027 is below its reorder level (20 pcs): time to reorder.")
+    ]
     home = logged_in(app, "georgi").get("/").text
     assert 'data-testid="low-stock"' in home and "Catalogue 2027</a>: 15 pcs left" in home
 
 
 def test_the_csv_import_is_all_or_nothing_and_names_row_and_column(app):
     georgi = logged_in(app, "georgi")
-    bad = ("code,name,kind,unit_cost,returnable,location,quantity\n"
-           "MUG,Branded mug,,3.20,no,Central warehouse,100\n"
-           "PEN,Branded pen,,abc,maybe,Nowhere,5\n")  # fmt: skip
-    answer = georgi.post("/advertising/import", data={"file": (__import__("io").BytesIO(
-        bad.encode()), "materials.csv")}, content_type="multipart/form-data")  # fmt: skip
+    bad = (
+        "code,name,kind,unit_cost,returnable,location,quantity\n"
+        "MUG,Branded mug,,3.20,no,Central warehouse,100\n"
+        "PEN,Branded pen,,abc,maybe,Nowhere,5\n"
+    )
+    answer = georgi.post(
+        "/advertising/import",
+        data={"file": (__import__("io").BytesIO(bad.encode()), "materials.csv")},
+        content_type="multipart/form-data",
+    )
     assert answer.status_code == 400
     assert "row 3, returnable: Write yes or no." in answer.text
     assert "row 3, location: Name an open warehouse." in answer.text
@@ -66,8 +86,11 @@ def test_the_csv_import_is_all_or_nothing_and_names_row_and_column(app):
     with app.app_context():
         assert db_session.scalar(select(Material.id).where(Material.code == "MUG")) is None
     good = bad.replace("PEN,Branded pen,,abc,maybe,Nowhere,5", "PEN,Branded pen,,0.90,no,,")
-    answer = georgi.post("/advertising/import", data={"file": (__import__("io").BytesIO(
-        good.encode()), "materials.csv")}, content_type="multipart/form-data")  # fmt: skip
+    answer = georgi.post(
+        "/advertising/import",
+        data={"file": (__import__("io").BytesIO(good.encode()), "materials.csv")},
+        content_type="multipart/form-data",
+    )
     assert answer.status_code == 302
     with app.app_context():
         mug = db_session.scalars(select(Material).where(Material.code == "MUG")).one()
@@ -76,19 +99,31 @@ def test_the_csv_import_is_all_or_nothing_and_names_row_and_column(app):
 
 def test_invalid_input_is_refused_naming_the_field_in_forms_and_the_api(app):
     georgi = logged_in(app, "georgi")
-    answer = georgi.post("/api/v1/advertising/materials", json={
-        "code": "", "name": "X" * 300, "unit_cost": "-1", "reorder_level": -5})  # fmt: skip
+    answer = georgi.post(
+        "/api/v1/advertising/materials",
+        json={"code": "", "name": "X" * 300, "unit_cost": "-1", "reorder_level": -5},
+    )
     assert set(answer.get_json()["errors"]) == {"code", "name", "unit_cost", "reorder_level"}
-    answer = georgi.post("/api/v1/advertising/movements", json={
-        "kind": "transfer", "day": "2026-02-30", "material_id": app.ids.catalogue,
-        "quantity": 0})  # fmt: skip
+    answer = georgi.post(
+        "/api/v1/advertising/movements",
+        json={
+            "kind": "transfer",
+            "day": "2026-02-30",
+            "material_id": app.ids.catalogue,
+            "quantity": 0,
+        },
+    )
     errors = answer.get_json()["errors"]
     assert {"day", "quantity"} <= set(errors)
-    page = georgi.post("/advertising/materials/new", data={"code": "CAT", "name": "Dup",
-                                                           "unit": "pcs", "unit_cost": "1"})  # fmt: skip
+    page = georgi.post(
+        "/advertising/materials/new",
+        data={"code": "CAT", "name": "Dup", "unit": "pcs", "unit_cost": "1"},
+    )
     assert page.status_code == 400 and "Another material has this code." in page.text
-    stale = georgi.patch(f"/api/v1/advertising/materials/{app.ids.catalogue}",
-                         json={"version": 99, "name": "Renamed"})  # fmt: skip
+    stale = georgi.patch(
+        f"/api/v1/advertising/materials/{app.ids.catalogue}",
+        json={"version": 99, "name": "Renamed"},
+    )
     assert stale.status_code == 409
 
 
@@ -97,11 +132,14 @@ def test_uninstalling_removes_the_section_menus_and_tables_and_nothing_else(app)
 
     ids = app.ids
     fill_car(app, "maria", {ids.catalogue: 5})
-    assert "Advertising material" in logged_in(app, "maria").get(
-        f"/contacts/clients/{ids.bioprom}").text  # fmt: skip
+    assert (
+        "Advertising material"
+        in logged_in(app, "maria").get(f"/contacts/clients/{ids.bioprom}").text
+    )
     with app.app_context():
-        before = db_session.execute(text(
-            "SELECT id, name, responsible_id FROM crm_contacts_client ORDER BY id")).all()  # fmt: skip
+        before = db_session.execute(
+            text("SELECT id, name, responsible_id FROM crm_contacts_client ORDER BY id")
+        ).all()
     state = app.extensions["crm"]
     uninstall(state.engine, state.plugins, "crm_advertising")
     maria = logged_in(app, "maria")
@@ -109,8 +147,9 @@ def test_uninstalling_removes_the_section_menus_and_tables_and_nothing_else(app)
     page = maria.get(f"/contacts/clients/{ids.bioprom}").text
     assert "Advertising material" not in page and "/advertising/" not in page
     with app.app_context():
-        after = db_session.execute(text(
-            "SELECT id, name, responsible_id FROM crm_contacts_client ORDER BY id")).all()  # fmt: skip
+        after = db_session.execute(
+            text("SELECT id, name, responsible_id FROM crm_contacts_client ORDER BY id")
+        ).all()
         tables = set(db_session.get_bind().dialect.get_table_names(db_session.connection()))
     assert after == before
     assert not {t for t in tables if t.startswith("crm_advertising")}
