@@ -77,7 +77,7 @@ def overview():
             func.sum(Movement.client_delta).label("items"),
             _cost().label("cost"),
         )
-        .where(Movement.client_id.is_not(None), *period)
+        .where(Movement.kind == "handout", *period)
         .group_by(Movement.occasion, Movement.campaign)
         .order_by(_cost().desc())
         .limit(TOP)
