@@ -34,7 +34,7 @@ from core.admin.queries import (
     like_pattern,
     user_or_404,
 )
-from core.auth import create_user, hash_password, verify_password
+from core.auth import announce_user_saved, create_user, hash_password, verify_password
 from core.db import db_session
 from core.models import User
 from core.permissions import AUTHENTICATED, permission_required
@@ -152,6 +152,7 @@ def user_edit(user_id: int):
         before = active_administrators()
         user.name, user.email = data["name"], data["email"]
         user.groups = list(groups.values())
+        announce_user_saved(db_session, user)
         if before and not active_administrators():
             db_session.rollback()
             add_error(errors, "groups", LOCKOUT)

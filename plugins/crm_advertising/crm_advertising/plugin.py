@@ -21,7 +21,7 @@ from crm_advertising.permissions import CONFIGURE, HAND_OUT, MANAGE_STOCK, READ
 from crm_advertising.schemas import MaterialSchema, MovementSchema
 from crm_advertising.search import crm_search  # noqa: F401
 from crm_advertising.sections import crm_client_file_sections  # noqa: F401
-from crm_advertising.service import ensure_rep_locations
+from crm_advertising.service import ensure_rep_location, ensure_rep_locations
 
 MANIFEST = Manifest(
     name="crm_advertising",
@@ -213,3 +213,10 @@ def crm_install(session):
     add_default_kinds(session)
     ensure_rep_locations(session)
     session.flush()
+
+
+@hookimpl
+def crm_user_saved(session, user):
+    # A representative's own stock location (her car) is made with her, or when she joins the
+    # representatives' group.
+    ensure_rep_location(session, user)

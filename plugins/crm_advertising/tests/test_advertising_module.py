@@ -9,7 +9,7 @@ from core.cli import main as crm
 from core.db import db_session
 from core.models import Notification
 from core.testing import logged_in
-from crm_advertising.models import Material
+from crm_advertising.models import Location, Material
 from crm_advertising.tests_support import fill_car, stock_of
 
 TODAY = "2026-03-02"
@@ -153,3 +153,20 @@ def test_uninstalling_removes_the_section_menus_and_tables_and_nothing_else(app)
         tables = set(db_session.get_bind().dialect.get_table_names(db_session.connection()))
     assert after == before
     assert not {t for t in tables if t.startswith("crm_advertising")}
+
+
+def test_a_representative_gets_her_own_location_when_she_is_created(app):
+    from core.testing import make_user
+
+    with app.app_context():
+        cars = dict(
+            db_session.execute(
+                select(Location.user_id, Location.name).where(Location.kind == "representative")
+            ).all()
+        )
+    assert cars == {app.ids.maria: "Maria (car)", app.ids.peter: "Peter (car)"}
+    new = make_user(app, "ivan", groups=("sales_rep",))
+    with app.app_context():
+        assert db_session.scalar(select(Location.name).where(Location.user_id == new)) == (
+            "Ivan (car)"
+        )

@@ -221,3 +221,11 @@ def crm_client_file_sections(client, user):
     items = Markup("").join(Markup("<li>{}</li>").format(title) for title in titles)
     html = Markup("<ul>{}</ul>").format(items) if titles else Markup("<p>No note yet.</p>")
     return [ClientFileSection(id="crm_fixture.notes", title="Fixture notes", html=html, order=70)]
+
+
+@hookimpl
+def crm_user_saved(session, user):
+    # A note per saved user: tests see the hook ran in the transaction that saved them.
+    session.add(
+        Note(title=f"User saved: {user.login}", body=", ".join(g.code for g in user.groups))
+    )
