@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import admin, api, attachment_views, auth, notifications, throttle, tokens, views
+from core import admin, api, attachment_views, auth, lookup, notifications, throttle, tokens, views
 from core.attachments import install_attachment_cleanup
 from core.audit import install_audit
 from core.config import load_settings
@@ -125,6 +125,7 @@ def configure_blueprints(app: Flask) -> None:
         attachment_views.bp,
         notifications.bp,
         notifications.api,
+        lookup.bp,
     )
     for blueprint in core_blueprints:
         app.register_blueprint(blueprint)
@@ -228,6 +229,9 @@ def configure_request_gate(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
+    # The current value's label of a picker (core/_forms.html), through the request's session.
+    app.jinja_env.globals["picker_labels"] = lookup.labels
+
     @app.context_processor
     def crm_context():
         state = g.get("crm_state")

@@ -24,6 +24,15 @@ class ModelDef:
     label: str | None = None
     schema: type[Schema] | None = None
     plural: str | None = None
+    #: Columns a picker searches (``GET /api/v1/lookup/<name>?q=``); the first is the label, the
+    #: others are shown beside it. Empty: the model has no picker.
+    lookup: tuple[str, ...] = ()
+    #: Columns shown beside the label in a picker (default: the other ``lookup`` columns).
+    lookup_detail: tuple[str, ...] | None = None
+    #: Columns a picker may filter on by equality (``?client_id=12``).
+    lookup_filters: tuple[str, ...] = ()
+    #: The permission needed to look records up; default ``<module>.read``.
+    read_permission: str | None = None
     #: the foreign-key column(s) through which each record belongs to a parent record (a client, a
     #: contract...): the parent's record rules then apply to this model too (``core.record_rules``)
     owned_by: str | tuple[str, ...] | None = None
@@ -47,6 +56,10 @@ class ModelInfo:
     model: type
     schema: type[Schema]
     fields: tuple[FieldInfo, ...] = field(default=())
+    lookup: tuple[str, ...] = ()
+    lookup_detail: tuple[str, ...] = ()
+    lookup_filters: tuple[str, ...] = ()
+    read_permission: str = ""
     #: ``(column attribute, parent table)`` for each ``owned_by`` column
     owners: tuple[tuple[str, str], ...] = ()
 
@@ -137,8 +150,19 @@ class ModelRegistry:
             model=model,
             schema=definition.schema or auto_schema(model),
             fields=describe_fields(model),
+            lookup=definition.lookup,
+            lookup_detail=definition.lookup[1:]
+            if definition.lookup_detail is None
+            else definition.lookup_detail,
+            lookup_filters=definition.lookup_filters,
+            read_permission=definition.read_permission or f"{owner}.read",
             owners=_owners(model, definition.owned_by),
         )
+        columns = set(sa_inspect(model).columns.keys())
+        named = (*definition.lookup, *(definition.lookup_detail or ()), *definition.lookup_filters)
+        unknown = [c for c in named if c not in columns]
+        if unknown:
+            raise ValueError(f"model {name!r}: lookup names unknown columns {unknown}")
         self._models[name] = info
         return info
 

@@ -35,9 +35,23 @@ def crm_addhooks(pluginmanager):
 @hookimpl
 def crm_models():
     return [
-        ModelDef(Client, label="Client", schema=ClientSchema),
+        ModelDef(
+            Client,
+            label="Client",
+            schema=ClientSchema,
+            # search_text holds the name, VAT number, city, phones and people: one column to search
+            lookup=("name", "search_text"),
+            lookup_detail=("vat_number",),
+        ),
         # Everything stored about a client follows the client's record rules (owned_by).
-        ModelDef(Person, label="Contact person", schema=PersonSchema, owned_by="client_id"),
+        ModelDef(
+            Person,
+            label="Contact person",
+            schema=PersonSchema,
+            owned_by="client_id",
+            lookup=("name", "position"),
+            lookup_filters=("client_id",),
+        ),
         ModelDef(Contact, label="Contact", schema=ContactApiSchema, owned_by="client_id"),
         ModelDef(Address, label="Address", plural="Addresses", owned_by="client_id"),
         ModelDef(Phone, label="Phone number", owned_by="client_id"),

@@ -36,7 +36,13 @@ MANIFEST = Manifest(
 @hookimpl
 def crm_models():
     return [
-        ModelDef(Contract, label="Contract", schema=ContractSchema),
+        ModelDef(
+            Contract,
+            label="Contract",
+            schema=ContractSchema,
+            lookup=("number", "title"),
+            lookup_filters=("client_id",),
+        ),
         ModelDef(
             Condition, label="Contract condition", schema=ConditionSchema, owned_by="contract_id"
         ),

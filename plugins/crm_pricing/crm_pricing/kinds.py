@@ -20,6 +20,7 @@ from crm_pricing.periods import (
     BASES,
     PERIOD_ADJECTIVES,
     PERIOD_MONTHS,
+    PERIOD_NOUNS,
     basis_period,
 )
 
@@ -55,7 +56,7 @@ class PercentSchema(Schema):
 
 
 class TierSchema(Schema):
-    threshold = _amount(required=True)
+    threshold = _amount(required=True, metadata={"label": "From (threshold)"})
     percent = _percent(required=True)
 
 
@@ -65,7 +66,12 @@ def _sorted_tiers(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class _TiersSchema(Schema):
-    tiers = fields.List(fields.Nested(TierSchema), required=True, validate=validate.Length(min=1))
+    tiers = fields.List(
+        fields.Nested(TierSchema),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "Each row: from this threshold on, this discount."},
+    )
 
     @validates_schema
     def _distinct(self, data: dict[str, Any], **_: Any) -> None:
@@ -85,15 +91,40 @@ class QuantityBreaksSchema(_TiersSchema):
     """``tiers``: ``[{"threshold": 100, "percent": 3}, ...]``, the quantity on the line."""
 
 
+#: Product-group fields are pickers of the catalogue's groups in the generated rule form.
+_GROUPS = "crm_sales_product_group"
+
+
 class _PeriodFields(Schema):
-    period = fields.String(required=True, validate=validate.OneOf(tuple(PERIOD_MONTHS)))
-    basis = fields.String(load_default="last_completed", validate=validate.OneOf(BASES))
+    period = fields.String(
+        required=True,
+        validate=validate.OneOf(tuple(PERIOD_MONTHS)),
+        metadata={"choices": {k: v.capitalize() for k, v in PERIOD_NOUNS.items()}},
+    )
+    basis = fields.String(
+        load_default="last_completed",
+        validate=validate.OneOf(BASES),
+        metadata={
+            "choices": {
+                "last_completed": "The last completed calendar period",
+                "rolling": "The same length up to yesterday",
+            }
+        },
+    )
 
 
 class TurnoverTiersSchema(_TiersSchema, _PeriodFields):
     """``period``, ``basis``, ``group_ids`` (empty: all goods) and ``tiers`` of turnover → %."""
 
-    group_ids = fields.List(fields.Integer(strict=False), load_default=list)
+    group_ids = fields.List(
+        fields.Integer(strict=False),
+        load_default=list,
+        metadata={
+            "picker": _GROUPS,
+            "label": "Turnover of the product groups",
+            "description": "Empty: all goods.",
+        },
+    )
 
 
 class GroupPurchaseSchema(_PeriodFields):
@@ -101,16 +132,36 @@ class GroupPurchaseSchema(_PeriodFields):
     ``percent`` on ``target_group_ids`` (empty: on the products the rule is for)."""
 
     group_ids = fields.List(
-        fields.Integer(strict=False), required=True, validate=validate.Length(min=1)
+        fields.Integer(strict=False),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"picker": _GROUPS, "label": "Bought of the product groups"},
     )
-    measure = fields.String(load_default="amount", validate=validate.OneOf(("amount", "quantity")))
+    measure = fields.String(
+        load_default="amount",
+        validate=validate.OneOf(("amount", "quantity")),
+        metadata={"choices": {"amount": "An amount", "quantity": "A quantity"}},
+    )
     threshold = _amount(required=True)
     percent = _percent(required=True)
-    target_group_ids = fields.List(fields.Integer(strict=False), load_default=list)
+    target_group_ids = fields.List(
+        fields.Integer(strict=False),
+        load_default=list,
+        metadata={
+            "picker": _GROUPS,
+            "label": "Discount on the product groups",
+            "description": "Empty: on the products the rule is for.",
+        },
+    )
 
 
 class EarlyPaymentSchema(Schema):
-    days = fields.Integer(required=True, strict=False, validate=validate.Range(min=0, max=365))
+    days = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(min=0, max=365),
+        metadata={"label": "Paid within", "unit": "days"},
+    )
     percent = _percent(required=True)
 
 

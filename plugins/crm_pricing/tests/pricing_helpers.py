@@ -17,6 +17,28 @@ ON = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 
 
+def rule_params_form(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A kind's parameters as the rule form's generated inputs post them
+    (``params[<kind>].tiers.0.threshold``; a list of ids as repeated values)."""
+    prefix = f"params[{kind}]."
+    out: dict[str, Any] = {}
+
+    def walk(value: Any, name: str) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(sub, f"{name}.{key}" if name else key)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for index, item in enumerate(value):
+                walk(item, f"{name}.{index}")
+        elif isinstance(value, list):
+            out[prefix + name] = [str(v) for v in value]
+        else:
+            out[prefix + name] = str(value)
+
+    walk(params, "")
+    return out
+
+
 def add_products(count: int, group: Any, start: int = 0) -> list:
     """``count`` more products in ``group`` (within an app context)."""
     from core.db import db_session

@@ -11,7 +11,7 @@ import zlib
 
 import time_machine
 from openpyxl import load_workbook
-from pricing_helpers import NOW, add_products
+from pricing_helpers import NOW, add_products, rule_params_form
 from sqlalchemy import func, select
 
 from core.db import db_session
@@ -24,9 +24,14 @@ TIERS = {"period": "quarter", "tiers": [{"threshold": 50000, "percent": 3},
 
 
 def _new_rule(http, **fields):
+    """Post the rule form; ``params`` (a dict, or its JSON) as the generated inputs post it."""
     form = {"name": "Rule", "kind": "crm_pricing.customer_group_discount", "mode": "stack",
-            "priority": "100", "active": "y", "params": '{"percent": 3}'}  # fmt: skip
+            "priority": "100", "active": "y"}  # fmt: skip
+    params = fields.pop("params", {"percent": 3})
     form.update(fields)
+    form.update(
+        rule_params_form(form["kind"], json.loads(params) if isinstance(params, str) else params)
+    )
     return http.post("/pricing/rules/new", data=form)
 
 
@@ -50,7 +55,15 @@ def test_a_manager_creates_edits_and_deactivates_a_rule(shop):
 
     url = f"/pricing/rules/{rule_id}/edit"
     form = form_fields(http.get(url).text, action=url)
-    assert json.loads(form["params"]) == TIERS
+    prefix = "params[crm_pricing.turnover_tiers]."
+    assert form[prefix + "period"] == "quarter" and form[prefix + "basis"] == "last_completed"
+    assert [form[f"{prefix}tiers.{i}.{c}"] for i in (0, 1) for c in ("threshold", "percent")] == [
+        "50000",
+        "3",
+        "100000",
+        "5",
+    ]
+    assert form[prefix + "tiers.2.threshold"] == ""  # an empty row to fill in
     answer = http.post(url, data={**form, "name": "Quarterly tiers 2027", "mode": "exclusive"})
     assert answer.status_code == 302
     # a stale form (the version moved on) saves nothing
@@ -84,21 +97,25 @@ def test_every_wrong_field_gets_its_message_and_nothing_is_saved(shop):
     assert "Nothing was saved" in html
     for field in ("name", "client_id", "valid_to", "params"):
         assert f'data-error="{field}"' in html, field
-    assert "period: Must be one of" in html
-    assert (
-        "tiers.0.percent: Must be greater than or equal to 0 and less than or equal to 100." in html
-    )
+    assert "Period: Must be one of" in html
+    percent = "Must be greater than or equal to 0 and less than or equal to 100."
+    assert f"Tiers, row 1, percent: {percent}" in html
+    # each message also sits under its own input
+    assert f'data-error="params[crm_pricing.turnover_tiers].tiers.0.percent">{percent}' in html
+    assert 'data-error="params[crm_pricing.turnover_tiers].period"' in html
+    assert "Choose a client from the list." in html
     assert _rule_count(shop) == 0
 
-    bad_json = _new_rule(http, params="{percent: 3")
-    assert bad_json.status_code == 400 and "Not valid JSON" in bad_json.text
+    not_a_number = _new_rule(http, params={"percent": "three"})
+    assert not_a_number.status_code == 400 and "Percent: Not a valid number." in not_a_number.text
+    assert "Expecting value" not in not_a_number.text
     unknown = _new_rule(http, kind="acme.nothing")
     assert unknown.status_code == 400 and 'data-error="kind"' in unknown.text
     needs_group = _new_rule(http, kind="crm_pricing.product_group_discount")
     assert "A rule of this kind needs a product group." in needs_group.text
     no_product = _new_rule(http, kind="crm_pricing.fixed_price", params='{"price": 5}',
-                           product_code="NOPE")  # fmt: skip
-    assert "No product has the code NOPE." in no_product.text
+                           product_id="999999")  # fmt: skip
+    assert "No such product." in no_product.text
     both = _new_rule(http, client_id=str(shop.ids.bioprom),
                      customer_group_id=str(shop.ids.wholesale))  # fmt: skip
     assert "not both" in both.text
@@ -286,7 +303,8 @@ def test_a_manager_tries_a_rule_before_saving_it(shop):
             rule_id = db_session.scalar(select(PricingRule.id))
         url = f"/pricing/rules/{rule_id}/edit"
         form = form_fields(http.get(url).text, action=url)
-        tried = http.post(url, data={**form, "params": '{"percent": 10}', **trial})
+        ten = rule_params_form("crm_pricing.customer_group_discount", {"percent": 10})
+        tried = http.post(url, data={**form, **ten, **trial})
         assert "With this rule: <strong>9.00 EUR</strong>" in tried.text  # in place of the 3 %
         with shop.app_context():
             assert db_session.get(PricingRule, rule_id).params == {"percent": 3}
@@ -318,3 +336,84 @@ def test_a_patch_is_validated_as_a_whole_rule(shop):
     early = http.patch(url, json={"valid_to": "2026-01-01", "version": changed["version"]})
     assert early.get_json()["errors"] == {"valid_to": ["Must not be before valid from."]}
     assert http.get("/api/v1/pricing/rules/99999").status_code == 404
+
+
+def test_the_simulator_with_pickers_never_fails_on_a_typed_name(shop):
+    with time_machine.travel(NOW, tick=False):
+        http = logged_in(shop, "maria")
+        client_file = http.get(f"/contacts/clients/{shop.ids.bioprom}").text
+        link = f"/pricing/simulator?client_id={shop.ids.bioprom}"
+        assert f'href="{link}"' in client_file
+        # opened from the client file: the client is chosen, no message, nothing priced yet
+        opened = http.get(link)
+        assert opened.status_code == 200
+        assert f'<option value="{shop.ids.bioprom}" selected>Bioprom</option>' in opened.text
+        assert "data-error" not in opened.text and "is-invalid" not in opened.text
+        assert 'data-picker="crm_contacts_client"' in opened.text
+        assert 'data-picker="crm_sales_product"' in opened.text
+        assert "(id)" not in opened.text and "(code)" not in opened.text
+
+        # a name typed where the list was expected: a message, the text kept, never a 500
+        typed = http.get(f"/pricing/simulator?client_id=Bioprom&product_id={shop.ids.pap}&price=1")
+        assert typed.status_code == 400
+        assert "Choose a client from the list" in typed.text
+        assert '<option value="Bioprom" selected>Bioprom</option>' in typed.text
+        assert f'<option value="{shop.ids.pap}" selected>' in typed.text
+        named = http.get(
+            f"/pricing/simulator?client_id={shop.ids.bioprom}&product_id=paper&price=1"
+        )
+        assert named.status_code == 400 and "Choose a product from the list" in named.text
+        missing = http.get(f"/pricing/simulator?client_id={shop.ids.bioprom}&price=1")
+        assert missing.status_code == 400 and "Choose a product." in missing.text
+        # a client she may not see is not priced
+        hidden = http.get(
+            f"/pricing/simulator?client_id={shop.ids.kalina}&product_id={shop.ids.pap}&price=1"
+        )
+        assert (
+            hidden.status_code == 400 and "No such client among those you may see." in hidden.text
+        )
+
+        priced = http.get(
+            f"/pricing/simulator?client_id={shop.ids.bioprom}&product_id={shop.ids.pap}"
+            "&quantity=500&price=1"
+        )
+        assert priced.status_code == 200 and 'data-testid="quote"' in priced.text
+        assert f'<option value="{shop.ids.pap}" selected>Copy paper A4 (PAP-A4)</option>' in (
+            priced.text
+        )
+        batch = http.post(
+            "/pricing/simulator/batch", data={"client_id": "Bioprom", "lines": "PAP-A4"}
+        )
+        assert batch.status_code == 400 and "Choose a client from the list" in batch.text
+
+
+def test_the_rule_form_says_which_rules_already_apply_and_how_they_combine(shop):
+    http = logged_in(shop, "georgi")
+    assert _new_rule(http, name="Wholesale 3 %", customer_group_id=str(shop.ids.wholesale),
+                     kind="crm_pricing.discount", priority="50").status_code == 302  # fmt: skip
+    assert _new_rule(http, name="Kalina only", client_id=str(shop.ids.kalina),
+                     kind="crm_pricing.discount").status_code == 302  # fmt: skip
+    # a second discount for one of the wholesale clients: stacked on the group's, said so, and
+    # saved only once confirmed
+    second = {"name": "Bioprom 2 %", "kind": "crm_pricing.discount",
+              "client_id": str(shop.ids.bioprom), "params": {"percent": 2}}  # fmt: skip
+    refused = _new_rule(http, **second)
+    assert refused.status_code == 400 and _rule_count(shop) == 2
+    html = refused.text
+    overlaps = html[html.index('data-testid="overlaps"') :]
+    assert "Wholesale 3 %" in overlaps and "Kalina only" not in overlaps
+    assert "Stacked discounts are compounded" in overlaps
+    assert "3 % and 2 % make 4.94 % off" in overlaps
+    assert "is also a Negotiated discount rule for some of the same clients" in overlaps
+    assert "tick the box to save this one as well" in html
+    assert _new_rule(http, **second, confirm_overlap="y").status_code == 302
+    assert _rule_count(shop) == 3
+
+    # an exclusive rule of another kind is saved at once, its effect on the others shown on edit
+    assert _new_rule(http, name="Summer", kind="crm_pricing.early_payment", mode="exclusive",
+                     params={"days": 10, "percent": 8}).status_code == 302  # fmt: skip
+    with shop.app_context():
+        summer = db_session.scalar(select(PricingRule.id).where(PricingRule.name == "Summer"))
+    edit = http.get(f"/pricing/rules/{summer}/edit").text
+    assert "“Summer” is exclusive: when it applies, no other discount does." in edit
+    assert "Kalina only" in edit[edit.index('data-testid="overlaps"') :]

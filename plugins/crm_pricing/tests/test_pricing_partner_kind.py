@@ -65,6 +65,54 @@ def test_a_partner_kind_takes_part_in_quotes(crm_app_factory, acme_plugins):
         )
 
 
+def test_a_partner_kind_gets_a_generated_form(crm_app_factory, acme_plugins):
+    app = crm_app_factory(["crm_pricing", "crm_acme_pricing"], plugins=acme_plugins)
+    make_user(app, "georgi", groups=("sales_manager",))
+    http = logged_in(app, "georgi")
+    page = http.get("/pricing/rules/new").text
+    prefix = "params[crm_acme_pricing.bundles]."
+    section = page[page.index('data-testid="params-crm_acme_pricing.bundles"') :]
+    section = section[: section.index("</fieldset>\n    \n")]
+    # a table with a row to fill in and a template for more rows, typed inputs, a select, a picker
+    assert f'name="{prefix}lines.0.size"' in section and "data-row-add" in section
+    assert f'name="{prefix}lines.__index__.percent"' in section  # the <template> row
+    assert '<option value="blue">Blue boxes</option>' in section
+    assert f'name="{prefix}until" value="" autocomplete="off"\n         type="date"' in section
+    assert 'data-picker="crm_sales_product_group"' in section and "Offer ends" in section
+    assert "textarea" not in section
+
+    with app.app_context():
+        from core.db import db_session
+        from crm_sales.models import ProductGroup
+
+        group = ProductGroup(code="G", name="Gadgets")
+        db_session.add(group)
+        db_session.commit()
+        group_id = group.id
+    form = {"name": "Bundles", "kind": "crm_acme_pricing.bundles", "mode": "stack",
+            "priority": "100", "active": "y", f"{prefix}lines.0.size": "3",
+            f"{prefix}lines.0.percent": "12", f"{prefix}lines.1.size": "",
+            f"{prefix}lines.1.percent": "", f"{prefix}colour": "blue",
+            f"{prefix}until": "2027-02-30", f"{prefix}group_id": str(group_id)}  # fmt: skip
+    wrong = http.post("/pricing/rules/new", data=form)
+    assert wrong.status_code == 400
+    assert "Lines, row 1, percent: Must be greater than or equal to 0" in wrong.text
+    assert "Offer ends: Not a valid date." in wrong.text
+    assert f'data-error="{prefix}lines.0.percent"' in wrong.text
+    # what was typed is still there, the picker shows the group's name
+    assert f'name="{prefix}lines.0.size" value="3"' in wrong.text
+    assert f'<option value="{group_id}" selected>Gadgets (G)</option>' in wrong.text
+    form.update({f"{prefix}lines.0.percent": "2,5", f"{prefix}until": "2027-02-28"})
+    assert http.post("/pricing/rules/new", data=form).status_code == 302
+    rules = http.get("/api/v1/pricing/rules").get_json()["items"]
+    assert rules[0]["params"] == {
+        "lines": [{"size": 3, "percent": "2.5"}],
+        "colour": "blue",
+        "until": "2027-02-28",
+        "group_id": group_id,
+    }
+
+
 def _product(app) -> int:
     from decimal import Decimal
 

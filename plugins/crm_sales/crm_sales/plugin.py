@@ -30,8 +30,14 @@ MANIFEST = Manifest(
 @hookimpl
 def crm_models():
     return [
-        ModelDef(ProductGroup, label="Product group"),
-        ModelDef(Product, label="Product", schema=ProductOutSchema),
+        ModelDef(ProductGroup, label="Product group", lookup=("name", "code")),
+        ModelDef(
+            Product,
+            label="Product",
+            schema=ProductOutSchema,
+            lookup=("name", "code"),
+            lookup_filters=("group_id", "active"),
+        ),
         ModelDef(SalesDocument, label="Sales document", schema=DocumentSummarySchema),
         ModelDef(SalesLine, label="Sales line"),
         ModelDef(Payment, label="Payment", owned_by="document_id"),

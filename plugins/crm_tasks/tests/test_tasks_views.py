@@ -160,7 +160,11 @@ def test_a_task_created_from_the_client_file_knows_its_person_and_contact(app):
         elsewhere_id = elsewhere.id
     maria = logged_in(app, "maria")
     form = maria.get(f"/tasks/new?client_id={ids.bioprom}").get_data(as_text=True)
-    assert 'data-testid="fixed-client"' in form and "Ivan Kolev" in form
+    assert 'data-testid="fixed-client"' in form
+    # the contact person picker asks for the people of the form's client
+    assert 'data-picker="crm_contacts_person"' in form and 'data-picker-follow="client_id"' in form
+    people = maria.get(f"/api/v1/lookup/crm_contacts_person?client_id={ids.bioprom}").get_json()
+    assert [p["label"] for p in people["items"]] == ["Ivan Kolev"]
     base = {
         "title": "Offer",
         "commitment_type_id": str(app.types["offer"]),
@@ -370,7 +374,9 @@ def test_another_module_offers_completion_links(crm_app_factory, monkeypatch):
 
 
 def test_the_new_task_form_finds_a_client_among_many(app):
-    page = logged_in(app, "georgi").get("/tasks/new?client_q=rila").get_data(as_text=True)
-    options = re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', page)
-    assert (str(app.ids.rila), "Rila Water") in options
-    assert (str(app.ids.bioprom), "Bioprom") not in options
+    georgi = logged_in(app, "georgi")
+    page = georgi.get("/tasks/new").get_data(as_text=True)
+    assert 'data-picker="crm_contacts_client"' in page and 'name="client_id"' in page
+    assert 'data-picker="core_user"' in page and "permission=crm_tasks.write" in page
+    found = georgi.get("/api/v1/lookup/crm_contacts_client?q=rila").get_json()["items"]
+    assert [c["label"] for c in found] == ["Rila Water"]

@@ -129,7 +129,6 @@ def contract_list():
 
 def _render_form(contract: Contract | None, client: Client, values: dict, errors: dict,
                  status: int = 200):  # fmt: skip
-    keep = values.get("responsible_id")
     return render_template(
         "crm_contracts/contract_form.html",
         contract=contract,
@@ -137,7 +136,6 @@ def _render_form(contract: Contract | None, client: Client, values: dict, errors
         values=values,
         errors=errors,
         types=contract_types(),
-        users=users(int(keep) if str(keep or "").isdigit() else None),
     ), status
 
 
@@ -156,6 +154,9 @@ def _load(values: dict[str, str], client_id: int) -> dict[str, Any]:
 @permission_required(WRITE)
 def contract_new_client():
     """A new contract starts from its client: find it (or come from the client file)."""
+    chosen = request.args.get("client_id", "")
+    if chosen.isdigit():
+        return redirect(url_for("crm_contracts.contract_new", client_id=int(chosen)))
     query = " ".join(request.args.get("q", "").split())
     clients: list[Any] = []
     if query:

@@ -19,7 +19,7 @@ from core.timezone import local_today
 from crm_contracts.blueprints import bp
 from crm_contracts.models import Contract
 from crm_contracts.permissions import READ, WRITE
-from crm_contracts.views.common import ROW_OPTIONS, expiring_between, load_contract, users
+from crm_contracts.views.common import ROW_OPTIONS, expiring_between, load_contract
 
 HORIZONS = (30, 60, 90)
 SHOWN = 50  # per period; the list page shows the rest
@@ -61,7 +61,6 @@ def dashboard():
         "crm_contracts/dashboard.html",
         periods=periods,
         can_write=can_write,
-        users=users(None) if can_write else [],
     )
 
 

@@ -51,10 +51,14 @@ def pages(total: int, per_page: int = PER_PAGE) -> tuple[int, int]:
     return min(max(page, 1), count), count
 
 
+CHOOSE_CLIENT = "Choose a client from the list: type a few letters of its name or VAT number."
+CHOOSE_PRODUCT = "Choose a product from the list: type a few letters of its name or code."
+
+
 def quote_input(source: Any, prefix: str = "", *, lines: bool = True) -> dict[str, Any]:
     """A quote request from form fields (named ``prefix`` + client_id, payment_days, date, and
-    with ``lines`` product_code and quantity) as the quote schemas take it: empty fields left
-    out (the schema names what is missing), numbers as numbers."""
+    with ``lines`` product_id (a picker) or product_code, and quantity) as the quote schemas take
+    it: empty fields left out (the schema names what is missing), numbers as numbers."""
     data: dict[str, Any] = {}
     for name in ("client_id", "payment_days"):
         raw = (source.get(prefix + name) or "").strip()
@@ -64,8 +68,11 @@ def quote_input(source: Any, prefix: str = "", *, lines: bool = True) -> dict[st
     if raw_date:
         data["date"] = raw_date
     if lines:
+        product_id = (source.get(prefix + "product_id") or "").strip()
         code = (source.get(prefix + "product_code") or "").strip()
-        if code:
+        if product_id:
+            data["product_id"] = int(product_id) if product_id.isdigit() else product_id
+        elif code:
             data["product_code"] = code
         data["quantity"] = (source.get(prefix + "quantity") or "").strip() or "1"
     return data
@@ -79,8 +86,10 @@ def run_quote(data: dict[str, Any], lines: list[dict[str, Any]], **rules: Any):
             db_session, data["client_id"], data["date"], data["payment_days"], lines, **rules
         )
     except UnknownClient:
-        raise ValidationError({"client_id": ["No such client."]}) from None
+        raise ValidationError({"client_id": ["No such client among those you may see."]}) from None
     except UnknownProducts as exc:
+        if all("product_id" in line for line in lines):
+            raise ValidationError({"product_id": ["No such product."]}) from None
         raise ValidationError(
             {"product_code": [f"No product has the code {', '.join(exc.missing)}."]}
         ) from None
@@ -88,13 +97,23 @@ def run_quote(data: dict[str, Any], lines: list[dict[str, Any]], **rules: Any):
 
 def quote_one(loaded: dict[str, Any], **rules: Any) -> dict[str, Any]:
     """The quote of the one line of a loaded ``QuoteRequestSchema``."""
-    line = {"product_code": loaded["product_code"], "quantity": loaded["quantity"]}
-    return run_quote(loaded, [line], **rules)[1][0]
+    line = {k: loaded[k] for k in ("product_id", "product_code") if k in loaded}
+    return run_quote(loaded, [{**line, "quantity": loaded["quantity"]}], **rules)[1][0]
 
 
-def quote_errors(exc: ValidationError) -> dict[str, list[str]]:
-    """A one-line quote's errors by form field (the product is given by its code)."""
+def quote_errors(
+    exc: ValidationError, source: Any = None, prefix: str = ""
+) -> dict[str, list[str]]:
+    """A one-line quote's errors by form field, in people's words: the product is one field
+    (the picker ``product_id``), whether it came as an id or a code; a client or product that is
+    not a number (a name typed where the list was expected) asks to choose from the list."""
     errors = field_errors(exc.messages if isinstance(exc.messages, dict) else {})
-    if "product_id" in errors:
-        errors["product_code"] = errors.pop("product_id")
+    if "product_code" in errors:
+        errors.setdefault("product_id", []).extend(errors.pop("product_code"))
+    for name, message in (("client_id", CHOOSE_CLIENT), ("product_id", CHOOSE_PRODUCT)):
+        raw = str(source.get(prefix + name) or "").strip() if source is not None else ""
+        if name in errors and raw and not raw.isdigit():
+            errors[name] = [message]
+    if any("Give product_id or product_code" in m for m in errors.get("product_id", [])):
+        errors["product_id"] = ["Choose a product."]
     return errors

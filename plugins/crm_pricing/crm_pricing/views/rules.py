@@ -4,7 +4,7 @@ rule's kind, and every message is shown next to its field; nothing is saved whil
 
 from __future__ import annotations
 
-import json
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,11 +17,12 @@ from core.audit import history_for
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
-from crm_contacts.models import Client, CustomerGroup
+from core.schema_forms import error_lines, errors_by_name, form_data, schema_form
+from crm_contacts.models import CustomerGroup
 from crm_pricing.blueprints import bp
 from crm_pricing.engine import MODES
-from crm_pricing.kinds import EXAMPLES
 from crm_pricing.models import DiscountCap, PricingRule
+from crm_pricing.overlaps import as_engine_rule, combine, overlapping
 from crm_pricing.permissions import READ, WRITE
 from crm_pricing.rules import apply_rule_data
 from crm_pricing.schemas import QuoteRequestSchema, RuleSchema
@@ -34,9 +35,14 @@ from crm_pricing.views.forms import (
     quote_input,
     quote_one,
 )
-from crm_sales.models import Product, ProductGroup
 
-_OPTIONAL_INTS = ("client_id", "customer_group_id", "product_group_id")
+_OPTIONAL_INTS = ("client_id", "customer_group_id", "product_id", "product_group_id")
+_CHOOSE = {
+    "client_id": "Choose a client from the list.",
+    "customer_group_id": "Choose a customer group from the list.",
+    "product_id": "Choose a product from the list.",
+    "product_group_id": "Choose a product group from the list.",
+}
 
 
 def _customer_groups() -> list[Any]:
@@ -49,15 +55,16 @@ def _choices() -> dict[str, Any]:
     kinds = current_kinds()
     return {
         "kinds": [(k.name, k.label) for k in kinds.values()],
-        "examples": {k: EXAMPLES.get(k, "{}") for k in kinds},
         "modes": [(m, m.capitalize()) for m in MODES],
         "customer_groups": _customer_groups(),
-        "product_groups": db_session.execute(
-            select(ProductGroup.id, ProductGroup.name, ProductGroup.path).order_by(
-                ProductGroup.path
-            )
-        ).all(),
+        "kind_labels": {k.name: k.label for k in kinds.values()},
     }
+
+
+def params_prefix(kind: str) -> str:
+    """Each kind's parameter inputs carry its name, so that the forms of every kind can sit in
+    one page (the chosen one shown) and only the chosen kind's are read."""
+    return f"params[{kind}]."
 
 
 def _form_data(form) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -80,55 +87,122 @@ def _form_data(form) -> tuple[dict[str, Any], dict[str, list[str]]]:
         elif raw.isdigit():
             data[name] = int(raw)
         else:
-            errors[name] = ["Must be a number."]
-    code = form.get("product_code", "").strip()
-    data["product_id"] = None
-    if code:
-        product_id = db_session.scalar(select(Product.id).where(Product.code == code))
-        if product_id is None:
-            errors["product_code"] = [f"No product has the code {code}."]
-        data["product_id"] = product_id
-    try:
-        data["params"] = json.loads(form.get("params", "") or "{}")
-        if not isinstance(data["params"], dict):
-            errors["params"] = ['Must be a JSON object, such as {"percent": 5}.']
-    except ValueError as exc:
-        errors["params"] = [f"Not valid JSON: {exc}."]
+            errors[name] = [_CHOOSE[name]]
+    kind = current_kinds().get(data["kind"])
+    data["params"] = {}
+    if kind is not None:
+        data["params"], param_errors = form_data(kind.schema, form, params_prefix(kind.name))
+        for field, messages in param_errors.items():
+            errors[params_prefix(kind.name) + field] = messages
     return data, errors
 
 
-def _save(rule: PricingRule, form) -> dict[str, list[str]]:
+def _save(rule: PricingRule, form) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    """Validate the posted rule and, when it is right, copy it onto ``rule``: the errors by
+    field (parameters by input name, and worded for the summary under ``params``) and the data."""
     data, errors = _form_data(form)
     if errors:
         # still validate the rest, so that every field's message shows at once
         data = {k: v for k, v in data.items() if k not in errors}
-    schema = RuleSchema(kinds=current_kinds())
+    kinds = current_kinds()
+    schema = RuleSchema(kinds=kinds)
     try:
         loaded = schema.load(data)
         if not errors:
             apply_rule_data(db_session, rule, loaded)
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        params = messages.pop("params", None)
+        kind = kinds.get(data.get("kind", ""))
+        if params and kind is not None:
+            prefix = params_prefix(kind.name)
+            for name, lines in errors_by_name(params, prefix.rstrip(".")).items():
+                errors.setdefault(name, []).extend(lines)
+            errors["params"] = error_lines(kind.schema, params)
         for key, value in field_errors(messages).items():
-            errors.setdefault("product_code" if key == "product_id" else key, []).extend(value)
-    return errors
+            errors.setdefault(key, []).extend(value)
+    return errors, data
 
 
 def _try(form, rule_id: int | None) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     """Price one line with the rule as the form has it, unsaved (in place of the stored rule
     when editing): a manager sees the effect before saving. Nothing is written."""
     trial = PricingRule()
-    errors = _save(trial, form)
+    errors, _ = _save(trial, form)
     quote = None
     try:
         loaded = QuoteRequestSchema().load(quote_input(form, "try_"))
         if not errors:
             quote = quote_one(loaded, extra_rules=[trial], exclude_rules=[rule_id])
     except ValidationError as exc:
-        for key, value in quote_errors(exc).items():
+        for key, value in quote_errors(exc, form, "try_").items():
             errors.setdefault(f"try_{key}", []).extend(value)
     db_session.rollback()
     return quote, errors
+
+
+def _kind_forms(selected: str, params: dict[str, Any] | None, errors: dict[str, Any]):
+    """Every kind's parameter form, the chosen kind's filled in (``params``) with its messages."""
+    forms = []
+    for kind in current_kinds().values():
+        prefix = params_prefix(kind.name)
+        if request.method == "POST":
+            values, _ = form_data(kind.schema, request.form, prefix)
+        else:
+            values = params if kind.name == selected else None
+        own = (
+            {k: v for k, v in errors.items() if k.startswith(prefix)}
+            if kind.name == selected
+            else {}
+        )
+        fields = schema_form(kind.schema, values, None, prefix)
+        _attach(fields, own)
+        forms.append((kind, fields))
+    return forms
+
+
+def _attach(fields, errors: dict[str, list[str]]) -> None:
+    """Put the messages of ``errors`` (by input name) on the described inputs."""
+    for f in fields:
+        f.errors = list(errors.get(f.name, []))
+        _attach(f.children, errors)
+        for row in f.rows:
+            _attach(row, errors)
+
+
+def _overlaps(form_values: dict[str, Any], rule_id: int | None):
+    """The saved rules that concern the same clients and products, and how they combine."""
+    data = {}
+    for name in _OPTIONAL_INTS:
+        raw = str(form_values.get(name) or "").strip()
+        data[name] = int(raw) if raw.isdigit() else None
+    for name in ("valid_from", "valid_to"):
+        try:
+            data[name] = date.fromisoformat(str(form_values.get(name) or ""))
+        except ValueError:
+            data[name] = None
+    if not form_values.get("kind"):
+        return [], None
+    others = overlapping(db_session, data, rule_id)
+    if not others:
+        return [], None
+    kinds = current_kinds()
+    new = PricingRule(
+        id=rule_id, name=str(form_values.get("name") or "") or "this rule",
+        kind=str(form_values.get("kind")), mode=str(form_values.get("mode") or "stack"),
+        priority=_int(form_values.get("priority")) or 100, params={},
+    )  # fmt: skip
+    if request.method == "POST" and new.kind in kinds:
+        new.params, _ = form_data(kinds[new.kind].schema, request.form, params_prefix(new.kind))
+    elif rule_id is not None:
+        stored = db_session.get(PricingRule, rule_id)
+        new.params = stored.params if stored is not None else {}
+    combination = combine(
+        as_engine_rule(new),
+        [as_engine_rule(r) for r in others],
+        {k: v.label for k, v in kinds.items()},
+    )
+    return others, combination
 
 
 def _values(rule: PricingRule) -> dict[str, Any]:
@@ -144,8 +218,7 @@ def _values(rule: PricingRule) -> dict[str, Any]:
         "client_id": rule.client_id or "",
         "customer_group_id": rule.customer_group_id or "",
         "product_group_id": rule.product_group_id or "",
-        "product_code": rule.product.code if rule.product else "",
-        "params": json.dumps(rule.params, indent=1) if rule.params else "",
+        "product_id": rule.product_id or "",
         "version": rule.version,
     }
 
@@ -220,7 +293,9 @@ def rule_edit(rule_id: int):
 
 
 def _rule_form(rule: PricingRule | None, values: dict[str, Any]):
-    """The rule form of a new rule (``rule`` None) or of a stored one: try it, or save it."""
+    """The rule form of a new rule (``rule`` None) or of a stored one: try it, or save it. A new
+    rule of a kind already in force for the same clients and products is saved only once the
+    manager has seen the rules it joins and confirmed."""
     errors: dict[str, list[str]] = {}
     trial = None
     if request.method == "POST" and request.form.get("action") == "try":
@@ -229,7 +304,14 @@ def _rule_form(rule: PricingRule | None, values: dict[str, Any]):
         if rule is not None:
             check_version(rule, request.form.get("version", type=int))
         saving = rule if rule is not None else PricingRule()
-        errors = _save(saving, request.form)
+        errors, _ = _save(saving, request.form)
+        if not errors and rule is None and request.form.get("confirm_overlap") != "y":
+            _, combination = _overlaps(request.form, None)
+            if combination is not None and combination.same_kind:
+                errors["confirm_overlap"] = [
+                    "Rules of the same kind already apply to some of these clients and products "
+                    "(listed above): tick the box to save this one as well."
+                ]
         if not errors:
             if rule is None:
                 db_session.add(saving)
@@ -240,9 +322,13 @@ def _rule_form(rule: PricingRule | None, values: dict[str, Any]):
     if request.method == "POST":
         values = {**request.form.to_dict(), "active": request.form.get("active")}
     history = history_for(db_session, PricingRule.__tablename__, rule.id) if rule else []
+    stored_params = rule.params if rule is not None else None
+    kind_forms = _kind_forms(str(values.get("kind") or ""), stored_params, errors)
+    others, combination = _overlaps(values, rule.id if rule else None)
     return render_template(
         "crm_pricing/rule_form.html", rule=rule, values=values, errors=errors, trial=trial,
-        client_label=client_name(_int(values.get("client_id"))), history=history, **_choices()
+        history=history, kind_forms=kind_forms,
+        overlaps=others, combination=combination, **_choices(),
     ), (400 if errors else 200)  # fmt: skip
 
 
@@ -304,10 +390,3 @@ def cap_save():
 def _int(value: Any) -> int | None:
     text = str(value or "").strip()
     return int(text) if text.isdigit() else None
-
-
-def client_name(client_id: int | None) -> str:
-    """The name of the client a rule is for, if the user may see it."""
-    if client_id is None:
-        return ""
-    return db_session.scalar(select(Client.name).where(Client.id == client_id)) or ""

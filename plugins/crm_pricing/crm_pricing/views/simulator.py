@@ -16,7 +16,14 @@ from crm_pricing.blueprints import bp
 from crm_pricing.permissions import READ
 from crm_pricing.quoting import batch_total
 from crm_pricing.schemas import MAX_BATCH_LINES, BatchQuoteRequestSchema, QuoteRequestSchema
-from crm_pricing.views.forms import field_errors, quote_errors, quote_input, quote_one, run_quote
+from crm_pricing.views.forms import (
+    CHOOSE_CLIENT,
+    field_errors,
+    quote_errors,
+    quote_input,
+    quote_one,
+    run_quote,
+)
 
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -24,20 +31,29 @@ _SPLIT = re.compile(r"[\s,;]+")
 @bp.route("/simulator")
 @permission_required(READ)
 def simulator():
+    """Prices when a product is chosen (or the form was sent): opened from a client file with
+    only the client, it shows the form prefilled, without errors."""
     args = request.args
     values = args.to_dict()
     values.setdefault("quantity", "1")
     values.setdefault("date", local_today().isoformat())
     errors: dict[str, list[str]] = {}
     quote = None
-    if args.get("client_id") or args.get("product_code"):
+    if args.get("product_id") or args.get("product_code") or "price" in args:
         try:
             loaded = QuoteRequestSchema().load(quote_input(args))
             quote = quote_one(loaded)
         except ValidationError as exc:
-            errors = quote_errors(exc)
+            errors = quote_errors(exc, args)
+    if quote is not None:
+        values["product_id"] = str(quote["product_id"])
     return render_template(
-        "crm_pricing/simulator.html", values=values, errors=errors, quote=quote
+        "crm_pricing/simulator.html",
+        values=values,
+        errors=errors,
+        quote=quote,
+        client_ok=str(values.get("client_id", "")).isdigit(),
+        product_label=f"{quote['product_name']} ({quote['product_code']})" if quote else None,
     ), (400 if errors else 200)
 
 
@@ -94,6 +110,9 @@ def batch():
             messages.pop("lines", None)
             for key, value in field_errors(messages).items():
                 errors.setdefault("lines" if key == "product_code" else key, []).extend(value)
+            raw_client = values.get("client_id", "").strip()
+            if "client_id" in errors and raw_client and not raw_client.isdigit():
+                errors["client_id"] = [CHOOSE_CLIENT]
         total = batch_total(quotes)
     return render_template(
         "crm_pricing/batch.html", values=values, errors=errors, quotes=quotes, total=total

@@ -27,7 +27,6 @@ from crm_tasks.permissions import DELETE, READ, WRITE
 from crm_tasks.schemas import TaskSchema
 from crm_tasks.service import (
     active_types,
-    assignable_users,
     count,
     create_task,
     link_options,
@@ -45,7 +44,6 @@ from crm_tasks.views.common import (
     int_arg,
     persons_and_contacts,
     task_or_404,
-    visible_clients,
 )
 
 FORM_FIELDS = (
@@ -145,7 +143,7 @@ def _render_form(task: Task | None, values: dict[str, Any], errors: dict, status
         client_id = int(client_id) if client_id not in (None, "") else None
     except (TypeError, ValueError):
         client_id = None
-    persons, contacts = persons_and_contacts(client_id)
+    _, contacts = persons_and_contacts(client_id)
     if not values.get("priority"):
         values = {**values, "priority": "normal"}  # what the schema assumes
     fixed_client = db_session.get(Client, client_id) if client_id and task is None else None
@@ -156,13 +154,8 @@ def _render_form(task: Task | None, values: dict[str, Any], errors: dict, status
             values=values,
             errors=errors,
             types=active_types(db_session, keep=task.commitment_type_id if task else None),
-            clients=[] if fixed_client else visible_clients(request.args.get("client_q", "")),
-            client_q=request.args.get("client_q", ""),
             fixed_client=fixed_client,
-            # (value, label) pairs for crm_contacts' choice macro.
-            persons=[(p.id, p.name) for p in persons],
             contacts=contacts,
-            users=[(u.id, u.name) for u in assignable_users(db_session)],
             priorities=[(p, p.capitalize()) for p in PRIORITIES],
         ),
         status,

@@ -2,7 +2,9 @@
 imports only the core (not crm_pricing, not the catalogue) and declares no dependency.
 
 - ``crm_acme_pricing.full_packs``: ordering whole packs of ``pack`` units gives ``percent``;
-- ``crm_acme_pricing.launch_week``: automatic (no rule to configure), 1 % in the launch week.
+- ``crm_acme_pricing.launch_week``: automatic (no rule to configure), 1 % in the launch week;
+- ``crm_acme_pricing.bundles``: a schema with a table, a choice, a date and a picker, whose form
+  the core generates like the bundled kinds' ones.
 """
 
 from __future__ import annotations
@@ -23,6 +25,28 @@ LAUNCH_WEEK = (date(2026, 11, 23), date(2026, 11, 29))
 class FullPacksSchema(Schema):
     pack = fields.Integer(required=True, validate=validate.Range(min=2))
     percent = fields.Decimal(required=True, validate=validate.Range(min=0, max=10))
+
+
+class BundleLineSchema(Schema):
+    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    percent = fields.Decimal(
+        required=True, validate=validate.Range(min=0, max=10), metadata={"unit": "%"}
+    )
+
+
+class BundlesSchema(Schema):
+    lines = fields.List(fields.Nested(BundleLineSchema), required=True)
+    colour = fields.String(
+        load_default="red",
+        validate=validate.OneOf(("red", "blue")),
+        metadata={"choices": {"red": "Red boxes", "blue": "Blue boxes"}},
+    )
+    until = fields.Date(metadata={"label": "Offer ends"})
+    group_id = fields.Integer(metadata={"picker": "crm_sales_product_group", "label": "Group"})
+
+
+def bundles(context, params):
+    return "never in this test"
 
 
 def full_packs(context, params):
@@ -50,4 +74,5 @@ def crm_pricing_rules():
                         full_packs, order=45),
         PricingRuleKind("crm_acme_pricing.launch_week", "Launch week (Acme)", Schema, launch_week,
                         order=90, automatic=True),
+        PricingRuleKind("crm_acme_pricing.bundles", "Bundles (Acme)", BundlesSchema, bundles),
     ]  # fmt: skip
