@@ -36,7 +36,9 @@ EVERYONE = ("sales_manager", "sales_rep", "back_office")
 @hookimpl
 def crm_models():
     return [
-        ModelDef(Material, label="Advertising material", schema=MaterialSchema),
+        ModelDef(
+            Material, label="Advertising material", schema=MaterialSchema, lookup=("name", "code")
+        ),
         ModelDef(MaterialKind, label="Kind of advertising material"),
         ModelDef(Location, label="Advertising stock location"),
         # Stock follows its location's rules, a movement its client's (besides its own rule).

@@ -74,9 +74,6 @@ def _choices(source_id: int | None) -> list[Any]:
 
 def _render(client: Client, values: dict[str, Any], lines: list[dict], errors: dict, status=200):
     source = values.get("from_location_id")
-    persons = db_session.execute(
-        select(Person.id, Person.name).where(Person.client_id == client.id).order_by(Person.name)
-    ).all()
     return render_template(
         "crm_advertising/handout.html",
         client=client,
@@ -84,7 +81,6 @@ def _render(client: Client, values: dict[str, Any], lines: list[dict], errors: d
         lines=lines,
         errors=errors,
         places=[(p.id, p.name) for p in locations()],
-        persons=persons,
         materials=_choices(int(source) if str(source or "").isdigit() else None),
         occasions=list(OCCASIONS.items()),
     ), status
