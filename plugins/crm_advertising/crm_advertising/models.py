@@ -167,7 +167,12 @@ class Movement(Base):
         index=True,
         info={"label": "Client"},
     )
-    client_delta: Mapped[int] = mapped_column(Integer, default=0)
+    client_delta: Mapped[int] = mapped_column(Integer, default=0, info={"label": "Items to client"})
+    # client_delta × unit_cost: what the client received, in money (negative for a return), so
+    # that reports sum a column.
+    client_cost: Mapped[Decimal] = mapped_column(
+        Numeric(14, 2), default=Decimal("0.00"), info={"label": "Cost to client"}
+    )
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("crm_contacts_person.id", ondelete="SET NULL"), info={"label": "Contact person"}
     )

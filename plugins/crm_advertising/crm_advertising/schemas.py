@@ -122,6 +122,7 @@ class MovementSchema(Base):
     )
     note = text(2000)
     client_delta = fields.Integer(dump_only=True)
+    client_cost = fields.Decimal(places=2, as_string=True, dump_only=True)
     reverses_id = fields.Integer(dump_only=True)
     created_by_id = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)

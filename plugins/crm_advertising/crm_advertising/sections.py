@@ -46,7 +46,7 @@ def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSectio
     still_there = outstanding(db_session, Movement.client_id == client.id)
     year_ago = local_today() - timedelta(days=365)
     cost = db_session.scalar(
-        select(func.coalesce(func.sum(Movement.client_delta * Movement.unit_cost), 0)).where(
+        select(func.coalesce(func.sum(Movement.client_cost), 0)).where(
             Movement.client_id == client.id, Movement.day > year_ago
         )
     )

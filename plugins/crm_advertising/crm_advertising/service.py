@@ -158,6 +158,11 @@ def _client_delta(kind: str, quantity: int) -> int:
     return {"handout": quantity, "return": -quantity}.get(kind, 0)
 
 
+def _priced(movement: Movement) -> Movement:
+    movement.client_cost = (movement.unit_cost * movement.client_delta).quantize(Decimal("0.01"))
+    return movement
+
+
 def record_movement(session: Session, actor: Actor, data: dict[str, Any]) -> Movement:
     """A receipt, transfer, return or write-off (validated by ``MovementSchema``)."""
     kind = data["kind"]
@@ -211,7 +216,7 @@ def record_movement(session: Session, actor: Actor, data: dict[str, Any]) -> Mov
         take(session, material, source, data["quantity"], "quantity")
     if target is not None:
         put(session, material, target, data["quantity"])
-    session.add(movement)
+    session.add(_priced(movement))
     session.flush()
     return movement
 
@@ -255,7 +260,7 @@ def hand_out(
             note=data.get("note", ""),
             created_by_id=actor.user_id,
         )
-        session.add(movement)
+        session.add(_priced(movement))
         movements.append(movement)
     session.flush()
     return movements
@@ -296,7 +301,7 @@ def reverse(session: Session, actor: Actor, movement: Movement, day: date) -> Mo
         take(session, material, movement.to_location, movement.quantity, "movement")
     if movement.from_location is not None:
         put(session, material, movement.from_location, movement.quantity)
-    session.add(mirror)
+    session.add(_priced(mirror))
     session.flush()
     return mirror
 

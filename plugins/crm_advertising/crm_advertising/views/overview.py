@@ -33,7 +33,7 @@ def _date_arg(name: str, default: date) -> date:
 
 def _cost():
     """What was given (hand-outs less returns and reversals): quantity × the cost at the time."""
-    return func.coalesce(func.sum(Movement.client_delta * Movement.unit_cost), 0)
+    return func.coalesce(func.sum(Movement.client_cost), 0)
 
 
 @bp.route("/overview")

@@ -114,6 +114,7 @@ def upgrade() -> None:
         sa.Column("to_location_id", sa.Integer(), nullable=True),
         sa.Column("client_id", sa.Integer(), nullable=True),
         sa.Column("client_delta", sa.Integer(), nullable=False),
+        sa.Column("client_cost", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("occasion", sa.String(length=20), nullable=True),
         sa.Column("campaign", sa.String(length=200), nullable=False),
