@@ -21,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from core import admin, api, attachment_views, auth, lookup, notifications, throttle, tokens, views
 from core.attachments import install_attachment_cleanup
 from core.audit import install_audit
+from core.concurrency import CrmFlask, busy_response, install_request_listeners
 from core.config import load_settings
 from core.db import close_session, db_session, make_engine, make_session_factory
 from core.locking import register_error_handlers
@@ -53,7 +54,7 @@ def create_app(
         # The working directory's .env: without usecwd, python-dotenv searches from this file.
         load_dotenv(find_dotenv(usecwd=True))
     settings = load_settings(config)
-    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app = CrmFlask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     configure_database(app, plugins)
     configure_security(app)
@@ -71,6 +72,7 @@ def configure_database(app: Flask, plugins: dict[str, PluginInfo] | None) -> Non
     install_listener(factory)
     install_audit(factory)
     install_attachment_cleanup(factory)
+    install_request_listeners(factory)
     app.extensions["crm"] = CRM(engine, factory, plugins, Runtime(plugins))
     app.teardown_appcontext(close_session)
 
@@ -190,7 +192,10 @@ def configure_request_gate(app: Flask) -> None:
             return None  # Flask answers 404/405 itself
         try:
             state = current_state()
-        except (OperationalError, ProgrammingError):
+        except (OperationalError, ProgrammingError) as exc:
+            busy = busy_response(exc)
+            if busy is not None:
+                return busy
             log.exception("database not initialised")
             return render_template("core/not_initialised.html"), 503
         runtime: Runtime = current_app.extensions["crm"].runtime
@@ -299,6 +304,9 @@ def configure_errors(app: Flask) -> None:
     def server_error(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
+        busy = busy_response(error)
+        if busy is not None:
+            return busy
         # An error before the gate ran still gets an id, for the page, the header and the log.
         request_id = g.setdefault("request_id", new_request_id())
         log.exception("unhandled error, request id %s", request_id)

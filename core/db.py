@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, has_app_context
-from sqlalchemy import Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from flask import current_app, g, has_app_context, has_request_context, request
+from sqlalchemy import Engine, Integer, MetaData, create_engine, event, make_url
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    sessionmaker,
+)
 from werkzeug.local import LocalProxy
 
 # Deterministic constraint names: Alembic can then drop and alter constraints by name on every
@@ -26,10 +33,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class Versioned:
+    """Mixin of an editable model: a ``version`` the mapper checks on every UPDATE and DELETE
+    (a save racing past ``core.locking.check_version`` matches no row and answers 409)."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and real (transactional) DDL."""
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        # The busy timeout: how long a write waits for another one's lock (``?timeout=`` wins).
+        if "timeout" not in make_url(url).query:
+            kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, in_memory=":memory:" in url or url.rstrip("/") == "sqlite:")
         return engine
@@ -52,28 +72,11 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        # ``begin_write`` asks for the write lock up front (see there).
-        immediate = connection.get_execution_options().get(WRITE_LOCK)
+        # A write request takes the write lock at its first statement (and waits for it, up to
+        # the busy timeout): a deferred transaction that reads, then writes after another
+        # writer committed, fails at once with "database is locked" whatever the timeout.
+        immediate = connection.get_execution_options().get("crm_write_request")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-WRITE_LOCK = "crm_begin_immediate"
-
-
-def begin_write(session: Session) -> None:
-    """Start the transaction of a read-check-write (stock taken only if enough is left) so that
-    concurrent ones queue instead of failing. On SQLite a transaction that has read and then
-    writes fails at once with "database is locked" when another writer committed since its read
-    (WAL's snapshot rule: no busy wait helps), so the read-only transaction so far is ended and a
-    new one starts with ``BEGIN IMMEDIATE``, which takes the write lock first and waits for it
-    (the busy timeout). On PostgreSQL nothing is needed: row locks serialise the writers.
-    Call it before the request writes anything: pending changes would be lost, so they refuse."""
-    if not is_sqlite(session):
-        return
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("begin_write must come before the request's first change")
-    session.rollback()
-    session.connection(execution_options={WRITE_LOCK: True})
 
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
@@ -83,6 +86,9 @@ def is_sqlite(engine_or_session: Engine | Session) -> bool:
         else engine_or_session
     )
     return bind.dialect.name == "sqlite"
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_engine() -> Engine:
@@ -95,6 +101,8 @@ def get_session() -> Session:
     session = g.get("crm_db_session")
     if session is None:
         session = g.crm_db_session = current_app.extensions["crm"].session_factory()
+        if has_request_context() and request.method not in SAFE_METHODS and is_sqlite(session):
+            session.connection(execution_options={"crm_write_request": True})
     return session
 
 

@@ -165,4 +165,3 @@ def crm_user_saved(session: Session, user: Any) -> None:
     Called in the transaction that saves the user, before it commits; do not commit. Not called
     for a password change or a login.
     """
-

@@ -1,17 +1,15 @@
 """Optimistic locking: nothing a user saves silently overwrites a change made since they loaded it.
 
-An editable model carries a version column declared as the mapper's ``version_id_col``::
-
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    __mapper_args__ = {"version_id_col": version}
-
-Its forms carry the version in a hidden field and its API asks for it in the body of a PATCH. The
-view calls ``check_version(record, submitted)`` before changing anything: a version that is not
-the current one (or none at all) raises ``Conflict``. Between that check and the commit another
-worker may still save; SQLAlchemy's UPDATE then matches no row (it is filtered on the version read)
-and raises ``StaleDataError``. Both answer 409 through the handlers ``register_error_handlers``
-installs: an HTML page with the record's current values next to the user's, or JSON
-``{"errors": {"version": [...]}, "current": {...}}``. The transaction is rolled back either way.
+An editable model inherits ``Versioned`` (a ``version`` column declared as the mapper's
+``version_id_col``). Its forms carry the version in a hidden field (the ``version_field`` macro of
+``core/_locking.html``) and its API takes it in the JSON body (``"version": 3``) or an
+``If-Match: "3"`` header. The view calls ``check_version(record)`` before changing anything: a
+version that is not the current one (or none at all) raises ``Conflict``. Between that check and
+the commit another worker may still save; SQLAlchemy's UPDATE then matches no row (it is filtered
+on the version read) and raises ``StaleDataError``. Both answer 409 through the handlers
+``register_error_handlers`` installs: an HTML page with the record's current values next to the
+user's, or JSON ``{"errors": {"version": [...]}, "current": {...}}``. The transaction is
+rolled back either way.
 """
 
 from __future__ import annotations
@@ -25,11 +23,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict as HTTPConflict
 
 from core.audit import to_text
-from core.db import db_session
+from core.db import Versioned, db_session
+
+__all__ = ["CHANGED", "Conflict", "Versioned", "check_version", "submitted_version"]
 
 CHANGED = (
     "This record was changed by someone else since you opened it. Nothing was saved: "
     "look at its current values, then redo your change."
+)
+MISSING = (
+    "This change does not say which version of the record it was made on (a version field, or "
+    "an If-Match header): nothing was saved. Read the record again, then redo your change."
 )
 DELETED = "This record was deleted by someone else since you opened it. Nothing was saved."
 
@@ -42,6 +46,25 @@ class Conflict(HTTPConflict):
         self.record = record
 
 
+#: ``check_version(record)`` without a second argument reads the version from the request.
+FROM_REQUEST: Any = object()
+
+
+def submitted_version() -> Any:
+    """The version the client read: a JSON body's ``version``, a form's ``version`` field, or the
+    ``If-Match`` header (``"3"``, ``W/"3"`` or ``3``); None when the request carries none."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict) and "version" in body:
+            return body["version"]
+    elif "version" in request.form:
+        return request.form["version"]
+    tag = request.headers.get("If-Match", "").strip()
+    if tag.startswith("W/"):
+        tag = tag[2:]
+    return tag.strip('"') or None
+
+
 def version_key(record: Any) -> str:
     mapper = inspect(record).mapper
     if mapper.version_id_col is None:
@@ -49,22 +72,34 @@ def version_key(record: Any) -> str:
     return mapper.get_property_by_column(mapper.version_id_col).key
 
 
-def check_version(record: Any, submitted: Any) -> None:
-    """Raise ``Conflict`` unless ``submitted`` (a form's text or a JSON number) is the version of
-    ``record`` as loaded now. A missing or unreadable version counts as stale: it cannot prove the
-    user saw the current values."""
+def check_version(record: Any, submitted: Any = FROM_REQUEST) -> None:
+    """Raise ``Conflict`` unless ``submitted`` (a form's text or a JSON number; by default what
+    ``submitted_version()`` finds in the request) is the version of ``record`` as loaded now. A
+    missing or unreadable version counts as stale: it cannot prove the user saw the current
+    values."""
+    if submitted is FROM_REQUEST:
+        submitted = submitted_version()
     current = getattr(record, version_key(record))
     if has_request_context():
         # The record this request edits: a StaleDataError at commit answers with its values.
         g.setdefault("crm_locked_records", []).append(record)
-    if isinstance(submitted, bool):
+    if submitted is None or submitted == "":
+        raise Conflict(record, MISSING)
+    if isinstance(submitted, bool) or (isinstance(submitted, float) and not submitted.is_integer()):
         raise Conflict(record)
     try:
         version = int(submitted)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # None, "abc", 1e999
         raise Conflict(record) from None
     if version != current:
         raise Conflict(record)
+
+
+def touch(record: Any) -> None:
+    """Move ``record``'s version on when a change does not UPDATE its own row (its children,
+    its many-to-many links), so that a form opened before sees the change as a conflict."""
+    key = version_key(record)
+    setattr(record, key, getattr(record, key) + 1)
 
 
 def _current_values(record: Any) -> dict[str, Any] | None:
@@ -80,7 +115,12 @@ def _current_values(record: Any) -> dict[str, Any] | None:
         values = info.schema().dump(record)
     else:
         mapper = inspect(record).mapper
-        values = {a.key: to_text(getattr(record, a.key)) for a in mapper.column_attrs}
+        # Never a password hash or a session token, whoever is looking.
+        values = {
+            a.key: to_text(getattr(record, a.key))
+            for a in mapper.column_attrs
+            if not any(word in a.key for word in ("password", "token", "secret"))
+        }
     values.setdefault(version_key(record), getattr(record, version_key(record)))
     return values
 

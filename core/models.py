@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base
+from core.db import Base, Versioned
 
 
 def utcnow() -> datetime:
@@ -68,7 +68,7 @@ group_permission = Table(
 )
 
 
-class Group(Base):
+class Group(Versioned, Base):
     __tablename__ = "core_group"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -108,8 +108,13 @@ class User(UserMixin, Base):
     # Part of the id flask-login keeps in the session and the remember cookie: rotating it (new
     # password, deactivation) ends every session of the user at once.
     session_token: Mapped[str] = mapped_column(String(64), default="")
+    # Moved on by the administrator's edit form only (``version_id_generator`` off): logging in
+    # writes ``last_login`` and must neither conflict with an edit nor with another login.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
     groups: Mapped[list[Group]] = relationship(secondary=user_group)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, delete, func, inspect, select, table,
 from sqlalchemy.orm import Session
 
 from core import migrate
+from core.concurrency import ModuleLockTimeout, lock_module_state
 from core.models import Attachment, Group, Module, PermissionRecord, RegistrySignal
 from core.permissions import Permission
 from core.plugins import (
@@ -74,11 +75,13 @@ def bump_signal(connection: Session | Connection) -> None:
     )
 
 
-def _fail_fast_on_locks(connection: Connection) -> None:
-    """On PostgreSQL, DDL waits for every lock on the tables it touches; a module operation that
-    cannot get them within seconds fails with an error instead of hanging a request."""
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL lock_timeout = '15s'")
+def _lock_module_state(connection: Connection) -> None:
+    """Wait for the requests in flight and hold new ones back until the commit (PostgreSQL), or
+    give up with a message after a few seconds: see ``core.concurrency``."""
+    try:
+        lock_module_state(connection)
+    except ModuleLockTimeout as exc:
+        raise ModuleError(str(exc)) from exc
 
 
 def _core_plugin():
@@ -114,7 +117,7 @@ def install(engine: Engine, plugins: dict[str, PluginInfo], names: Iterable[str]
     except PluginError as exc:
         raise ModuleError(str(exc)) from exc
     with engine.begin() as connection:
-        _fail_fast_on_locks(connection)
+        _lock_module_state(connection)
         already = set(installed_modules(connection))
         plan = [name for name in plan_all if name not in already]
         if not plan:
@@ -197,7 +200,7 @@ def uninstall(engine: Engine, plugins: dict[str, PluginInfo], name: str) -> Unin
             "its migrations cannot run, so its tables cannot be dropped safely"
         )
     with engine.begin() as connection:
-        _fail_fast_on_locks(connection)
+        _lock_module_state(connection)
         session = Session(bind=connection)
         installed = [plugins[n] for n in installed_modules(connection) if n in plugins]
         pm, _errors = build_plugin_manager(_core_plugin(), installed)
@@ -219,6 +222,7 @@ def uninstall(engine: Engine, plugins: dict[str, PluginInfo], name: str) -> Unin
 def init_core(engine: Engine, plugins: dict[str, PluginInfo]) -> None:
     """Bring the core's own branch to head and store the core's permissions."""
     with engine.begin() as connection:
+        _lock_module_state(connection)
         migrate.upgrade(connection, plugins.values(), migrate.CORE_BRANCH)
         session = Session(bind=connection)
         pm, _ = build_plugin_manager(_core_plugin(), [])
@@ -230,7 +234,7 @@ def init_core(engine: Engine, plugins: dict[str, PluginInfo]) -> None:
 def upgrade_all(engine: Engine, plugins: dict[str, PluginInfo]) -> list[str]:
     """``crm db upgrade``: the core's branch, then every installed module's, in dependency order."""
     with engine.begin() as connection:
-        _fail_fast_on_locks(connection)
+        _lock_module_state(connection)
         migrate.upgrade(connection, plugins.values(), migrate.CORE_BRANCH)
         names = [
             n

@@ -32,6 +32,12 @@ def _group_id(app, code: str) -> int:
         return db_session.scalar(select(Group.id).where(Group.code == code))
 
 
+def _version(app, model, record_id: int) -> str:
+    """The version an edit form opened now would carry."""
+    with app.app_context():
+        return str(db_session.get(model, record_id).version)
+
+
 def _user_count(app) -> int:
     with app.app_context():
         return db_session.scalar(select(func.count()).select_from(User))
@@ -109,6 +115,7 @@ def test_administrator_creates_a_user_in_a_group_who_sees_exactly_its_menus(app,
     root.post(
         f"/settings/groups/{readers}",
         data={
+            "version": _version(app, Group, readers),
             "name": "Client readers",
             "permissions": ["crm_contacts.read", "crm_tasks.read"],
             "members": [str(_user(app, "nina").id)],
@@ -197,7 +204,12 @@ def test_user_edit_changes_name_email_groups_or_nothing(app, root):
     assert not re.search(rf'id="group-{manager}"\s+checked', page)
     refused = root.post(
         f"/settings/users/{maria.id}",
-        data={"name": "Maria P.", "email": "bad", "groups": [str(manager)]},
+        data={
+            "version": _version(app, User, maria.id),
+            "name": "Maria P.",
+            "email": "bad",
+            "groups": [str(manager)],
+        },
     )
     assert refused.status_code == 400
     assert "<strong>Email</strong>: Not a valid email address." in refused.get_data(as_text=True)
@@ -206,7 +218,12 @@ def test_user_edit_changes_name_email_groups_or_nothing(app, root):
 
     saved = root.post(
         f"/settings/users/{maria.id}",
-        data={"name": "Maria P.", "email": "maria@example.com", "groups": [str(manager)]},
+        data={
+            "version": _version(app, User, maria.id),
+            "name": "Maria P.",
+            "email": "maria@example.com",
+            "groups": [str(manager)],
+        },
     )
     assert saved.status_code == 302
     with app.app_context():
@@ -260,13 +277,21 @@ def test_administrators_cannot_lock_everybody_out(app, root):
     assert _user(app, "root").active
 
     # The only administrator taken out of the group, by the user form or the group form.
-    refused = root.post(f"/settings/users/{me.id}", data={"name": "Root", "groups": []})
+    refused = root.post(
+        f"/settings/users/{me.id}",
+        data={"version": _version(app, User, me.id), "name": "Root", "groups": []},
+    )
     assert refused.status_code == 400
     assert "At least one active user must stay" in refused.get_data(as_text=True)
     admin = _group_id(app, "admin")
     refused = root.post(
         f"/settings/groups/{admin}",
-        data={"name": "Administrator", "permissions": ["core.users"], "members": []},
+        data={
+            "version": _version(app, Group, admin),
+            "name": "Administrator",
+            "permissions": ["core.users"],
+            "members": [],
+        },
     )
     assert refused.status_code == 400
     assert "At least one active user must stay" in refused.get_data(as_text=True)
@@ -386,6 +411,7 @@ def test_group_edit_shows_permissions_by_module_and_saves_name_permissions_membe
     saved = root.post(
         f"/settings/groups/{rep}",
         data={
+            "version": _version(app, Group, rep),
             "name": "Representatives",
             "permissions": ["crm_contacts.read"],
             "members": [str(root_id)],
@@ -400,7 +426,8 @@ def test_group_edit_shows_permissions_by_module_and_saves_name_permissions_membe
         assert "sales_rep" in [g.code for g in db_session.get(User, root_id).groups]
 
     refused = root.post(
-        f"/settings/groups/{rep}", data={"name": "", "permissions": [], "members": []}
+        f"/settings/groups/{rep}",
+        data={"version": _version(app, Group, rep), "name": "", "permissions": [], "members": []},
     )
     assert refused.status_code == 400
     assert "<strong>Name</strong>: Required." in refused.get_data(as_text=True)
@@ -413,7 +440,12 @@ def test_unknown_permissions_or_members_are_refused(app, root):
     rep = _group_id(app, "sales_rep")
     refused = root.post(
         f"/settings/groups/{rep}",
-        data={"name": "Reps", "permissions": ["crm_nothing.read"], "members": ["12345"]},
+        data={
+            "version": _version(app, Group, rep),
+            "name": "Reps",
+            "permissions": ["crm_nothing.read"],
+            "members": ["12345"],
+        },
     )
     assert refused.status_code == 400
     text = refused.get_data(as_text=True)
@@ -432,6 +464,7 @@ def test_administrator_group_keeps_user_management_and_cannot_be_deleted(app, ro
     refused = root.post(
         f"/settings/groups/{admin}",
         data={
+            "version": _version(app, Group, admin),
             "name": "Administrator",
             "permissions": ["core.modules"],
             "members": [str(_user(app, "root").id)],

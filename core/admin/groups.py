@@ -21,6 +21,7 @@ from core.admin.forms import (
 )
 from core.admin.queries import LOCKOUT, active_administrators, group_or_404
 from core.db import db_session
+from core.locking import check_version, touch
 from core.models import Group, PermissionRecord, User, user_group
 from core.permissions import permission_required
 
@@ -145,6 +146,7 @@ def group_edit(group_id: int):
             "members": [str(uid) for uid in members],
         }
         return _group_form({"group": group, "form": form, "errors": {}})
+    check_version(group)
     form = posted("permissions", "members")
     data, errors = load_form(GroupEditSchema(), form)
     if not errors:
@@ -159,6 +161,7 @@ def group_edit(group_id: int):
     if not errors:
         before = active_administrators()
         _save_group(group, data)
+        touch(group)  # its permissions and members live in other tables
         if before and not active_administrators():
             db_session.rollback()
             add_error(errors, "members", LOCKOUT)

@@ -36,6 +36,7 @@ from core.admin.queries import (
 )
 from core.auth import announce_user_saved, create_user, hash_password, verify_password
 from core.db import db_session
+from core.locking import check_version, touch
 from core.models import User
 from core.permissions import AUTHENTICATED, permission_required
 
@@ -142,6 +143,7 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form = {"name": user.name, "email": user.email, "groups": [str(g.id) for g in user.groups]}
         return _user_form({"user": user, "form": form, "errors": {}})
+    check_version(user)
     form = posted("groups")
     data, errors = load_form(UserEditSchema(), form)
     if not errors:
@@ -152,6 +154,7 @@ def user_edit(user_id: int):
         before = active_administrators()
         user.name, user.email = data["name"], data["email"]
         user.groups = list(groups.values())
+        touch(user)  # its groups live in another table
         announce_user_saved(db_session, user)
         if before and not active_administrators():
             db_session.rollback()

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base
+from core.db import Base, Versioned
 from core.models import User, utcnow
 
 CLIENT_KINDS = ("company", "individual")
@@ -30,7 +30,7 @@ EMAIL_KINDS = ("work", "personal", "invoices", "other")
 CONTACT_STATES = ("scheduled", "done", "cancelled")
 
 
-class CustomerGroup(Base):
+class CustomerGroup(Versioned, Base):
     """A configurable list (wholesale, retail, distributors...), used by pricing."""
 
     __tablename__ = "crm_contacts_customer_group"
@@ -39,7 +39,7 @@ class CustomerGroup(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
 
 
-class ContactType(Base):
+class ContactType(Versioned, Base):
     """A configurable list of ways of contacting: visit, meeting, phone call, email, video..."""
 
     __tablename__ = "crm_contacts_contact_type"
@@ -146,7 +146,7 @@ class Address(Base):
     client: Mapped[Client] = relationship(back_populates="addresses")
 
 
-class Person(Base):
+class Person(Versioned, Base):
     """A contact person at a client."""
 
     __tablename__ = "crm_contacts_person"

@@ -118,6 +118,14 @@ class PersonSchema(Base):
     notes = text(5000)
     phones = fields.List(fields.Nested(PhoneSchema), load_default=list)
     emails = fields.List(fields.Nested(EmailSchema), load_default=list)
+    version = fields.Integer(dump_only=True)
+
+
+class PersonUpdateSchema(PersonSchema):
+    """A partial update (PATCH): any field of a person, and the version it was read at (here or
+    in an ``If-Match`` header)."""
+
+    version = fields.Integer(strict=False, load_default=None)
 
 
 class BankAccountSchema(Base):

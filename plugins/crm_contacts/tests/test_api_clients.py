@@ -338,10 +338,12 @@ def test_contact_persons(app, maria):
     assert _count(app, Person) == 2
 
     url = f"/api/v1/persons/{person['id']}"
-    patched = maria.patch(url, json={"position": "General manager"}).get_json()
+    patched = maria.patch(url, json={"position": "General manager", "version": 1}).get_json()
     assert patched["position"] == "General manager" and patched["name"] == "Elena Ionescu"
     assert patched["phones"] == person["phones"]  # not named, kept
-    phones = maria.patch(url, json={"phones": [{"number": "+359 888 123 456"}]}).get_json()
+    phones = maria.patch(
+        url, json={"phones": [{"number": "+359 888 123 456"}]}, headers={"If-Match": '"2"'}
+    ).get_json()
     assert [p["number"] for p in phones["phones"]] == ["+359888123456"]
     assert _count(app, Phone) == 1
     with app.app_context():

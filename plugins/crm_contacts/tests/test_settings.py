@@ -67,9 +67,10 @@ def test_add_rename_and_validate_customer_groups(app):
     form = georgi.get(f"{GROUPS}/{horeca}/edit").get_data(as_text=True)
     _no_inline_code(form)
     fields = form_fields(form, action=f"{GROUPS}/{horeca}/edit")
-    assert fields == {"name": "Horeca"}
-    assert georgi.post(f"{GROUPS}/{horeca}/edit", data={"name": "Retail"}).status_code == 400
-    assert georgi.post(f"{GROUPS}/{horeca}/edit", data={"name": "HoReCa"}).status_code == 302
+    assert fields == {"name": "Horeca", "version": "1"}
+    edit = f"{GROUPS}/{horeca}/edit"
+    assert georgi.post(edit, data={**fields, "name": "Retail"}).status_code == 400
+    assert georgi.post(edit, data={**fields, "name": "HoReCa"}).status_code == 302
     assert _group_id(app, "HoReCa") == horeca
     assert georgi.get(f"{GROUPS}/99999/edit").status_code == 404
 
@@ -93,7 +94,7 @@ def test_deleting_a_group_in_use_empties_its_clients_group(app):
     _no_inline_code(page)
     assert _group_id(app, "Retail") == retail  # the confirmation page deletes nothing
 
-    done = georgi.post(f"{GROUPS}/{retail}/delete")
+    done = georgi.post(f"{GROUPS}/{retail}/delete", data={"version": "1"})
     assert done.status_code == 302
     assert "3 client(s) now have no group" in georgi.get(GROUPS).get_data(as_text=True)
     with app.app_context():
@@ -136,9 +137,10 @@ def test_contact_types_add_edit_and_order(app):
     url = f"{TYPES}/{kind.id}/edit"
     form = georgi.get(url).get_data(as_text=True)
     _no_inline_code(form)
-    assert form_fields(form, action=url) == {"name": "Site visit", "order": "0"}
-    assert georgi.post(url, data={"name": "Visit on site", "order": "-1"}).status_code == 400
-    assert georgi.post(url, data={"name": "Visit on site", "order": "7"}).status_code == 302
+    assert form_fields(form, action=url) == {"name": "Site visit", "order": "0", "version": "1"}
+    saving = {"name": "Visit on site", "version": "1"}
+    assert georgi.post(url, data={**saving, "order": "-1"}).status_code == 400
+    assert georgi.post(url, data={**saving, "order": "7"}).status_code == 302
     with app.app_context():
         kind = db_session.get(ContactType, kind.id)
         assert (kind.code, kind.name, kind.order) == ("site_visit", "Visit on site", 7)

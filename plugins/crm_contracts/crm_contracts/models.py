@@ -32,7 +32,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from core.db import Base
+from core.db import Base, Versioned
 from core.models import User, utcnow
 from core.timezone import local_today
 from crm_contacts.models import Client
@@ -60,7 +60,7 @@ DEFAULT_TYPES = (
 DEFAULT_EXPIRING_DAYS = 30
 
 
-class ContractType(Base):
+class ContractType(Versioned, Base):
     """A configurable list: framework agreement, supply, service, distribution, other..."""
 
     __tablename__ = "crm_contracts_type"
@@ -249,7 +249,7 @@ def _status_column() -> ColumnElement[str]:
 Contract.status = column_property(_status_column())
 
 
-class Condition(Base):
+class Condition(Versioned, Base):
     """A negotiated price for one product, or a discount on one product group, for the client of
     its contract. Products and groups are kept as codes with a name, so that the module works
     without the catalogue; empty dates follow the contract's validity."""

@@ -80,6 +80,7 @@ class ConditionSchema(Base):
     valid_from = fields.Date(allow_none=True, load_default=None)
     valid_to = fields.Date(allow_none=True, load_default=None)
     note = text(500)
+    version = fields.Integer(dump_only=True)
 
     @validates_schema
     def _complete(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -97,6 +98,13 @@ class ConditionSchema(Base):
         if errors:
             raise ValidationError(errors)
         check_period(data)
+
+
+class ConditionUpdateSchema(ConditionSchema):
+    """A PUT: the whole condition, and the version it was read at (here or in an ``If-Match``
+    header)."""
+
+    version = fields.Integer(strict=False, load_default=None)
 
 
 class ContractSchema(Base):

@@ -135,8 +135,9 @@ def _check_condition(contract: Contract, data: dict[str, Any]) -> dict[str, Any]
 
 
 def _conditions_changed(contract: Contract) -> None:
-    """Conditions have no version of their own: the contract is the unit of locking, and every
-    change to one of its conditions moves the contract's version on."""
+    """The contract's pages lock a condition through the contract's version (a condition's
+    forms are checked against it): every change to one of its conditions moves it on. The API
+    checks the condition's own version."""
     contract.version = contract.version + 1
 
 

@@ -94,7 +94,7 @@ def test_conditions_through_the_api(app):
     assert condition["discount_percent"] == "5.00" and condition["product_code"] == ""
     replaced = georgi.put(
         f"{url}/{condition['id']}",
-        json={"kind": "price", "product_code": "MLK-1L", "price": "0.985"},
+        json={"kind": "price", "product_code": "MLK-1L", "price": "0.985", "version": 1},
     )
     assert replaced.status_code == 200
     assert replaced.get_json()["group_code"] == "" and replaced.get_json()["price"] == "0.9850"

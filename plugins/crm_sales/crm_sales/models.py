@@ -32,14 +32,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, attributes, mapped_column, relationship
 
-from core.db import Base
+from core.db import Base, Versioned
 from core.models import utcnow
 from crm_contacts.models import Client
 
 DOCUMENT_KINDS = ("invoice", "credit_note")
 
 
-class ProductGroup(Base):
+class ProductGroup(Versioned, Base):
     """A node of the product-group tree. ``path`` lists the ids from the root down to the group
     itself (``/1/4/9/``), so that "G and its subgroups" is ``path LIKE '/1/4/%'``: it is kept up to
     date by the model whenever a group is inserted or moved (descendants included)."""

@@ -8,14 +8,14 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base
+from core.db import Base, Versioned
 from core.models import User, utcnow
 from crm_contacts.models import Client, Contact, Person
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 
-class CommitmentType(Base):
+class CommitmentType(Versioned, Base):
     """A kind of promise to a client: conclude a new contract, provide an offer, develop a
     sample... A configurable list (Settings → Commitment types)."""
 

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from core.api import api_doc, created, load_json, paginate
-from core.db import begin_write, db_session
+from core.db import db_session
 from core.permissions import permission_required
 from core.timezone import local_today
 from crm_advertising.blueprints import api
@@ -55,7 +55,6 @@ def api_movement_list():
     response_schema=MovementSchema,
 )
 def api_movement_create():
-    begin_write(db_session)
     movement = record_movement(db_session, actor(), load_json(MovementSchema()))
     announce_low_stock(db_session, [movement.material_id])
     db_session.commit()
@@ -76,7 +75,6 @@ def api_movement_get(movement_id: int):
 @permission_required(HAND_OUT)
 @api_doc("Reverse a movement (movements are never edited)", response_schema=MovementSchema)
 def api_movement_reverse(movement_id: int):
-    begin_write(db_session)
     mirror = reverse(db_session, actor(), load_movement(movement_id), local_today())
     db_session.commit()
     return created(
@@ -93,7 +91,6 @@ def api_movement_reverse(movement_id: int):
     response_schema=HandOutResultSchema,
 )
 def api_handout():
-    begin_write(db_session)
     movements = hand_out(db_session, actor(), load_json(HandOutSchema()))
     announce_low_stock(db_session, [m.material_id for m in movements])
     db_session.commit()

@@ -11,7 +11,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from core.db import begin_write, db_session
+from core.db import db_session
 from core.permissions import permission_required
 from core.timezone import local_today, local_zone
 from crm_advertising.blueprints import bp
@@ -110,7 +110,6 @@ def handout(client_id: int):
         }
         blank = [{"material_id": "", "quantity": ""} for _ in range(LINES)]
         return _render(client, values, blank, {})
-    begin_write(db_session)  # concurrent hand-outs of the last items queue, not fail
     values = {name: request.form.get(name, "").strip() for name in HEAD}
     lines = _posted_lines()
     filled = [line for line in lines if line["material_id"] or line["quantity"]]

@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import or_, select
 
-from core.db import begin_write, db_session
+from core.db import db_session
 from core.permissions import permission_required
 from core.timezone import local_today
 from crm_advertising.blueprints import bp
@@ -144,7 +144,6 @@ def movement_new():
             if request.args.get(name, "").isdigit():
                 defaults[name] = request.args[name]
         return _form(kind, defaults, {})
-    begin_write(db_session)
     values = form_values(FIELDS)
     data: dict[str, Any] = {k: v for k, v in values.items() if v != ""}
     try:
@@ -165,8 +164,6 @@ def movement_new():
 @bp.route("/movements/<int:movement_id>/reverse", methods=["GET", "POST"])
 @permission_required(HAND_OUT)
 def movement_reverse(movement_id: int):
-    if request.method == "POST":
-        begin_write(db_session)
     movement = load_movement(movement_id)
     if request.method == "GET":
         return render_template("crm_advertising/movement_reverse.html", m=movement, error=None)

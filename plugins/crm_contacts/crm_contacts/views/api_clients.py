@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from core.api import ApiError, api_doc, created, load_json, paginate
 from core.db import db_session
-from core.locking import check_version
+from core.locking import check_version, touch
 from core.permissions import permission_required
 from crm_contacts.blueprints import api
 from crm_contacts.models import Client, Person, Tag
@@ -28,6 +28,7 @@ from crm_contacts.schemas import (
     ClientUpdateSchema,
     EmailSchema,
     PersonSchema,
+    PersonUpdateSchema,
     PhoneSchema,
     UtcDateTime,
 )
@@ -275,13 +276,19 @@ def api_person_get(person_id: int):
 @api.route("/persons/<int:person_id>", methods=["PATCH"])
 @permission_required(WRITE)
 @api_doc(
-    "Change some fields of a contact person; phones or emails given replace the person's",
-    request_schema=PersonSchema,
+    "Change some fields of a contact person; phones or emails given replace the person's. The "
+    "body (or an If-Match header) carries the version the person was read at; 409 with the "
+    "current values when someone changed it since",
+    request_schema=PersonUpdateSchema,
     response_schema=PersonSchema,
 )
 def api_person_update(person_id: int):
     person = _person(person_id)
-    data = load_json(PersonSchema(), partial=_PERSON_PARTIAL)
+    data = load_json(PersonUpdateSchema(), partial=_PERSON_PARTIAL)
+    check_version(person)
+    data.pop("version", None)
+    # The client file's forms are checked against the client's version.
+    touch(person.client)
     _normalise_phones(data, person.client.country)
     for key, value in data.items():
         if key not in ("phones", "emails"):

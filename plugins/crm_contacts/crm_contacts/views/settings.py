@@ -1,7 +1,7 @@
 """The configurable lists under Settings: customer groups and contact types.
 
-Neither carries a version column (the data model has none for them), so edits are last-write-wins;
-they are short labels that administrators rarely edit at the same moment.
+Both carry a version: an edit or a deletion made from a page opened before somebody else's change
+is refused with the current values (``core.locking``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, insert, select, update
 
 from core.db import db_session
+from core.locking import check_version
 from core.models import AuditEntry, utcnow
 from core.permissions import permission_required
 from crm_contacts.blueprints import bp
@@ -127,6 +128,7 @@ def customer_group_edit(group_id: int):
             values={"name": group.name},
             errors={},
         )
+    check_version(group)
     raw, errors, name = _load_group_name(except_id=group.id)
     if errors:
         return render_template(
@@ -151,6 +153,7 @@ def customer_group_delete(group_id: int):
         return render_template(
             "crm_contacts/settings_customer_group_delete.html", group=group, members=len(members)
         )
+    check_version(group)
     if members:
         # One UPDATE for however many clients, recorded in each client's history as a form's
         # change would be, and with the version moved on, so that a form opened before on one of
@@ -233,6 +236,7 @@ def contact_type_edit(type_id: int):
         return render_template(
             "crm_contacts/settings_contact_type_form.html", kind=kind, values=values, errors={}
         )
+    check_version(kind)
     raw = _posted("name", "order")
     try:
         data = ContactTypeFormSchema(only=("name", "order")).load(raw)

@@ -18,6 +18,7 @@ from crm_contracts.models import STATUSES, Condition, Contract
 from crm_contracts.permissions import READ, WRITE
 from crm_contracts.schemas import (
     ConditionSchema,
+    ConditionUpdateSchema,
     ContractSchema,
     ContractUpdateSchema,
     RenewSchema,
@@ -171,10 +172,15 @@ def _condition_or_404(contract_id: int, condition_id: int) -> Condition:
 
 @api.route("/<int:contract_id>/conditions/<int:condition_id>", methods=["PUT"])
 @permission_required(WRITE)
-@api_doc("Replace a condition", request_schema=ConditionSchema, response_schema=ConditionSchema)
+@api_doc("Replace a condition. The body (or an If-Match header) carries the version the "
+         "condition was read at; 409 with the current values when someone changed it since",
+         request_schema=ConditionUpdateSchema, response_schema=ConditionSchema)  # fmt: skip
 def api_condition_update(contract_id: int, condition_id: int):
     condition = _condition_or_404(contract_id, condition_id)
-    update_condition(condition, load_json(ConditionSchema()))
+    data = load_json(ConditionUpdateSchema())
+    check_version(condition)
+    data.pop("version", None)
+    update_condition(condition, data)
     db_session.commit()
     return jsonify(ConditionSchema().dump(condition))
 

@@ -138,6 +138,7 @@ def type_edit(type_id: int):
     if request.method == "GET":
         values = {"code": record.code, "name": record.name, "order": str(record.order)}
         return _type_form(record, values, {})
+    check_version(record)
     return _save_type(record)
 
 
@@ -152,6 +153,7 @@ def type_delete(type_id: int):
     )
     if request.method == "GET":
         return render_template("crm_contracts/type_delete.html", record=record, used=used)
+    check_version(record)
     name = record.name
     db_session.delete(record)
     db_session.commit()

@@ -222,6 +222,7 @@ def group_edit(group_id: int):
     if request.method == "GET":
         values = {"code": group.code, "name": group.name, "parent_id": group.parent_id or ""}
         return _group_form(group, values, {})
+    check_version(group)
     raw, data, errors = _load_group(group)
     if errors:
         return _group_form(group, raw, errors, 400)

@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from core.db import db_session
+from core.locking import check_version
 from core.permissions import permission_required
 from crm_tasks.blueprints import bp
 from crm_tasks.models import CommitmentType, Task
@@ -81,6 +82,7 @@ def type_new():
 def type_edit(type_id: int):
     kind = db_session.get(CommitmentType, type_id) or abort(404)
     if request.method == "POST":
+        check_version(kind)
         return _save(kind)
     values = {name: getattr(kind, name) for name in FIELDS}
     return render_template("crm_tasks/type_form.html", kind=kind, values=values, errors={})
