@@ -180,4 +180,14 @@ def create_user(
         user.groups = list(session.scalars(select(Group).where(Group.code.in_(groups))))
     session.add(user)
     session.flush()
+    announce_user_saved(session, user)
     return user
+
+
+def announce_user_saved(session, user: User) -> None:
+    """``crm_user_saved`` to the installed modules, when there is an installation to ask (not
+    while ``crm init`` creates the first administrator before any module exists)."""
+    if not has_app_context() or "crm" not in current_app.extensions:
+        return
+    state = current_app.extensions["crm"].runtime.current(session)
+    state.pm.hook.crm_user_saved(session=session, user=user)

@@ -175,3 +175,13 @@ def crm_install(session: Session) -> None:
 @hookspec
 def crm_uninstall(session: Session) -> None:
     """Called once before this module's tables are dropped, in the same transaction."""
+
+
+@hookspec
+def crm_user_saved(session: Session, user: Any) -> None:
+    """``user`` was created, or an administrator changed their name or groups: give them what
+    your module keeps per user (a representative's own stock location, a default setting).
+
+    Called in the transaction that saves the user, before it commits; do not commit. Not called
+    for a password change or a login.
+    """

@@ -4,6 +4,7 @@ implements the hook specification crm_fixture adds through ``crm_addhooks``."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 import core.hookspecs
+import core.models
 from core.cli import main as crm_cli
 from core.models import Module
 from core.modules import ModuleError, uninstall
@@ -107,6 +109,30 @@ def test_crm_install_ran_in_the_install_transaction(app):
         module = db_session.get(Module, "crm_fixture")
     assert titles == [INSTALL_NOTE]
     assert (module.state, module.version) == ("installed", "0.1.0")
+
+
+def test_crm_user_saved_runs_when_a_user_is_created_or_their_groups_change(app, admin):
+    from core.db import db_session
+
+    user_id = make_user(app, "olga", groups=("sales_rep",))
+    url = f"/settings/users/{user_id}"
+    version = re.search(r'name="version" value="(\d+)"', admin.get(url).text).group(1)
+    form = {"name": "Olga", "email": "", "version": version}
+    with app.app_context():
+        form["groups"] = [
+            str(g)
+            for g in db_session.scalars(
+                select(core.models.Group.id).where(core.models.Group.code == "sales_manager")
+            )
+        ]
+    assert admin.post(url, data=form).status_code == 302
+    with app.app_context():
+        saved = db_session.execute(
+            select(note_model(app).title, note_model(app).body).where(
+                note_model(app).title == "User saved: olga"
+            )
+        ).all()
+    assert [body for _, body in saved] == ["sales_rep", "sales_manager"]
 
 
 def test_crm_blueprints_page_and_api_for_an_admin(admin):

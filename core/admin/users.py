@@ -33,7 +33,13 @@ from core.admin.queries import (
     like_pattern,
     user_or_404,
 )
-from core.auth import create_user, end_sessions, hash_password, verify_password
+from core.auth import (
+    announce_user_saved,
+    create_user,
+    end_sessions,
+    hash_password,
+    verify_password,
+)
 from core.db import db_session
 from core.locking import check_version, touch
 from core.models import User
@@ -150,6 +156,7 @@ def user_edit(user_id: int):
         user.name, user.email = data["name"], data["email"]
         user.groups = list(groups.values())
         touch(user)  # its groups live in another table
+        announce_user_saved(db_session, user)
         if before and not active_administrators():
             db_session.rollback()
             add_error(errors, "groups", LOCKOUT)

@@ -285,3 +285,11 @@ def crm_periodic_jobs():
             "crm_fixture.morning", "crm_fixture.morning_note", crontab(minute="0", hour="7")
         )
     ]
+
+
+@hookimpl
+def crm_user_saved(session, user):
+    # A note per saved user: tests see the hook ran in the transaction that saved them.
+    session.add(
+        Note(title=f"User saved: {user.login}", body=", ".join(g.code for g in user.groups))
+    )
