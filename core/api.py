@@ -27,6 +27,7 @@ from sqlalchemy import Select, func, select
 from core.db import db_session
 from core.inputs import INT32_MAX, date_problem, decimal_problem, whole_number
 from core.permissions import AUTHENTICATED, permission_required
+from core.state import current_state
 
 bp = Blueprint("core_api", __name__, url_prefix="/api/v1")
 
@@ -230,6 +231,5 @@ def openapi():
 @permission_required("core.models")
 @api_doc("The registered models of the installed modules, with their fields")
 def models():
-    from core.app import current_state
 
     return jsonify(items=current_state().models.describe())

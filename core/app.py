@@ -34,6 +34,10 @@ from core.record_rules import RuleUser, activate, install_listener
 from core.runtime import Runtime, RuntimeState
 from core.schemas import install_value_guard
 
+# current_state and wants_json live in core.state; plugins published against ``core.app`` still
+# find them here.
+from core.state import current_state, wants_json
+
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
@@ -164,17 +168,6 @@ def _core_hooks():
     from core import core_hooks
 
     return core_hooks
-
-
-def current_state() -> RuntimeState:
-    """The runtime state of this request (installed modules, menus, models...)."""
-    if "crm_state" not in g:
-        g.crm_state = current_app.extensions["crm"].runtime.current(db_session)
-    return g.crm_state
-
-
-def wants_json() -> bool:
-    return request.path.startswith("/api/")
 
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")

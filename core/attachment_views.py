@@ -37,6 +37,7 @@ from core.db import db_session
 from core.models import Attachment
 from core.permissions import AUTHENTICATED, permission_required
 from core.record_rules import can_see
+from core.state import current_state
 from core.timezone import local_zone
 
 bp = Blueprint("core_attachments", __name__, url_prefix="/attachments")
@@ -63,7 +64,6 @@ def _local_time(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def _state():
-    from core.app import current_state
 
     return current_state()
 

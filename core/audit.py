@@ -46,6 +46,7 @@ from sqlalchemy.orm.base import NO_VALUE
 
 from core.db import Base
 from core.models import AuditEntry, utcnow
+from core.state import current_state
 
 AUDIT_ATTRIBUTE = "__crm_audit__"
 
@@ -219,7 +220,6 @@ def _live_tables() -> set[str]:
 
     if not has_app_context():
         return set()
-    from core.app import current_state
 
     return {m.name for m in current_state().models}
 

@@ -25,6 +25,7 @@ from core.modules import (
     upgrade_all,
 )
 from core.plugins import PluginInfo, build_plugin_manager, collect, discover
+from core.state import current_state
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,6 @@ def _refuse_unless_installed(module: str, command: click.Command) -> click.Comma
     def invoke(ctx: click.Context):
         app = ctx.ensure_object(ScriptInfo).load_app()
         with app.app_context():
-            from core.app import current_state
-
             if not current_state().is_installed(module):
                 raise click.ClickException(
                     f"module {module} is not installed in this database: "
@@ -232,7 +231,6 @@ def db_revision(module: str, message: str, autogenerate: bool) -> None:
 @with_appcontext
 def demo(scale: int) -> None:
     """Fill every installed module with demo data, in dependency order."""
-    from core.app import current_state
     from core.db import db_session
     from core.plugins import call_one
 
@@ -308,7 +306,6 @@ def attachments_gc(grace_seconds: int | None) -> None:
     """
     from datetime import timedelta
 
-    from core.app import current_state
     from core.attachments import collect_garbage
     from core.db import db_session
 

@@ -27,6 +27,8 @@ from sqlalchemy import Connection, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.state import wants_json
+
 log = logging.getLogger(__name__)
 
 #: The advisory lock key ("crm_mod"): advisory locks are per database, so two CRMs on one
@@ -166,7 +168,6 @@ class CrmFlask(Flask):
 def busy_response(error: Exception) -> Any:
     """503 with Retry-After when ``error`` says the database was busy (or the request met a
     module change twice); None for any other error."""
-    from core.app import wants_json
     from core.db import db_session
 
     if not (is_busy(error) or (g.get("crm_retried") and is_retriable(error))):

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from core.hookspecs import hookimpl
 from core.menus import MenuItem
 from core.permissions import Permission
+from core.state import current_state
 
 
 @hookimpl
@@ -139,7 +140,6 @@ def _collect_attachments(ctx) -> None:
 
     from flask import current_app
 
-    from core.app import current_state
     from core.attachments import collect_garbage
     from core.jobs.api import forget_old_jobs
 

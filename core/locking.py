@@ -25,6 +25,7 @@ from werkzeug.exceptions import Conflict as HTTPConflict
 
 from core.audit import to_text
 from core.db import Versioned, db_session
+from core.state import current_state, wants_json
 
 __all__ = ["CHANGED", "Conflict", "Versioned", "check_version", "submitted_version"]
 
@@ -121,7 +122,6 @@ def touch(record: Any) -> None:
 
 def _current_values(record: Any) -> dict[str, Any] | None:
     """The record as the database has it now, shaped by its registered schema; None if gone."""
-    from core.app import current_state
 
     try:
         db_session.refresh(record)
@@ -143,7 +143,6 @@ def _current_values(record: Any) -> dict[str, Any] | None:
 
 
 def _labels(record: Any) -> dict[str, str]:
-    from core.app import current_state
 
     info = current_state().models.for_model(type(record))
     return {f.name: f.label for f in info.fields} if info is not None else {}
@@ -158,7 +157,6 @@ def _stale_record(error: StaleDataError) -> Any:
 
 
 def conflict_response(record: Any, message: str = CHANGED):
-    from core.app import wants_json
 
     db_session.rollback()
     current = _current_values(record) if record is not None else None

@@ -24,6 +24,7 @@ from core.auth import has_permission
 from core.db import db_session
 from core.models import User, group_permission, user_group
 from core.permissions import AUTHENTICATED, permission_required
+from core.state import current_state
 
 bp = Blueprint("core_lookup", __name__, url_prefix="/api/v1/lookup")
 
@@ -58,7 +59,6 @@ def find(name: str) -> Lookup | None:
     """The lookup of the model registered as ``name``, if it has one and its module is installed."""
     if name == USERS:
         return _USER_LOOKUP
-    from core.app import current_state
 
     models = current_state().models
     if name not in models:

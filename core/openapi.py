@@ -25,6 +25,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from core.api import API_DOC
 from core.inputs import DECIMAL_LIMIT, FIRST_DATE, INT32_MAX, INT64_MAX, LAST_DATE
+from core.state import current_state
 
 _CONVERTER = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 DECIMAL_TEXT = r"^-?[0-9]{1,10}(\.[0-9]+)?$"
@@ -123,7 +124,6 @@ def _list_of(item: Any) -> dict[str, Any]:
 
 
 def build_openapi() -> dict[str, Any]:
-    from core.app import current_state
 
     state = current_state()
     runtime = current_app.extensions["crm"].runtime

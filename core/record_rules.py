@@ -31,6 +31,7 @@ from sqlalchemy.sql.elements import True_
 from sqlalchemy.sql.selectable import Join
 
 from core.models import Attachment, RecordRuleState
+from core.state import current_state
 
 ADMIN_GROUP = "admin"
 
@@ -151,8 +152,6 @@ def activate(rules: tuple[RecordRule, ...], user: RuleUser, registry: Any = None
     """Make ``rules`` apply to the rest of this request, for ``user``, and to the models
     ``owned_by`` restricted records (through ``registry``, by default the current one)."""
     if registry is None:
-        from core.app import current_state
-
         registry = current_state().models
     g.crm_record_criteria = with_owners(criteria_for(rules, user), registry)
 
@@ -172,8 +171,6 @@ def can_see(session: Session, model: type | str, record_id: Any) -> bool:
     rules in force on ``session`` let the current user see it. Asked with a query, never from the
     session's identity map, which may hold a record loaded without the rules."""
     if isinstance(model, str):
-        from core.app import current_state
-
         models = current_state().models
         if model not in models:
             return False

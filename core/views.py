@@ -14,6 +14,7 @@ from core.modules import ModuleError, bump_signal, install, uninstall, uninstall
 from core.permissions import AUTHENTICATED, PUBLIC, permission_required
 from core.plugins import collect
 from core.record_rules import set_rule_enabled
+from core.state import current_state
 
 bp = Blueprint("core", __name__)
 
@@ -23,7 +24,6 @@ def _crm():
 
 
 def _state():
-    from core.app import current_state
 
     return current_state()
 

@@ -20,10 +20,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from core.app import current_state
 from core.db import db_session
 from core.models import User
 from core.plugins import call_one
+from core.state import current_state
 from core.tokens import issue_token
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))

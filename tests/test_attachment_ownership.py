@@ -15,6 +15,7 @@ from sqlalchemy import select
 from core.attachments import attach
 from core.db import db_session
 from core.models import Attachment
+from core.state import current_state
 from core.testing import logged_in, make_user
 
 
@@ -90,7 +91,6 @@ def test_another_representative_cannot_add_read_or_delete_them(app, model):
 def test_a_query_of_attachments_shows_only_those_of_visible_records(app):
     """Any query of attachments in a request (a list, a count, a search) obeys the rules of the
     records they are attached to, without the module asking."""
-    from core.app import current_state
     from core.models import User
     from core.record_rules import RuleUser, activate
 

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Date, Integer, Numeric, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
-from core.app import current_state
 from core.audit import history_for, install_audit, to_text
 from core.db import db_session
 from core.models import AuditEntry, User
 from core.modules import uninstall
+from core.state import current_state
 from core.testing import logged_in, make_user, statements_run
 from tests.helpers import client_edit_form, tables
 

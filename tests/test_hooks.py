@@ -19,6 +19,7 @@ from core.models import Module
 from core.modules import ModuleError, uninstall
 from core.plugins import collect
 from core.pricing import Adjustment
+from core.state import current_state
 from core.testing import granted_permissions, logged_in, make_user
 from tests.helpers import run_cli
 
@@ -43,7 +44,6 @@ def admin(app):
 
 
 def state_of(app):
-    from core.app import current_state
 
     with app.test_request_context():
         return current_state()

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import case, delete, func, select, update
 
-from core.app import current_state
 from core.db import db_session
 from core.record_rules import RuleUser, activate, can_see, criteria_for, with_owners
 from core.registry import ModelDef, ModelRegistry
+from core.state import current_state
 from core.testing import logged_in, make_user
 
 

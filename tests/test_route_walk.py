@@ -36,7 +36,6 @@ from typing import Any
 import pytest
 from sqlalchemy import String, cast, func, inspect, select, update
 
-from core.app import current_state
 from core.attachments import attach
 from core.core_hooks import DEMO_PASSWORD
 from core.db import Base, db_session
@@ -44,6 +43,7 @@ from core.models import Attachment, Notification, User
 from core.notifications import notify
 from core.plugins import call_one
 from core.record_rules import RuleUser, activate
+from core.state import current_state
 from core.testing import logged_in
 
 MARK = "zqh"

@@ -15,8 +15,8 @@ import pytest
 from flask import Flask
 from werkzeug.routing import Rule
 
-from core.app import current_state
 from core.permissions import AUTHENTICATED, PUBLIC, required_permission
+from core.state import current_state
 from core.testing import logged_in, make_user
 from tests.helpers import BUNDLED_MODULES
 

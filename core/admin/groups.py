@@ -24,6 +24,7 @@ from core.db import db_session
 from core.locking import check_version, touch
 from core.models import Group, PermissionRecord, User, user_group
 from core.permissions import permission_required
+from core.state import current_state
 
 # --- groups --------------------------------------------------------------------------------------
 
@@ -176,7 +177,6 @@ def group_edit(group_id: int):
 @bp.route("/settings/groups/<int:group_id>/delete", methods=["GET", "POST"])
 @permission_required(USERS)
 def group_delete(group_id: int):
-    from core.app import current_state
 
     group = group_or_404(group_id)
     refused = None

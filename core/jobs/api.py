@@ -19,6 +19,7 @@ from core.attachments import attach, read_bytes
 from core.jobs.models import CANCELLED, QUEUED, RUNNING, Job
 from core.jobs.queue import job_queue
 from core.models import Attachment, User, utcnow
+from core.state import current_state
 
 PROGRESS_INTERVAL = 0.25  # seconds between two writes of a job's progress to the queue's storage
 RESULT_MAX_BYTES = 2 * 1024**3  # a result file (a ZIP of price lists) may exceed upload limits
@@ -146,7 +147,6 @@ class JobContext:
 
 
 def _definition(name: str) -> JobDef:
-    from core.app import current_state
 
     jobs = current_state().jobs
     if name not in jobs:

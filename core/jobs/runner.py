@@ -23,6 +23,7 @@ from core.jobs.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job
 from core.jobs.queue import JobQueue, job_queue
 from core.models import User, utcnow
 from core.notifications import notify
+from core.state import current_state
 
 log = logging.getLogger(__name__)
 # A retry's message may arrive a moment before the time written on its row (clocks, rounding).
@@ -112,7 +113,6 @@ def run_job(app: Flask, job_id: int) -> None:
 
 
 def _run(app: Flask, queue: JobQueue, session: Session, job_id: int, heartbeat: Heartbeat) -> None:
-    from core.app import current_state
     from core.auth import has_permission, user_groups
     from core.record_rules import RuleUser, activate
 

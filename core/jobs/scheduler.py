@@ -26,6 +26,7 @@ from core.jobs.models import FAILED, QUEUED, RUNNING, Job
 from core.jobs.queue import job_queue
 from core.models import utcnow
 from core.notifications import notify
+from core.state import current_state
 
 log = logging.getLogger(__name__)
 CATCH_UP = timedelta(hours=24)  # minutes missed while no worker ran, at most this far back
@@ -66,7 +67,6 @@ def _minutes(app: Flask, now: datetime) -> list[datetime]:
 
 
 def _start_periodic(app: Flask, now: datetime) -> list[int]:
-    from core.app import current_state
     from core.db import db_session
     from core.timezone import local_zone
 

@@ -23,6 +23,7 @@ from core.jobs.queue import job_queue
 from core.jobs.schemas import JobSchema
 from core.models import Attachment
 from core.permissions import AUTHENTICATED, permission_required
+from core.state import current_state
 
 ALL_JOBS = "core.jobs"
 PER_PAGE = 25
@@ -73,7 +74,6 @@ def state_of(job: Job) -> dict:
 
 
 def _follows(job: Job) -> bool:
-    from core.app import current_state
 
     definition = current_state().jobs.get(job.name)
     return bool(definition and definition.follow)

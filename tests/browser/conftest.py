@@ -31,6 +31,7 @@ from werkzeug.serving import make_server
 
 import core
 from core.core_hooks import DEMO_PASSWORD
+from core.state import current_state
 
 CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
 REPOSITORY = Path(core.__file__).resolve().parent.parent
@@ -114,7 +115,6 @@ def bundled_modules(plugins) -> list[str]:
 
 def write_demo_data(app) -> None:
     """What ``crm demo`` does: the core's demo users first, then every installed module's data."""
-    from core.app import current_state
     from core.db import db_session
     from core.plugins import call_one
 

@@ -176,36 +176,53 @@ def crm_record_rules():
 @hookimpl
 def crm_reports():
     model = Movement.__tablename__
+    # Hand-outs less their reversals: what went to clients (returns have their own kind).
+    handouts = {"field": "kind", "op": "=", "value": "handout"}
     return [
         ReportDefinition(
-            id="crm_advertising.handouts_by_material",
-            title="Advertising hand-outs by material",
+            id="crm_advertising.handouts_by_material_month",
+            title="Advertising hand-outs by material and month",
             model=model,
-            columns=("material_id", "quantity", "id"),
-            filters=("kind", "day", "material_id", "client_id"),
-            group_by=("material_id",),
-            aggregates={"quantity": "sum", "id": "count"},
-            chart="bar",
+            order=60,
+            spec={
+                "filters": [handouts, {"field": "day", "op": "this_year"}],
+                "group_by": [{"field": "material.name"}, {"field": "day", "bucket": "month"}],
+                "measures": [{"field": "client_delta", "agg": "sum"}],
+                "pivot": "day",
+                "chart": {"type": "stacked_bar"},
+            },
         ),
         ReportDefinition(
-            id="crm_advertising.by_client",
-            title="Advertising material by client",
+            id="crm_advertising.cost_by_client_quarter",
+            title="Advertising cost by client and quarter",
             model=model,
-            columns=("client_id", "client_delta", "id"),
-            filters=("kind", "day", "client_id"),
-            group_by=("client_id",),
-            aggregates={"client_delta": "sum", "id": "count"},
-            chart="bar",
+            order=61,
+            spec={
+                "filters": [
+                    {"field": "client_id", "op": "is_not_empty"},
+                    {"field": "day", "op": "this_year"},
+                ],
+                "group_by": [{"field": "client.name"}, {"field": "day", "bucket": "quarter"}],
+                "measures": [{"field": "client_cost", "agg": "sum"}],
+                "pivot": "day",
+                "order_by": [{"field": "client_cost:sum", "dir": "desc"}],
+                "limit": 100,
+            },
         ),
         ReportDefinition(
             id="crm_advertising.by_representative",
             title="Advertising hand-outs by representative",
             model=model,
-            columns=("created_by_id", "quantity", "id"),
-            filters=("kind", "day"),
-            group_by=("created_by_id",),
-            aggregates={"quantity": "sum", "id": "count"},
-            chart="bar",
+            order=62,
+            spec={
+                "filters": [handouts, {"field": "day", "op": "last_n_days", "value": 365}],
+                "group_by": [{"field": "created_by.name"}],
+                "measures": [
+                    {"field": "client_delta", "agg": "sum"},
+                    {"field": "client_cost", "agg": "sum"},
+                ],
+                "chart": {"type": "bar"},
+            },
         ),
     ]
 

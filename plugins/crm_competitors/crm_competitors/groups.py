@@ -14,6 +14,7 @@ from flask import has_app_context
 from sqlalchemy import func, or_, select
 
 from core.db import db_session
+from core.state import current_state
 
 GROUP_TABLE = "crm_sales_product_group"
 MAX_GROUPS = 20  # per record
@@ -24,7 +25,6 @@ def catalogue_groups() -> type | None:
     """The catalogue's product group model, or None without crm_sales (or outside the app)."""
     if not has_app_context():
         return None
-    from core.app import current_state
 
     models = current_state().models
     return models.get(GROUP_TABLE).model if GROUP_TABLE in models else None

@@ -7,9 +7,9 @@ import io
 
 from sqlalchemy import select
 
-from core.app import current_state
 from core.db import db_session
 from core.models import AuditEntry
+from core.state import current_state
 from core.testing import logged_in
 from crm_competitors.models import Presence
 from crm_competitors.plugin import crm_reports

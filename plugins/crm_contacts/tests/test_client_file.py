@@ -17,9 +17,9 @@ from markupsafe import Markup
 from sqlalchemy import event, func, select
 
 from core import hookimpl
-from core.app import current_state
 from core.db import db_session
 from core.models import Group, PermissionRecord
+from core.state import current_state
 from core.testing import TEST_PASSWORD, form_fields, logged_in, make_user
 from crm_contacts.hookspecs import ClientFileSection
 from crm_contacts.models import (

@@ -15,6 +15,7 @@ from flask import has_app_context
 from sqlalchemy import select
 
 from core.db import db_session
+from core.state import current_state
 
 PRODUCT_TABLE = "crm_sales_product"
 GROUP_TABLE = "crm_sales_product_group"
@@ -65,7 +66,6 @@ def catalogue() -> Catalogue | None:
     """The installed catalogue's models, or None without ``crm_sales`` (or outside the app)."""
     if not has_app_context():
         return None
-    from core.app import current_state
 
     models = current_state().models
     product = models.get(PRODUCT_TABLE).model if PRODUCT_TABLE in models else None

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.app import current_state
 from core.db import db_session
+from core.state import current_state
 from core.testing import form_fields, logged_in, make_user
 from crm_contacts.models import Client
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from core.cli import main as crm
 from core.db import db_session, make_engine
+from core.state import current_state
 from core.testing import form_fields, logged_in, make_user
 from crm_contracts.models import Condition, Contract, Settings
 from crm_contracts.numbering import next_number
@@ -500,8 +501,6 @@ def test_remind_once_per_end_date_and_again_after_an_extension(app, clock):
 
 def test_report_definitions_name_fields_of_the_registered_model(app):
     from sqlalchemy import func as sql
-
-    from core.app import current_state
 
     add_contract(app, app.ids.bioprom, value=Decimal("100.00"))
     add_contract(app, app.ids.bioprom, signed=False, value=Decimal("50.00"))

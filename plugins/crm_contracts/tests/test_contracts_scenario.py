@@ -15,6 +15,7 @@ from core.cli import main as crm
 from core.db import db_session
 from core.models import Notification
 from core.pricing import Adjustment, PricingContext
+from core.state import current_state
 from core.testing import form_fields, installed, logged_in
 from crm_contracts.models import Contract, Reminder
 from crm_contracts.pricing import KIND, evaluate, prepare
@@ -149,7 +150,6 @@ def test_a_contract_from_signature_to_early_termination(app, clock):
 
 
 def test_the_rule_kind_is_automatic_and_declared_to_the_core(app):
-    from core.app import current_state
 
     with app.test_request_context():
         kinds = {k.name: k for k in current_state().pricing_rule_kinds}

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from core.app import current_state
 from core.plugins import collect
+from core.state import current_state
 from crm_contracts.tasks import contracts_for_task
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -27,6 +27,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.pricing import PricingContext, PricingRuleKind
+from core.state import current_state
 from crm_contacts.models import Client
 from crm_pricing.engine import STACK, Memo, PriceResult, Rule, price, sort_rules
 from crm_pricing.kinds import MEMO_KEYS, prepare_group_names
@@ -252,7 +253,6 @@ def cap_column():
 
 
 def current_kinds() -> dict[str, PricingRuleKind]:
-    from core.app import current_state
 
     return {k.name: k for k in current_state().pricing_rule_kinds}
 

@@ -18,6 +18,7 @@ from core.record_rules import ADMIN_GROUP, RuleUser, activate
 from core.report_fields import USER_TARGET, Fields, SpecError, Target
 from core.report_spec import Spec, parse
 from core.reports import ReportDefinition
+from core.state import current_state
 from core.timezone import local_today, zone_name
 from crm_reports.engine import Context, Runner
 from crm_reports.models import SavedReport
@@ -25,7 +26,6 @@ from crm_reports.permissions import WRITE
 
 
 def _state():
-    from core.app import current_state
 
     return current_state()
 

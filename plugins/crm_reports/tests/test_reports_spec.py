@@ -12,10 +12,10 @@ from reports_helpers import MODULES
 from sqlalchemy import text
 
 from core import Manifest, hookimpl
-from core.app import current_state
 from core.db import db_session
 from core.plugins import PluginInfo
 from core.reports import ReportDefinition
+from core.state import current_state
 from core.testing import logged_in, make_user
 
 LINES = "crm_sales_line"

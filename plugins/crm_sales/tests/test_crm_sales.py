@@ -1,5 +1,6 @@
 """crm_sales: installing the module and what it declares."""
 
+from core.state import current_state
 from core.testing import assert_requirements_match_depends, granted_permissions, installed
 from crm_sales.plugin import MANIFEST
 
@@ -23,7 +24,6 @@ def test_the_distribution_requires_the_core_and_the_modules_in_depends():
 
 
 def test_reports_name_fields_of_registered_models_and_menus_follow_permissions(crm_app_factory):
-    from core.app import current_state
     from core.testing import logged_in, make_user
 
     app = crm_app_factory(["crm_sales"])

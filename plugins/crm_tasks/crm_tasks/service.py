@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from core.models import Group, User, group_permission, user_group
+from core.state import current_state
 from crm_contacts.models import Client, Contact, Person
 from crm_tasks import workflow
 from crm_tasks.hookspecs import TaskLinkOption
@@ -206,7 +207,6 @@ def as_link_option(item: Any, module: str) -> TaskLinkOption | None:
 
 def link_options(task: Task) -> list[TaskLinkOption]:
     """What the installed modules offer to complete ``task`` with (crm_tasks_completion_links)."""
-    from core.app import current_state
     from core.plugins import collect
 
     errors: dict[str, str] = {}

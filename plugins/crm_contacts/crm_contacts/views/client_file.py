@@ -20,12 +20,12 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from core.app import current_state
 from core.auth import has_permission
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
 from core.plugins import collect_parts
+from core.state import current_state
 from crm_contacts.blueprints import bp
 from crm_contacts.hookspecs import ClientFileSection
 from crm_contacts.models import (

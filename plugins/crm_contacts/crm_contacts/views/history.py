@@ -22,7 +22,6 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from core.app import current_state
 from core.audit import history_for
 from core.auth import has_permission, user_groups
 from core.db import db_session
@@ -30,6 +29,7 @@ from core.locking import check_version
 from core.models import User
 from core.permissions import PUBLIC, permission_required
 from core.record_rules import RuleUser, activate
+from core.state import current_state
 from core.timezone import local_today, zone_name
 from crm_contacts import agenda
 from crm_contacts.blueprints import bp
