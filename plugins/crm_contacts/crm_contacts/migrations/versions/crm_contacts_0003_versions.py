@@ -1,7 +1,7 @@
 """crm_contacts: a version on every record that is edited in place (optimistic locking)
 
-Revision ID: crm_contacts_0002
-Revises: crm_contacts_0001
+Revision ID: crm_contacts_0003
+Revises: crm_contacts_0002
 Create Date: 2026-12-04
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "crm_contacts_0002"
-down_revision: str | None = "crm_contacts_0001"
+revision: str = "crm_contacts_0003"
+down_revision: str | None = "crm_contacts_0002"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

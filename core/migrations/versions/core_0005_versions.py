@@ -1,7 +1,7 @@
 """core: a version on every record that is edited in place (optimistic locking)
 
-Revision ID: core_0004
-Revises: core_0003
+Revision ID: core_0005
+Revises: core_0004
 Create Date: 2026-12-04
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "core_0004"
-down_revision: str | None = "core_0003"
+revision: str = "core_0005"
+down_revision: str | None = "core_0004"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
