@@ -91,10 +91,11 @@ def test_the_commitment_types_of_the_issue_are_there_and_configurable(app):
     with session_of(app) as session:
         tasting = session.scalar(select(CommitmentType).where(CommitmentType.code == "tasting"))
     assert ">Organise a tasting</option>" in georgi.get("/tasks/new").get_data(as_text=True)
-    georgi.post(
+    deactivated = georgi.post(
         f"/tasks/settings/types/{tasting.id}/edit",
-        data={"code": "tasting", "name": "Organise a tasting", "sort_order": "60"},
+        data={"code": "tasting", "name": "Organise a tasting", "sort_order": "60", "version": "1"},
     )
+    assert deactivated.status_code == 302
     assert ">Organise a tasting</option>" not in georgi.get("/tasks/new").get_data(as_text=True)
     assert logged_in(app, "maria").get("/tasks/settings/types").status_code == 403
 
