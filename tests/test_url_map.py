@@ -32,7 +32,6 @@ AUTHENTICATED_ENDPOINTS = {
     "core.home",
     "core.search",
     "auth.logout",
-    "core_api.models",
     "core_api.openapi",
     "core_admin.account_password",
     "core_tokens.tokens",
