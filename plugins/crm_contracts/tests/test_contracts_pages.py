@@ -509,8 +509,11 @@ def test_report_definitions_name_fields_of_the_registered_model(app):
         reports = [r for r in state.reports if r.module == "crm_contracts"]
         assert {r.title for r in reports} == {
             "Contracts by status and type", "Expiring contracts", "Contract value by client",
+            "Contracts expiring by month (next 12 months)",
         }  # fmt: skip
         for report in reports:
+            if report.spec is not None:
+                continue  # a spec: checked against the registry when the state was built
             fields = {f.name for f in state.models.get(report.model).fields}
             used = {*report.columns, *report.filters, *report.group_by, *report.aggregates}
             assert used <= fields, report.id

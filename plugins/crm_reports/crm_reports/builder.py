@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from core.report_fields import FieldRef, Fields, Target
+from core.report_fields import FieldRef, Fields, SpecError, Target
 from core.report_spec import BUCKETS, CHARTS, NUMERIC, OPERATORS
 
 ROWS, MEASURES, FILTERS = 3, 3, 4
@@ -186,7 +186,7 @@ def record_pickers(fields: Fields, root: Target | None, form: dict[str, str], se
             continue
         try:
             ref = fields.resolve(path, "filter", root)
-        except Exception:  # noqa: BLE001 - a bad filter is reported when the spec runs
+        except SpecError:  # a bad filter is reported when the spec runs
             continue
         if ref.ref is None or ref.ref.info is None:
             continue

@@ -32,9 +32,13 @@ def test_reports_name_fields_of_registered_models_and_menus_follow_permissions(c
         reports = [r for r in state.reports if r.module == "crm_sales"]
         assert {r.title for r in reports} == {
             "Turnover by client", "Turnover by product group", "Turnover by representative",
-            "Turnover by month",
+            "Turnover by month", "Turnover by customer group and quarter",
+            "Turnover by representative and month",
+            "Turnover by product group, this year against last",
         }  # fmt: skip
         for report in reports:
+            if report.spec is not None:
+                continue  # checked against the registry when the state was built
             fields = {f.name for f in state.models.get(report.model).fields}
             used = set(report.columns) | set(report.filters) | set(report.group_by)
             assert used | set(report.aggregates) <= fields, report.id
