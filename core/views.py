@@ -174,7 +174,9 @@ def apps_uninstall(name: str):
     if request.method == "POST":
         if request.form.get("confirm") != name:
             flash(f"Type the module name ({name}) to confirm the uninstall.", "danger")
-            return render_template("core/uninstall.html", impact=impact), 400
+            return render_template(
+                "core/uninstall.html", impact=impact, words=_table_words(impact)
+            ), 400
         _end_request_transaction()
         try:
             uninstall(get_engine(), crm.plugins, name)
@@ -183,7 +185,22 @@ def apps_uninstall(name: str):
         else:
             flash(f"Uninstalled {name}: its tables were dropped.", "success")
         return redirect(url_for("core.apps"))
-    return render_template("core/uninstall.html", impact=impact)
+    return render_template("core/uninstall.html", impact=impact, words=_table_words(impact))
+
+
+def _table_words(impact) -> dict[str, str]:
+    """``{table: "14 pricing rules"}``: what the rows of each table are, in the words of the
+    model registry (the model's label and plural), else the table's name without its prefix."""
+    models = _state().models
+    words = {}
+    for t in impact.tables:
+        if t.name in models:
+            info = models.get(t.name)
+            noun = (info.label if t.rows == 1 else info.plural).lower()
+        else:
+            noun = t.name.removeprefix(impact.module + "_").replace("_", " ") + " records"
+        words[t.name] = f"{t.rows:,} {noun}"
+    return words
 
 
 @bp.route("/settings/record-rules")

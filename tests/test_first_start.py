@@ -52,3 +52,15 @@ def test_a_favicon(crm_app):
     with client.get("/static/favicon.svg") as icon:
         assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert client.get("/favicon.ico").headers["Location"].endswith("/static/favicon.svg")
+
+
+def test_the_uninstall_preview_counts_records_in_words(crm_app_factory):
+    """ "14 pricing rules", not "crm_pricing_rule 14" (issue 13, point 8)."""
+    app = crm_app_factory(["crm_contacts"])
+    make_user(app, "root", groups=("admin",))
+    root = logged_in(app, "root")
+    for name in ("Bioprom", "Agrotech"):
+        assert root.post("/contacts/clients/new", data={"name": name}).status_code == 302
+    page = root.get("/apps/crm_contacts/uninstall").get_data(as_text=True)
+    assert "<td>2 clients</td>" in page
+    assert "<td>0 contacts</td>" in page
