@@ -13,24 +13,32 @@ export CRM_INSTANCE_PATH ?= $(CURDIR)/instance
 
 # Re-install when any distribution's metadata changes.
 $(BIN)/crm: pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	@echo "== Creating the virtual environment $(VENV) and installing the core and $(words $(PLUGINS)) modules"
+	@echo "   (the first time takes a few minutes: pip is downloading and building packages)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]" $(addprefix -e ,$(PLUGINS))
 	touch $@
+	@echo "== Installed. The crm command is $(BIN)/crm (or: source $(BIN)/activate, then crm)"
 
 install: $(BIN)/crm
 
 run: install
+	@echo "== Preparing the database in $(CRM_INSTANCE_PATH)"
 	CRM_ADMIN_PASSWORD="$(CRM_ADMIN_PASSWORD)" $(BIN)/crm init
+	@echo "== Installing every module in it"
 	$(BIN)/crm module install --all
 	@# Demo data once per database; delete instance/ to start again from scratch.
 	@if [ ! -f "$(CRM_INSTANCE_PATH)/demo-loaded" ]; then \
+		echo "== Writing the demo data (once; delete $(CRM_INSTANCE_PATH) to start again)"; \
 		$(BIN)/crm demo && touch "$(CRM_INSTANCE_PATH)/demo-loaded"; fi
 	@echo
-	@echo "  CRM on http://$(HOST):$(PORT)"
+	@echo "  CRM on http://$(HOST):$(PORT)   (make run HOST=0.0.0.0 PORT=8000 to change)"
 	@echo "  Log in as: admin / $(CRM_ADMIN_PASSWORD)  (the password set when this database was created)"
 	@echo "  Background jobs (imports, exports, reminders): a worker runs beside the server,"
 	@echo "  its queue in $(CRM_INSTANCE_PATH)/jobs.sqlite3 (no other service needed)"
+	@echo "  Demo users, password 'demo': maria, peter (representatives), georgi (manager),"
+	@echo "  elena (administrator), vera (back office)"
 	@echo
 	@# One shell: the worker in the background, stopped with the server (Ctrl-C, or any exit).
 	$(BIN)/crm worker --threads 2 & worker=$$!; \

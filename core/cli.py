@@ -11,10 +11,12 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core import core_hooks
 from core.app import create_app
 from core.jobs.worker import worker_command
+from core.config import instance_path
 from core.modules import (
     ModuleError,
     init_core,
@@ -58,6 +60,24 @@ class CrmGroup(FlaskGroup):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return super().get_command(ctx, name) or self._module_commands(ctx).get(name)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            if not _missing_table(exc):
+                raise
+            url = os.environ.get("DATABASE_URL") or f"{instance_path() / 'crm.sqlite3'}"
+            raise click.ClickException(
+                f"no CRM database initialised at {url}: run `crm init` first, or run `crm` from "
+                "the folder of your installation (or set CRM_INSTANCE_PATH or DATABASE_URL)."
+            ) from None
+
+
+def _missing_table(exc: Exception) -> bool:
+    """A command run before ``crm init`` (or in another folder) meets a database without tables."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 def _refuse_unless_installed(module: str, command: click.Command) -> click.Command:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from core.auth import has_permission
 from core.db import db_session, get_engine
@@ -44,7 +44,47 @@ def home():
             entry[item.module] = item.endpoint
     # The modules' cards (agenda, tasks, notifications...) above the application tiles.
     widgets, failed = home_widgets(state.pm, current_user._get_current_object())
-    return render_template("core/home.html", entry=entry, widgets=widgets, failed=failed)
+    return render_template(
+        "core/home.html", entry=entry, widgets=widgets, failed=failed, setup=_setup_checklist(state)
+    )
+
+
+def _setup_checklist(state) -> list[dict] | None:
+    """What an administrator of a new installation has to do, while it is not done: modules,
+    users, then bringing in data (the modules' import pages, found by their menu entries)."""
+    if not (has_permission("core.modules") and has_permission("core.users")):
+        return None
+    from core.models import User
+
+    users = db_session.scalar(select(func.count()).select_from(User)) or 0
+    if state.installed and users > 1:
+        return None
+    imports = [
+        m for m in state.menus if m.endpoint and "import" in m.id and has_permission(m.permission)
+    ]
+    return [
+        {
+            "label": "Install the modules your company needs",
+            "done": bool(state.installed),
+            "url": url_for("core.apps"),
+        },
+        {
+            "label": "Create the users and put them in groups",
+            "done": users > 1,
+            "url": url_for("core_admin.user_list"),
+        },
+        *(
+            {"label": f"{m.label}: bring in your data", "done": False, "url": url_for(m.endpoint)}
+            for m in imports
+        ),
+    ]
+
+
+@bp.route("/favicon.ico")
+@permission_required(PUBLIC)
+def favicon():
+    # Browsers ask for /favicon.ico on pages that do not name an icon (JSON, downloads).
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.route("/health")
@@ -134,7 +174,9 @@ def apps_uninstall(name: str):
     if request.method == "POST":
         if request.form.get("confirm") != name:
             flash(f"Type the module name ({name}) to confirm the uninstall.", "danger")
-            return render_template("core/uninstall.html", impact=impact), 400
+            return render_template(
+                "core/uninstall.html", impact=impact, words=_table_words(impact)
+            ), 400
         _end_request_transaction()
         try:
             uninstall(get_engine(), crm.plugins, name)
@@ -143,7 +185,22 @@ def apps_uninstall(name: str):
         else:
             flash(f"Uninstalled {name}: its tables were dropped.", "success")
         return redirect(url_for("core.apps"))
-    return render_template("core/uninstall.html", impact=impact)
+    return render_template("core/uninstall.html", impact=impact, words=_table_words(impact))
+
+
+def _table_words(impact) -> dict[str, str]:
+    """``{table: "14 pricing rules"}``: what the rows of each table are, in the words of the
+    model registry (the model's label and plural), else the table's name without its prefix."""
+    models = _state().models
+    words = {}
+    for t in impact.tables:
+        if t.name in models:
+            info = models.get(t.name)
+            noun = (info.label if t.rows == 1 else info.plural).lower()
+        else:
+            noun = t.name.removeprefix(impact.module + "_").replace("_", " ") + " records"
+        words[t.name] = f"{t.rows:,} {noun}"
+    return words
 
 
 @bp.route("/settings/record-rules")

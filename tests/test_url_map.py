@@ -23,6 +23,7 @@ from tests.helpers import BUNDLED_MODULES
 PUBLIC_ENDPOINTS = {
     "auth.login",
     "core.health",
+    "core.favicon",
     # A user's iCalendar feed: phone calendar apps subscribe to a URL and cannot log in, so the
     # unguessable secret in the URL is the credential (regenerating it revokes the old URL).
     "crm_contacts.calendar_feed",
@@ -33,6 +34,8 @@ AUTHENTICATED_ENDPOINTS = {
     "core.search",
     "auth.logout",
     "core_api.openapi",
+    # Pickers: each model's own read permission is checked inside, and record rules apply.
+    "core_lookup.lookup",
     "core_admin.account_password",
     "core_tokens.tokens",
     "core_tokens.token_create",

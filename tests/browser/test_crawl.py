@@ -99,14 +99,20 @@ def crawl_role(server, crawl: Crawl, storage_state: dict) -> None:
         crawl.error = error
 
 
+DOWNLOADS = re.compile(r"\.(pdf|xlsx|csv|ics)$")
+
+
 def open_page(page, url: str, path: str, crawl: Crawl, watch: PageWatch) -> list[str]:
     """Open one page, record what it answered; the links it shows."""
-    try:
-        response = page.goto(url, wait_until="load")
-    except Exception as error:  # a download (CSV export, PDF) is not a page: fetch it instead
-        if "Download is starting" not in str(error):
-            raise
-        response = page.context.request.get(url)
+    if DOWNLOADS.search(urlsplit(url).path):  # a file, not a page: fetched, not rendered
+        response = page.context.request.get(url, timeout=60_000)
+    else:
+        try:
+            response = page.goto(url, wait_until="load")
+        except Exception as error:  # a download the URL did not announce: fetch it instead
+            if "Download is starting" not in str(error):
+                raise
+            response = page.context.request.get(url, timeout=60_000)
     status = response.status if response else 0
     problems = watch.take()
     crawl.results[path] = f"{status}: " + "; ".join(problems) if problems else status
@@ -127,11 +133,17 @@ def test_every_page_opens_for_every_role(browser, live_server, role_sessions):
         threading.Thread(target=crawl_role, args=(live_server, c, role_sessions(c.role)))
         for c in crawls
     ]
+    # One role after the other by default. At the same time (CRM_CRAWL_PARALLEL=1) the crawls
+    # were seen to meet "database is locked" 500s on SQLite (read-then-write requests of several
+    # users at once): a defect of its own, reported, that a serial crawl does not hide.
+    parallel = os.environ.get("CRM_CRAWL_PARALLEL", "") == "1"
     for thread in threads:
         thread.start()
+        if not parallel:
+            thread.join(timeout=300)
     for thread in threads:
-        thread.join(timeout=400)
-    assert not any(t.is_alive() for t in threads), "a crawl did not end within 400 s"
+        thread.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a crawl did not end in time"
 
     lines = ["", f"{'role':16} {'pages':>5} {'opened':>6} {'4xx':>4} {'broken':>6}"]
     for c in crawls:

@@ -6,6 +6,7 @@ Documented for module authors in ``docs/modules/crm_contacts.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -48,3 +49,10 @@ def crm_client_file_sections(client: Client, user: User) -> list[ClientFileSecti
     number of queries, whatever the size of the client's history. A failing implementation is
     logged and its sections skipped; the page still opens.
     """
+
+
+@hookspec
+def crm_client_since(client: Client) -> date | None:
+    """The day ``client`` became a client as far as your module knows (crm_sales: the date of its
+    first sales document), or None. The client file shows the earliest answer as "Client since",
+    and the day the client was entered in the CRM when no module answers."""

@@ -94,6 +94,17 @@ def client_history(client: Client) -> list[HistoryEntry]:
     return history_for(db_session, Client.__tablename__, client.id)
 
 
+def client_since(client: Client):
+    """The earliest day a module knows the client by (its first sale...), else the day it was
+    entered in the CRM (in the installation's time zone)."""
+    from core.app import current_state
+
+    known = [d for d in current_state().pm.hook.crm_client_since(client=client) if d]
+    if known:
+        return min(known)
+    return to_local(client.created_at).date() if client.created_at else None
+
+
 @hookimpl
 def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSection]:
     can_write = has_permission(WRITE, user)
@@ -111,7 +122,8 @@ def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSectio
     }
     accounts = sorted(client.bank_accounts, key=lambda b: (not b.is_default, b.id))
     sections = [
-        ("crm_contacts.general", "General data", "section_general.html", 10, {}),
+        ("crm_contacts.general", "General data", "section_general.html", 10,
+         {"client_since": client_since(client)}),
         ("crm_contacts.addresses", "Addresses, phones and emails", "section_addresses.html", 20,
          reach),
         ("crm_contacts.persons", "Contact persons", "section_persons.html", 30, {}),

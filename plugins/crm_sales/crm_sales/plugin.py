@@ -18,7 +18,7 @@ from crm_sales.models import Payment, Product, ProductGroup, SalesDocument, Sale
 from crm_sales.permissions import IMPORT, READ, WRITE
 from crm_sales.schemas import DocumentSummarySchema, ProductOutSchema
 from crm_sales.search import crm_search  # noqa: F401
-from crm_sales.sections import crm_client_file_sections  # noqa: F401
+from crm_sales.sections import crm_client_file_sections, crm_client_since  # noqa: F401
 
 DOCUMENT_PAGE = "crm_sales.document_detail"
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import render_template
 from markupsafe import Markup
+from sqlalchemy import func, select
 
 from core import hookimpl
 from core.auth import has_permission
@@ -15,6 +16,7 @@ from core.charts import sparkline
 from core.db import db_session
 from crm_contacts.hookspecs import ClientFileSection
 from crm_sales.analysis import client_summary
+from crm_sales.models import SalesDocument
 from crm_sales.permissions import READ
 from crm_sales.settings import installation_currency
 
@@ -43,3 +45,11 @@ def crm_client_file_sections(client: Any, user: Any) -> list[ClientFileSection]:
             order=15,
         )
     ]
+
+
+@hookimpl
+def crm_client_since(client):
+    """A client since its first sale: the date of its earliest sales document."""
+    return db_session.scalar(
+        select(func.min(SalesDocument.date)).where(SalesDocument.client_id == client.id)
+    )
