@@ -15,8 +15,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core import core_hooks
 from core.app import create_app
-from core.jobs.worker import worker_command
 from core.config import instance_path
+from core.jobs.worker import worker_command
 from core.modules import (
     ModuleError,
     init_core,
