@@ -6,7 +6,9 @@ database, where it would be a 500 (an integer past 64 bits, a NUL byte on Postgr
 arithmetic overflows) or be stored silently (a NUL byte on SQLite). They are applied app-wide, so a
 module gets them without writing anything:
 
-- URL paths: the ``int`` converter matches at most 19 digits and at most 2**63 - 1 (else 404);
+- URL paths: the ``int`` converter matches at most 10 digits and at most 2**31 - 1, the largest id
+  an INTEGER key holds (else 404; PostgreSQL would answer "integer out of range" with a 500);
+  ``<int(max=...):id>`` for a BigInteger key;
 - ``request.args`` and ``request.form``: ``.get(name, type=int)`` gives the default for a whole
   number that does not fit an INTEGER column, as it does for ``abc``; a NUL byte in any value is a
   400 naming the parameter;
@@ -108,19 +110,19 @@ def whole_number(raw: Any) -> int:
 
 
 class BoundedIntConverter(IntegerConverter):
-    """``<int:...>`` for every route: an id past 64 bits is no record (404), never an overflow
-    in the database driver; 19 digits at most, so ``int()`` never sees 4,000 of them."""
-
-    regex = r"\d{1,19}"
+    """``<int:...>`` for every route: an id past an INTEGER key is no record (404), never an
+    overflow in the database; ``int()`` never sees 4,000 digits."""
 
     def __init__(
         self,
         map: Map,
         fixed_digits: int = 0,
         min: int | None = None,
-        max: int | None = INT64_MAX,
+        max: int | None = INT32_MAX,
         signed: bool = False,
     ) -> None:
+        digits = len(str(max if max is not None else INT64_MAX))
+        self.regex = rf"\d{{1,{digits}}}"
         super().__init__(map, fixed_digits, min, max, signed)
 
 

@@ -2,7 +2,7 @@
 ``@api_doc`` declarations and their marshmallow schemas; it must describe what the API does, so
 that a client generator or a fuzzer (the suite runs schemathesis over it) can rely on it:
 
-- path parameters typed by their converter (``<int:id>``: an integer from 0 to 2**63 - 1);
+- path parameters typed by their converter (``<int:id>``: an integer from 0 to its ``max``);
 - query parameters typed by name: ``page``/``per_page`` and ``*_id`` integers, dates for
   ``from``/``to``/``start``/``end``/``date``, text otherwise;
 - amounts (``fields.Decimal``) a number or a decimal string on the way in, a decimal string on

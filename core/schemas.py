@@ -4,7 +4,8 @@
 so that a module's schema needs no validator of its own to refuse, naming the field, what the
 database would turn into a 500 or store silently:
 
-- ``Integer``: a whole number of at most 64 bits (``1e19``, ``2**64``);
+- ``Integer``: a whole number an INTEGER column holds, up to 2**31 - 1 (``1e19``, ``2**64``; an
+  id past it is refused by PostgreSQL with a 500); ``metadata={"bits": 64}`` for a BigInteger;
 - ``Decimal``/``Float``: finite, less than ``DECIMAL_LIMIT`` in absolute value (``1e999``, NaN);
 - ``Date``/``DateTime``: between ``FIRST_DATE`` and ``LAST_DATE``, an offset that converts to UTC;
 - ``String`` (and ``Email``, ``Url``...): no NUL byte, no lone surrogate, at most ``MAX_TEXT``
@@ -53,6 +54,11 @@ def _check_text(value: Any) -> None:
 
 def _check_int(value: Any) -> None:
     if isinstance(value, int):
+        _raise(int_problem(value, INT32_MIN, INT32_MAX))
+
+
+def _check_int64(value: Any) -> None:
+    if isinstance(value, int):
         _raise(int_problem(value))
 
 
@@ -73,7 +79,7 @@ def harden(field: fields.Field) -> None:
     field._crm_hardened = True  # type: ignore[attr-defined]
     validators = list(field.validators)
     if isinstance(field, fields.Integer):
-        validators.append(_check_int)
+        validators.append(_check_int64 if field.metadata.get("bits") == 64 else _check_int)
     elif isinstance(field, fields.Decimal | fields.Float):
         validators.append(_check_number)
     elif isinstance(field, fields.Date | fields.DateTime):

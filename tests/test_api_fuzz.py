@@ -26,7 +26,7 @@ from core.plugins import call_one
 from core.state import current_state
 from core.tokens import issue_token
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 
