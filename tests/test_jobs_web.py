@@ -57,7 +57,7 @@ def test_a_web_import_shows_its_progress_to_the_end_under_gunicorn(
         with servers(env, free_port(), workers, log=tmp_path / "servers.log") as (base, _):
             browser = Browser(base)
             browser.log_in("boss", "correct horse battery staple")
-            check, done = web_import(browser, data, timeout=120)
+            check, done = web_import(browser, data, timeout=600)  # room for a loaded machine
     finally:
         if crm_databases.postgres:
             job_queue(app).huey.flush()

@@ -69,38 +69,44 @@ class PeriodicJob:
 
 
 class JobContext:
-    """What a job function receives: the session, the user, progress and the result."""
+    """What a job function receives: the session, the user, progress and the result.
+
+    Progress and the result are kept here and written on the job's row only when the job ends:
+    an update of the row in the job's transaction would lock it (PostgreSQL) for as long as the
+    job runs, and the heartbeat and the pages must not wait for it.
+    """
 
     def __init__(self, job: Job, session: Session, user: User | None, queue: Any) -> None:
         self.job_id = job.id
         self.session = session
         self.user = user
         self._job = job
+        self._arguments = dict(job.arguments)
         self._queue = queue
         self._last_write = 0.0
         self.cancelled = threading.Event()
+        self.done, self.total, self.message = job.progress_done, job.progress_total, ""
+        self.summary, self.link, self.data = "", None, None
+        self.attachment_id: int | None = None
 
     @property
     def arguments(self) -> dict[str, Any]:
-        return {k: v for k, v in self._job.arguments.items() if not k.startswith("_")}
+        return {k: v for k, v in self._arguments.items() if not k.startswith("_")}
 
     def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
         """``done`` of ``total`` steps, with a short message (``"Writing clients"``). Cheap to call
         often: written at most four times a second. Raises ``JobCancelled`` once cancelled."""
         if self.cancelled.is_set():
             raise JobCancelled
-        job = self._job
-        job.progress_done = int(done)
+        self.done = int(done)
         if total is not None:
-            job.progress_total = int(total)
+            self.total = int(total)
         if message is not None:
-            job.progress_message = message[:500]
+            self.message = message[:500]
         now = time.monotonic()
-        if now - self._last_write >= PROGRESS_INTERVAL or (total and done >= total):
+        if now - self._last_write >= PROGRESS_INTERVAL or (self.total and self.done >= self.total):
             self._last_write = now
-            self._queue.set_progress(
-                self.job_id, job.progress_done, job.progress_total, job.progress_message
-            )
+            self._queue.set_progress(self.job_id, self.done, self.total, self.message)
 
     def result_file(
         self, filename: str, data_or_path: bytes | str | Path, mimetype: str | None = None
@@ -121,26 +127,36 @@ class JobContext:
             content_type=mimetype,
             max_size=RESULT_MAX_BYTES,
         )
-        self._job.result_attachment_id = attachment.id
+        self.attachment_id = attachment.id
         return attachment
 
     def result_summary(self, text: str, link: str | None = None) -> None:
         """One or two sentences saying what the job did, and where to look (a path of this site)."""
         from core.auth import local_path
 
-        self._job.result_summary = text
-        self._job.result_link = local_path(link)
+        self.summary = text
+        self.link = local_path(link)
 
     def result_data(self, data: Any) -> None:
         """Data (JSON-serialisable) that the module's own result page reads back."""
-        self._job.result_data = data
+        self.data = data
 
     def input_file(self, key: str) -> bytes:
         """The content of a file given to ``enqueue(..., files={key: ...})``."""
-        attachment = self.session.get(Attachment, self._job.arguments["_files"][key])
+        attachment = self.session.get(Attachment, self._arguments["_files"][key])
         if attachment is None:
             raise JobError(f"The file {key!r} of this job is no longer stored.")
         return read_bytes(attachment)
+
+    def write_to(self, job: Job) -> None:
+        """What the job reported, onto its row (when it ends)."""
+        job.progress_done = self.total if self.total else self.done
+        job.progress_total = self.total
+        job.progress_message = self.message
+        job.result_summary = self.summary or "Done."
+        job.result_link = self.link
+        job.result_data = self.data
+        job.result_attachment_id = self.attachment_id
 
 
 # --- starting and cancelling -----------------------------------------------------------------

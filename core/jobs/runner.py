@@ -14,7 +14,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, g, url_for
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -84,6 +84,8 @@ class Heartbeat(threading.Thread):
             if self.to_table:
                 factory = self.app.extensions["crm"].session_factory
                 with factory() as session:
+                    # Never wait behind the job's own transaction: the next beat will do.
+                    session.execute(text("SET LOCAL lock_timeout = '1s'"))
                     session.execute(
                         update(Job)
                         .where(Job.id == self.job_id, Job.status == RUNNING)
@@ -136,7 +138,7 @@ def _run(app: Flask, queue: JobQueue, session: Session, job_id: int, heartbeat: 
         context = JobContext(job, session, user, queue)
         heartbeat.context = context
         definition.function(context, **context.arguments)
-        _done(session, job)
+        _done(session, job, context)
         session.commit()
         queue.forget(job_id)
     except JobCancelled:
@@ -155,12 +157,10 @@ def _job_url(job: Job) -> str:
     return url_for("core_jobs.job_detail", job_id=job.id)
 
 
-def _done(session: Session, job: Job) -> None:
+def _done(session: Session, job: Job, context: JobContext) -> None:
+    context.write_to(job)
     job.status = DONE
     job.finished_at = job.heartbeat_at = utcnow()
-    if job.progress_total:
-        job.progress_done = job.progress_total
-    job.result_summary = job.result_summary or "Done."
     job.error = ""  # what earlier attempts said, now beside the point
     if job.user_id is not None:
         link = _job_url(job) if job.result_attachment_id else job.result_link or _job_url(job)

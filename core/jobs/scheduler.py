@@ -31,6 +31,7 @@ from core.state import current_state
 log = logging.getLogger(__name__)
 CATCH_UP = timedelta(hours=24)  # minutes missed while no worker ran, at most this far back
 MINUTE = timedelta(minutes=1)
+LOST_AFTER = timedelta(minutes=5)  # a job waiting this long unclaimed: its message is sent again
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,9 @@ def _recover(app: Flask, now: datetime) -> tuple[list[int], list[int], list[int]
         queue.forget(job.id)
         if not gave_up:
             queue.push(job.id)
-    lost_before = now - 5 * timedelta(seconds=float(app.config["JOBS_STALE_SECONDS"]))
+    lost_before = now - max(
+        5 * timedelta(seconds=float(app.config["JOBS_STALE_SECONDS"])), LOST_AFTER
+    )
     lost = db_session.scalars(
         select(Job.id).where(Job.status == QUEUED, Job.queued_at < lost_before)
     ).all()
