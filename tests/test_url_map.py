@@ -34,6 +34,9 @@ AUTHENTICATED_ENDPOINTS = {
     "auth.logout",
     "core_api.models",
     "core_api.openapi",
+    # Pickers: the gate lets any user in, the view asks for the looked-up model's read
+    # permission (403 otherwise, tested in test_lookup.py); users are any user's to pick.
+    "core_lookup.lookup",
     "core_admin.account_password",
     "core_tokens.tokens",
     "core_tokens.token_create",
