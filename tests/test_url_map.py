@@ -34,7 +34,8 @@ AUTHENTICATED_ENDPOINTS = {
     "core.search",
     "auth.logout",
     "core_api.openapi",
-    # Pickers: each model's own read permission is checked inside, and record rules apply.
+    # Pickers: the gate lets any user in, the view asks for the looked-up model's read
+    # permission (403 otherwise, tested in test_lookup.py); users are any user's to pick.
     "core_lookup.lookup",
     "core_admin.account_password",
     "core_tokens.tokens",

@@ -16,7 +16,7 @@ import icalendar
 from flask import url_for
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from core.timezone import local_today, local_zone
@@ -246,20 +246,30 @@ def apply(contact: Contact, client: Client, values: dict[str, Any]) -> None:
 
 def feed_of(session: Session, user_id: int) -> CalendarFeed:
     """The user's feed, created at the first visit of My agenda."""
-    feed = session.get(CalendarFeed, user_id)
-    if feed is not None:
-        return feed
-    feed = CalendarFeed(user_id=user_id, secret=secrets.token_urlsafe(32))
-    session.add(feed)
-    try:
-        session.commit()
-    except IntegrityError:
-        # The same user's other tab created it a moment ago: theirs is the one.
-        session.rollback()
+    for attempt in (1, 2):
         feed = session.get(CalendarFeed, user_id)
-        if feed is None:
-            raise
-    return feed
+        if feed is not None:
+            return feed
+        feed = CalendarFeed(user_id=user_id, secret=secrets.token_urlsafe(32))
+        session.add(feed)
+        try:
+            session.commit()
+            return feed
+        except IntegrityError:
+            # The same user's other tab created it a moment ago: theirs is the one.
+            session.rollback()
+            feed = session.get(CalendarFeed, user_id)
+            if feed is None:
+                raise
+            return feed
+        except OperationalError:
+            # SQLite: another request wrote since this one began reading, so its read
+            # transaction cannot become a write ("database is locked" at once, without waiting).
+            # A new transaction sees that write and may write in turn.
+            session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def regenerate(session: Session, user_id: int) -> CalendarFeed:
