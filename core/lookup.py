@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
 
 from core.api import ApiError, _filter_value, api_doc
@@ -24,6 +24,7 @@ from core.auth import has_permission
 from core.db import db_session
 from core.models import User, group_permission, user_group
 from core.permissions import AUTHENTICATED, permission_required
+from core.schemas import Schema
 from core.state import current_state
 
 bp = Blueprint("core_lookup", __name__, url_prefix="/api/v1/lookup")

@@ -58,8 +58,6 @@ AUTHENTICATED_ENDPOINTS = {
     "core_attachments.download",
     "core_attachments.upload",
     "core_attachments.remove",
-    # Pickers' look-ups check the looked-up model's read permission and record rules themselves.
-    "core_lookup.lookup",
 }
 
 _ARGUMENT = re.compile(

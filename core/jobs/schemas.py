@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask import url_for
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from core.schemas import Schema
 
 
 class JobSchema(Schema):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify, url_for
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -12,6 +12,7 @@ from core.api import ApiError, api_doc, created, json_body, load_json, paginate
 from core.db import db_session
 from core.locking import check_version
 from core.permissions import permission_required
+from core.schemas import Schema
 from crm_advertising.blueprints import api
 from crm_advertising.models import Location, Material, MaterialKind, Stock
 from crm_advertising.permissions import CONFIGURE, READ

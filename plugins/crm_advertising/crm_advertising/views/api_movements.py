@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from flask import jsonify, url_for
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import select
 
 from core.api import api_doc, created, load_json, paginate
 from core.db import db_session
 from core.permissions import permission_required
+from core.schemas import Schema
 from core.timezone import local_today
 from crm_advertising.blueprints import api
 from crm_advertising.models import Movement

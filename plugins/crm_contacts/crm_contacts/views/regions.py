@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 from sqlalchemy import func, select
 
 from core.db import db_session
 from core.permissions import permission_required
+from core.schemas import Schema
 from crm_contacts.blueprints import bp
 from crm_contacts.models import Client, Region
 from crm_contacts.permissions import CONFIGURE

@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from core import Manifest, hookimpl
 from core.pricing import Adjustment, PricingRuleKind
+from core.schemas import Schema
 
 MANIFEST = Manifest(name="crm_acme_pricing", summary="Acme's pricing rules", application=False)
 
