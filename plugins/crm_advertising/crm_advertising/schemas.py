@@ -4,13 +4,13 @@ stock) are in ``crm_advertising.service``, which forms and API both call."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import ROUND_HALF_UP
 
 from marshmallow import EXCLUDE, ValidationError, fields, validate, validates_schema
 
 from core.schemas import Schema
 from crm_advertising.models import MOVEMENT_KINDS, OCCASIONS, WRITEOFF_REASONS
+from crm_contacts.schemas import UtcDateTime
 
 MAX_QUANTITY = 1_000_000  # far above any real hand-out; keeps sums far from integer overflow
 
@@ -127,7 +127,7 @@ class MovementSchema(Base):
     client_cost = fields.Decimal(places=2, as_string=True, dump_only=True)
     reverses_id = fields.Integer(dump_only=True)
     created_by_id = fields.Integer(dump_only=True)
-    created_at = fields.AwareDateTime(dump_only=True, default_timezone=UTC)
+    created_at = UtcDateTime(dump_only=True)
     material = fields.Function(lambda m: m.material.name, dump_only=True)
     client = fields.Function(lambda m: m.client.name if m.client else None, dump_only=True)
 

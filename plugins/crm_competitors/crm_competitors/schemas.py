@@ -5,7 +5,6 @@ and API both call."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import ROUND_HALF_UP
 from typing import Any
 
@@ -13,6 +12,7 @@ from marshmallow import EXCLUDE, ValidationError, fields, validate, validates_sc
 
 from core.schemas import Schema
 from crm_competitors.models import KINDS, POSITIONS, STATUSES
+from crm_contacts.schemas import UtcDateTime
 
 
 def text(max_length: int, *, required: bool = False) -> fields.String:
@@ -70,7 +70,7 @@ class CompetitorSchema(Base):
     region_ids = fields.List(fields.Integer(strict=False), load_default=list)
     regions = fields.Function(_region_names, dump_only=True)
     groups = fields.List(fields.String(), load_default=list)
-    created_at = fields.AwareDateTime(dump_only=True, default_timezone=UTC)
+    created_at = UtcDateTime(dump_only=True)
     version = fields.Integer(dump_only=True)
 
     @validates_schema(skip_on_field_errors=False)
@@ -101,7 +101,7 @@ class PresenceSchema(Base):
     source = text(200)
     notes = text(5000)
     recorded_by_id = fields.Integer(dump_only=True)
-    created_at = fields.AwareDateTime(dump_only=True, default_timezone=UTC)
+    created_at = UtcDateTime(dump_only=True)
     version = fields.Integer(dump_only=True)
 
     @validates_schema(skip_on_field_errors=False)
@@ -133,7 +133,7 @@ class ChangeSchema(Base):
     source = text(200)
     headline = fields.String(dump_only=True)
     recorded_by_id = fields.Integer(dump_only=True)
-    created_at = fields.AwareDateTime(dump_only=True, default_timezone=UTC)
+    created_at = UtcDateTime(dump_only=True)
 
     @validates_schema(skip_on_field_errors=False)
     def _percent(self, data: dict[str, Any], **_: Any) -> None:
