@@ -36,6 +36,17 @@ def _cost():
     return func.coalesce(func.sum(Movement.client_cost), 0)
 
 
+def _top(keys: tuple, *conditions, join: tuple | None = None) -> list:
+    """The ``TOP`` groups of ``keys`` by cost: items and cost of each."""
+    cost = _cost()
+    stmt = select(*keys, func.sum(Movement.client_delta).label("items"), cost.label("cost"))
+    if join is not None:
+        stmt = stmt.join(*join)
+    return db_session.execute(
+        stmt.where(*conditions).group_by(*keys).order_by(cost.desc()).limit(TOP)
+    ).all()
+
+
 @bp.route("/overview")
 @permission_required(MANAGE_STOCK)
 def overview():
@@ -44,44 +55,19 @@ def overview():
     end = _date_arg("to", today)
     days_out = min(int_arg("days") or DEFAULT_DAYS_OUT, 36500)
     period = (Movement.day >= start, Movement.day <= end)
-    by_client = db_session.execute(
-        select(
-            Client.id,
-            Client.name,
-            func.sum(Movement.client_delta).label("items"),
-            _cost().label("cost"),
-        )
-        .join(Client, Client.id == Movement.client_id)
-        .where(*period)
-        .group_by(Client.id, Client.name)
-        .order_by(_cost().desc())
-        .limit(TOP)
-    ).all()
-    by_rep = db_session.execute(
-        select(
-            User.id,
-            User.name,
-            func.sum(Movement.client_delta).label("items"),
-            _cost().label("cost"),
-        )
-        .join(User, User.id == Movement.created_by_id)
-        .where(Movement.client_id.is_not(None), *period)
-        .group_by(User.id, User.name)
-        .order_by(_cost().desc())
-        .limit(TOP)
-    ).all()
-    by_campaign = db_session.execute(
-        select(
-            Movement.occasion,
-            Movement.campaign,
-            func.sum(Movement.client_delta).label("items"),
-            _cost().label("cost"),
-        )
-        .where(Movement.kind == "handout", *period)
-        .group_by(Movement.occasion, Movement.campaign)
-        .order_by(_cost().desc())
-        .limit(TOP)
-    ).all()
+    by_client = _top(
+        (Client.id, Client.name),
+        Movement.client_id.is_not(None),
+        *period,
+        join=(Client, Client.id == Movement.client_id),
+    )
+    by_rep = _top(
+        (User.id, User.name),
+        Movement.client_id.is_not(None),
+        *period,
+        join=(User, User.id == Movement.created_by_id),
+    )
+    by_campaign = _top((Movement.occasion, Movement.campaign), Movement.kind == "handout", *period)
     total = db_session.scalar(
         select(_cost()).where(Movement.client_id.is_not(None), *period)
     ) or Decimal("0")
