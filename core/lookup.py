@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, sel
 from core.api import ApiError, _filter_value, api_doc
 from core.auth import has_permission
 from core.db import db_session
+from core.inputs import INT32_MAX
 from core.models import User, group_permission, user_group
 from core.permissions import AUTHENTICATED, permission_required
 from core.schemas import Schema
@@ -129,7 +130,9 @@ def search(lookup: Lookup, text: str, args: dict[str, str], limit: int, page: in
 def labels(name: str, ids: Iterable[Any]) -> dict[str, str]:
     """``{id as text: label}`` of the given records that this user may see (one query): what a
     picker shows as its current value. Unknown, unseen or unsearchable: left out."""
-    wanted = [int(i) for i in ids if str(i).strip().isdigit()]
+    # An id no key column can hold is no record (and SQLite would refuse the number).
+    digits = [str(i).strip() for i in ids]
+    wanted = [int(i) for i in digits if i.isascii() and i.isdigit() and int(i) <= INT32_MAX]
     lookup = find(name)
     if not wanted or lookup is None or not has_permission(lookup.permission):
         return {}
