@@ -310,7 +310,8 @@ def test_the_number_of_queries_does_not_grow_with_the_client(app):
         counts[name] = len(statements)
     assert "Ivan Petrov 19" in html and "All 500 contacts" in html
     assert counts["big"] == counts["small"], counts
-    assert counts["big"] <= 20, counts
+    # 21 since "Client since" asks the modules for the first sale (crm_client_since).
+    assert counts["big"] <= 21, counts
     timings = []
     for _ in range(5):
         started = time.perf_counter()

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from core.db import db_session
+from core.jobs import run_queued
 from core.models import AuditEntry
 from core.testing import logged_in, make_user
 from crm_contacts.importing import COLUMNS
@@ -124,21 +125,25 @@ def test_the_csv_import_and_export_carry_the_region_by_name(app):
         return out.getvalue().encode()
 
     def preview(data: bytes):
-        return boss.post(
+        """Upload → the check job (run by a worker here) → the check page."""
+        sent = boss.post(
             "/contacts/import",
             data={"action": "preview", "key": "name", "file": (io.BytesIO(data), "clients.csv")},
             content_type="multipart/form-data",
         )
+        run_queued(app)
+        job = boss.get("/api/v1" + sent.headers["Location"]).get_json()
+        return boss.get(job["link"])
 
     bad = preview(csv_of({"name": "Bioprom", "region": "Atlantis"}))
     assert "No region is named “Atlantis”." in bad.get_data(as_text=True)
     with app.app_context():
         assert db_session.scalar(select(Client.id)) is None
     page = preview(csv_of({"name": "Bioprom", "region": "north"}, {"name": "Agrotech"}))
-    token = re.search(r'name="token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    assert (
-        boss.post("/contacts/import", data={"action": "confirm", "token": token}).status_code == 302
-    )
+    check = re.search(r'name="check" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    confirmed = boss.post("/contacts/import", data={"action": "confirm", "check": check})
+    assert confirmed.status_code == 302
+    run_queued(app)
     with app.app_context():
         regions = dict(db_session.execute(select(Client.name, Client.region_id)).all())
     assert regions == {"Bioprom": _region_id(app, "North"), "Agrotech": None}
