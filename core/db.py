@@ -89,6 +89,14 @@ def is_sqlite(engine_or_session: Engine | Session) -> bool:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+NO_WRITE_LOCK = "crm_no_write_lock"
+
+
+def without_write_lock(view):
+    """Mark a POST view that must not queue behind SQLite's write lock: one that writes nothing
+    when a long job holds the lock (cancelling that very job), so waiting would only time out."""
+    setattr(view, NO_WRITE_LOCK, True)
+    return view
 
 
 def get_engine() -> Engine:
@@ -101,7 +109,12 @@ def get_session() -> Session:
     session = g.get("crm_db_session")
     if session is None:
         session = g.crm_db_session = current_app.extensions["crm"].session_factory()
-        if has_request_context() and request.method not in SAFE_METHODS and is_sqlite(session):
+        if (
+            has_request_context()
+            and request.method not in SAFE_METHODS
+            and is_sqlite(session)
+            and not getattr(current_app.view_functions.get(request.endpoint), NO_WRITE_LOCK, False)
+        ):
             session.connection(execution_options={"crm_write_request": True})
     return session
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from core.api import api_doc, paginate
 from core.attachments import open_file
 from core.auth import has_permission
-from core.db import db_session
+from core.db import db_session, without_write_lock
 from core.jobs.api import cancel
 from core.jobs.models import FINISHED, RUNNING, Job
 from core.jobs.queue import job_queue
@@ -127,6 +127,7 @@ def job_detail(job_id: int):
 
 @bp.route("/<int:job_id>/cancel", methods=["GET", "POST"])
 @permission_required(AUTHENTICATED)
+@without_write_lock  # a running job is told through the queue's storage, not this database
 def job_cancel(job_id: int):
     job = _job_or_404(job_id)
     if not _may_cancel(job):
