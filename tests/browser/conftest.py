@@ -152,9 +152,23 @@ def live_server(crm_databases, crm_plugins, tmp_path_factory) -> Iterator[LiveSe
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="crm-live-server", daemon=True)
     thread.start()
+    # A worker beside the server, as `make run` starts one: imports and exports are jobs.
+    stop = threading.Event()
+
+    def work() -> None:
+        from core.jobs import run_queued
+
+        while not stop.is_set():
+            run_queued(app)
+            stop.wait(0.2)
+
+    worker = threading.Thread(target=work, name="crm-live-worker", daemon=True)
+    worker.start()
     try:
         yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, errors)
     finally:
+        stop.set()
+        worker.join(timeout=30)
         server.shutdown()
         thread.join(timeout=10)
         logging.getLogger().removeHandler(errors)

@@ -57,6 +57,8 @@ def test_elena_day(browsing):
     upload(page, "clients.csv", CLIENTS_FIXED)
     expect(page.get_by_test_id("counts").locator("[data-count=create]")).to_have_text("2")
     page.get_by_test_id("confirm-form").get_by_role("button").first.click()
+    # The import runs as a background job: its page shows the progress, then the way to the result.
+    page.get_by_role("link", name="Open the result").click()
     expect(page.get_by_test_id("result")).to_be_visible()
     # The same file again: matched by VAT number, nothing duplicated.
     upload(page, "clients.csv", CLIENTS_FIXED)
