@@ -5,7 +5,7 @@ The implementations live next to what they concern and are gathered here, where 
 
 from __future__ import annotations
 
-from sqlalchemy import select, true
+from sqlalchemy import or_, select, true
 
 from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
@@ -16,7 +16,7 @@ from crm_contracts.commands import crm_commands, crm_jobs, crm_periodic_jobs  # 
 from crm_contracts.demo import crm_demo_data  # noqa: F401
 from crm_contracts.models import Condition, Contract, ContractType, Reminder
 from crm_contracts.numbering import add_default_types, settings
-from crm_contracts.permissions import CONFIGURE, READ, WRITE
+from crm_contracts.permissions import CONFIGURE, READ, RENEW, WRITE
 from crm_contracts.schemas import ConditionSchema, ContractSchema
 from crm_contracts.search import crm_search  # noqa: F401
 from crm_contracts.sections import crm_client_file_sections  # noqa: F401
@@ -82,6 +82,11 @@ def crm_permissions():
         Permission(READ, "Read contracts", groups=("sales_manager", "sales_rep", "back_office")),
         Permission(WRITE, "Create and edit contracts", groups=("sales_manager", "back_office")),
         Permission(
+            RENEW,
+            "Prepare a contract's renewal (a draft that someone who edits contracts signs)",
+            groups=("sales_manager", "sales_rep", "back_office"),
+        ),
+        Permission(
             CONFIGURE,
             "Edit contract types, numbering and the expiring window",
             groups=("sales_manager",),
@@ -93,6 +98,12 @@ def _clients_of(user) -> select:
     return select(Client.id).where(Client.responsible_id == user.id)
 
 
+def _rep_contracts(user):
+    """A representative's contracts: her clients', and those she was made responsible for (a
+    manager assigned her their renewal: her notification must open them)."""
+    return or_(Contract.client_id.in_(_clients_of(user)), Contract.responsible_id == user.id)
+
+
 @hookimpl
 def crm_record_rules():
     # As crm_contacts does for clients: a representative sees the contracts of the clients they
@@ -100,10 +111,22 @@ def crm_record_rules():
     return [
         RecordRule(
             "crm_contracts.own_clients",
-            "Sales representatives see only the contracts of their own clients",
+            "Sales representatives see the contracts of their own clients and those assigned to them",
             Contract,
             groups=("sales_rep",),
-            criteria=lambda user: Contract.client_id.in_(_clients_of(user)),
+            criteria=_rep_contracts,
+        ),
+        # Whoever is assigned a contract can work on it: its client's file opens for her while she
+        # is responsible for one of its contracts (the manager's assignment is the grant; it ends
+        # when the contract is handed to someone else).
+        RecordRule(
+            "crm_contracts.assigned_clients",
+            "Sales representatives see the clients of the contracts assigned to them",
+            Client,
+            groups=("sales_rep",),
+            criteria=lambda user: Client.id.in_(
+                select(Contract.client_id).where(Contract.responsible_id == user.id)
+            ),
         ),
         RecordRule(
             "crm_contracts.all_contracts",
@@ -114,11 +137,11 @@ def crm_record_rules():
         ),
         RecordRule(
             "crm_contracts.own_clients_conditions",
-            "Sales representatives see only the conditions of their own clients' contracts",
+            "Sales representatives see only the conditions of the contracts they see",
             Condition,
             groups=("sales_rep",),
             criteria=lambda user: Condition.contract_id.in_(
-                select(Contract.id).where(Contract.client_id.in_(_clients_of(user)))
+                select(Contract.id).where(_rep_contracts(user))
             ),
         ),
         RecordRule(

@@ -14,6 +14,7 @@ def test_crm_contracts_permissions_are_stored_with_their_default_groups(crm_app_
     assert granted_permissions(app, "crm_contracts") == {
         "crm_contracts.read": ["admin", "back_office", "sales_manager", "sales_rep"],
         "crm_contracts.write": ["admin", "back_office", "sales_manager"],
+        "crm_contracts.renew": ["admin", "back_office", "sales_manager", "sales_rep"],
         "crm_contracts.configure": ["admin", "sales_manager"],
     }
 

@@ -15,7 +15,7 @@ from core.locking import check_version
 from core.permissions import permission_required
 from crm_contracts.blueprints import api
 from crm_contracts.models import STATUSES, Condition, Contract
-from crm_contracts.permissions import READ, WRITE
+from crm_contracts.permissions import READ, RENEW, WRITE
 from crm_contracts.schemas import (
     ConditionSchema,
     ConditionUpdateSchema,
@@ -127,7 +127,7 @@ def api_contract_terminate(contract_id: int):
 
 
 @api.route("/<int:contract_id>/renew", methods=["POST"])
-@permission_required(WRITE)
+@permission_required(RENEW)
 @api_doc("Renew a contract: a successor draft, linked both ways", request_schema=RenewSchema,
          response_schema=ContractSchema)  # fmt: skip
 def api_contract_renew(contract_id: int):

@@ -21,7 +21,7 @@ from core.timezone import local_today
 from crm_contacts.models import Client
 from crm_contracts.blueprints import bp
 from crm_contracts.models import STATUS_LABELS, STATUSES, Contract
-from crm_contracts.permissions import READ, WRITE
+from crm_contracts.permissions import READ, RENEW, WRITE
 from crm_contracts.schemas import ContractSchema, RenewSchema, TerminateSchema
 from crm_contracts.search import matching
 from crm_contracts.service import (
@@ -231,6 +231,7 @@ def contract_detail(contract_id: int):
         "crm_contracts/contract_detail.html",
         contract=contract,
         can_write=has_permission(WRITE),
+        can_renew=has_permission(RENEW),
         files=attachments_of(db_session, contract),
         history=history_for(db_session, Contract.__tablename__, contract.id),
     )
@@ -268,7 +269,7 @@ def contract_terminate(contract_id: int):
 
 
 @bp.route("/<int:contract_id>/renew", methods=["GET", "POST"])
-@permission_required(WRITE)
+@permission_required(RENEW)
 def contract_renew(contract_id: int):
     contract = load_contract(contract_id)
     defaults = renewal_defaults(contract)
@@ -299,9 +300,14 @@ def contract_renew(contract_id: int):
             errors = form_errors(error.messages_dict)
         else:
             db_session.commit()
+            # A representative prepares; whoever edits contracts checks the draft and signs it.
+            then = (
+                "check it, then record when it is signed."
+                if has_permission(WRITE)
+                else "a draft, which a sales manager or the back office checks and signs."
+            )
             flash(
-                f"Contract {successor.number} created to renew {contract.number}: "
-                "check it, then record when it is signed.",
+                f"Contract {successor.number} created to renew {contract.number}: {then}",
                 "success",
             )
             return redirect(url_for("crm_contracts.contract_detail", contract_id=successor.id))

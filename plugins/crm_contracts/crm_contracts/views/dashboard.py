@@ -18,7 +18,7 @@ from core.permissions import permission_required
 from core.timezone import local_today
 from crm_contracts.blueprints import bp
 from crm_contracts.models import Contract
-from crm_contracts.permissions import READ, WRITE
+from crm_contracts.permissions import READ, RENEW, WRITE
 from crm_contracts.views.common import ROW_OPTIONS, expiring_between, load_contract
 
 HORIZONS = (30, 60, 90)
@@ -73,8 +73,10 @@ def contract_assign(contract_id: int):
     check_version(contract, request.form.get("version"))
     responsible_id = request.form.get("responsible_id", type=int)
     user = db_session.get(User, responsible_id) if responsible_id is not None else None
-    if user is None or not user.active:
-        flash("Representative: choose an active user.", "danger")
+    # Only someone who can act on it: an active user allowed to prepare renewals (the picker
+    # offers only those; a hand-made post is refused the same way).
+    if user is None or not user.active or not has_permission(RENEW, user):
+        flash("Representative: choose an active user who may renew contracts.", "danger")
         return redirect(url_for("crm_contracts.dashboard"))
     contract.responsible_id = user.id
     if user.id != current_user.id:
