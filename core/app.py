@@ -24,6 +24,7 @@ from core.audit import install_audit
 from core.concurrency import CrmFlask, busy_response, install_request_listeners
 from core.config import load_settings
 from core.db import close_session, db_session, make_engine, make_session_factory
+from core.form_once import init_form_once
 from core.inputs import BoundedIntConverter, CRMRequest, InputRefused, refuse_nul_parameters
 from core.jobs import views as job_views
 from core.locking import register_error_handlers
@@ -68,6 +69,8 @@ def create_app(
     configure_security(app)
     configure_blueprints(app)
     configure_request_gate(app)
+    # After the gate: the user is known when a create form's one-time token is claimed.
+    init_form_once(app)
     configure_templates(app)
     configure_errors(app)
     return app

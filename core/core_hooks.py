@@ -134,16 +134,19 @@ def crm_home_widgets(user):
 
 def _collect_attachments(ctx) -> None:
     """The hourly clean-up of the attachment storage (what ``crm attachments gc`` does), after
-    forgetting the jobs that ended more than ``JOBS_KEEP_DAYS`` ago (their uploads and results
+    forgetting create forms' one-time tokens older than a day and the jobs that ended more than
+    ``JOBS_KEEP_DAYS`` ago (their uploads and results
     become unreferenced files, deleted by a later clean-up)."""
     from datetime import timedelta
 
     from flask import current_app
 
     from core.attachments import collect_garbage
+    from core.form_once import forget_old as forget_old_form_tokens
     from core.jobs.api import forget_old_jobs
 
     forgotten = forget_old_jobs(ctx.session, timedelta(days=current_app.config["JOBS_KEEP_DAYS"]))
+    forget_old_form_tokens(ctx.session)
     ctx.session.commit()
 
     report = collect_garbage(
