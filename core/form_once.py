@@ -14,7 +14,9 @@ token is written in the request's own transaction, before the view runs:
   PostgreSQL the second waits for the first and then finds its token taken; on SQLite write
   requests are serialised anyway.
 
-Tokens are per user and forgotten after a day by the hourly clean-up job.
+A form that carries a record's ``version`` (an edit in place) is left to the optimistic lock,
+which answers a repeated or stale post with 409. Tokens are per user and forgotten after a day by
+the hourly clean-up job.
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ def _posted_token() -> str | None:
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
+        return None
+    # A form that edits a record in place carries its version: posting it again is answered by
+    # the optimistic lock (409, "changed since you opened it"), which says more than "sent already".
+    if request.form.get("version"):
         return None
     token = request.form.get(FIELD, "")
     return token if _TOKEN.fullmatch(token) else None

@@ -80,6 +80,10 @@ class PricingRuleKind:
     or price list before ``evaluate`` so that a kind can load what it needs for many products in a
     constant number of queries; whatever it returns is passed to ``evaluate`` as
     ``params["_prepared"]``.
+
+    ``describe_terms(session, client_id, on)``, when given, says in words what an automatic kind
+    grants the client that day (``["contract C-0004: 2 % on Dairy"]``): the client file lists it
+    among the client's negotiated discounts, since no configured rule shows it.
     """
 
     name: str
@@ -90,3 +94,4 @@ class PricingRuleKind:
     module: str = ""
     automatic: bool = False
     prepare: Callable[[Any, tuple[int, ...], date], Any] | None = None
+    describe_terms: Callable[[Any, int, date], list[str]] | None = None

@@ -1,5 +1,6 @@
 """crm_pricing and crm_contracts together: a contract's 5 % discount on a product group changes a
-quote through the automatic kind "crm_contracts.conditions"; terminated, it no longer does.
+quote through the automatic kind "crm_contracts.conditions", and the client file lists it among
+the client's negotiated discounts; terminated, it no longer does either.
 
 Both modules are used only through their APIs: contracts are created and terminated through
 /api/v1/contracts, prices asked of /api/v1/pricing/quote, as an integration would.
@@ -47,6 +48,13 @@ def test_a_contract_discount_changes_the_quote_until_the_contract_is_terminated(
             assert answer.status_code == 200, answer.get_json()
             return answer.get_json()
 
+        def negotiated() -> str:
+            # The client file's "Negotiated discounts": every discount that applies to the client.
+            page = http.get(f"/contacts/clients/{client['id']}").get_data(as_text=True)
+            start = page.index('data-testid="negotiated"')
+            return page[start : page.index("</", page.index(">", start) + 1) + 200]
+
+        assert "No discounts negotiated" in negotiated()
         before = quote("PAP-A4")
         assert before["unit_price"] == "10.00"
         assert [n["kind"] for n in before["not_applied"]] == ["crm_contracts.conditions"]
@@ -67,6 +75,9 @@ def test_a_contract_discount_changes_the_quote_until_the_contract_is_terminated(
         assert step["kind"] == "crm_contracts.conditions"
         assert contract["number"] in step["reason"] and "5 %" in step["reason"]
         assert quote("INK-BK")["unit_price"] == "25.00"  # not in the group
+        shown = negotiated()
+        assert "No discounts negotiated" not in shown
+        assert f"Contract conditions</strong>: contract {contract['number']}: 5 % on Paper" in shown
 
         version = http.get(f"/api/v1/contracts/{contract['id']}").get_json()["version"]
         ended = http.post(f"/api/v1/contracts/{contract['id']}/terminate", json={
@@ -74,6 +85,7 @@ def test_a_contract_discount_changes_the_quote_until_the_contract_is_terminated(
             "version": version})  # fmt: skip
         assert ended.status_code == 200, ended.get_json()
 
+        assert "No discounts negotiated" in negotiated()  # terminated today: nothing applies
         after = quote("PAP-A4")
         assert after["unit_price"] == "10.00"
         assert after["adjustments"] == []

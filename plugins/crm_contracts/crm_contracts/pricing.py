@@ -108,6 +108,12 @@ def evaluate(context: PricingContext, params: dict[str, Any]) -> Adjustment | st
     return "no contract in force sets a condition for this product"
 
 
+def describe_terms(session: Session, client_id: int, on: date) -> list[str]:
+    """The client's contract conditions in force ``on``, in words, for the client file."""
+    terms = load_terms(session, (client_id,), on)[client_id]
+    return [reason for _value, reason in (*terms.prices.values(), *terms.discounts.values())]
+
+
 def rule_kind() -> PricingRuleKind:
     return PricingRuleKind(
         name=KIND,
@@ -117,4 +123,5 @@ def rule_kind() -> PricingRuleKind:
         order=20,
         automatic=True,
         prepare=prepare,
+        describe_terms=describe_terms,
     )

@@ -1,5 +1,6 @@
 """crm_pricing's section of the client file: the client's negotiated discounts (the rules for the
-client and for its customer group) and where it stands against each turnover tier.
+client and for its customer group, and what automatic kinds such as contract conditions grant it)
+and where it stands against each turnover tier.
 
 A constant number of queries for the rules (one), plus one turnover figure per distinct period of
 the client's tier rules (cached, so rules that share a period share the query).
@@ -13,7 +14,7 @@ from typing import Any
 from flask import render_template
 from markupsafe import Markup
 from marshmallow import ValidationError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from core import hookimpl
@@ -36,11 +37,10 @@ from crm_pricing.standing import tier_standing
 
 
 def _rules_for(client: Any) -> list[PricingRule]:
-    """The client's own rules, its group's, and the turnover tiers for everyone."""
-    everyone = and_(EVERYONE, PricingRule.kind == TURNOVER_TIERS)
+    """The client's own rules, its group's, and the rules for every client."""
     stmt = (
         select(PricingRule)
-        .where(PricingRule.active.is_(True), or_(*own_and_group(client), everyone))
+        .where(PricingRule.active.is_(True), or_(*own_and_group(client), EVERYONE))
         .options(joinedload(PricingRule.product), joinedload(PricingRule.product_group))
         .order_by(PricingRule.priority, PricingRule.name, PricingRule.id)
     )
@@ -59,7 +59,7 @@ def crm_client_file_sections(client: Any, user: Any) -> list[ClientFileSection]:
     kinds = current_kinds()
     rules = _rules_for(client)
     turnover = CachedTurnover(db_session, client.id)
-    negotiated, standings = [], []
+    negotiated, standings, general = [], [], []
     for rule in rules:
         valid = validity(rule, today) is None
         kind = kinds.get(rule.kind)
@@ -70,13 +70,26 @@ def crm_client_file_sections(client: Any, user: Any) -> list[ClientFileSection]:
                 params = None  # a rule whose params no longer fit its kind is left out
             if params is not None:
                 standings.append((rule, tier_standing(params, turnover, today)))
+        label = kind.label if kind else rule.kind
         if rule.client_id is not None or rule.customer_group_id is not None:
-            negotiated.append((rule, kind.label if kind else rule.kind, valid))
+            negotiated.append((rule, label, valid))
+        elif valid and rule.kind != TURNOVER_TIERS:  # tiers are shown with the standing above
+            general.append((rule, label, valid))
+    # What automatic kinds grant with no configured rule (a contract's conditions): the same list,
+    # so that "none" is only said when nothing at all applies to the client.
+    granted = [
+        (kind.label, text)
+        for kind in kinds.values()
+        if kind.describe_terms is not None
+        for text in kind.describe_terms(db_session, client.id, today)
+    ]
     html = Markup(  # noqa: S704 - a template rendered by Jinja with autoescaping
         render_template(
             "crm_pricing/section_client.html",
             client=client,
             negotiated=negotiated,
+            granted=granted,
+            general=general,
             standings=standings,
             summary=_summary,
             can_write=has_permission(WRITE, user),
