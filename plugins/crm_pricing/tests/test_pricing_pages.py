@@ -249,8 +249,13 @@ def test_the_client_file_shows_negotiated_discounts_and_the_tier_standing(shop):
                   params=json.dumps(TIERS))  # fmt: skip
         _new_rule(manager, name="Bioprom special", client_id=str(shop.ids.bioprom),
                   kind="crm_pricing.discount", params='{"percent": 4}')  # fmt: skip
+        spring = _new_rule(manager, name="Spring for all", kind="crm_pricing.discount",
+                           params='{"percent": 1}', confirm_overlap="y")  # fmt: skip
+        assert spring.status_code == 302, spring.text
         page = logged_in(shop, "maria").get(f"/contacts/clients/{shop.ids.bioprom}").text
     assert "Prices and discounts" in page
+    general = page[page.index('data-testid="general-rules"') :]
+    assert "Spring for all" in general[: general.index("</ul>")]  # applies to her too
     assert ("Q3 2026 turnover 61,200.00 → 3 %; 38,800.00 more this quarter reaches 5 % "
             "for Q1 2027") in page  # fmt: skip
     assert "Bioprom special" in page
