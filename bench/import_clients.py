@@ -1,0 +1,162 @@
+"""The CSV import of 100,000 clients: time and peak memory, then the re-check of the same file.
+
+Generates the CSV of ``bench/contacts.py`` (valid VAT and phone numbers, 0 to 3 contact persons a
+client, one in three with a bank account: 166,534 rows, 66 MB at 100,000 clients), then, each in a
+new process so that its peak resident memory is its own, as ``crm contacts import`` runs it:
+
+1. the import into a fresh SQLite database with every bundled module installed (checking, then
+   writing, in one transaction);
+2. the re-check of the same file against the database now holding it (nothing to write);
+
+and prints the time (wall and CPU) and the peak RSS of each, against the targets of issue 18:
+import under 40 s and 300 MB, re-check under 20 s. Beside them, the baseline RSS of a process that
+only created the application, and the same work written by hand for ``sqlite3``
+(``executemany`` of the clients, persons, phones, emails, addresses and bank accounts; no
+validation) as the floor.
+
+    .venv/bin/python bench/import_clients.py [--clients 100000]
+    .venv/bin/python bench/import_clients.py --database-url postgresql+psycopg://postgres@127.0.0.1/crm_bench_import
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import BUNDLED, bench_app
+
+HERE = Path(__file__).resolve().parent
+
+
+def _rss_mb() -> float:
+    """This process's peak resident memory. Not ``getrusage``'s ``ru_maxrss``: Linux keeps it
+    across ``execve``, so a child would report its parent's peak (the generated CSV's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(args) -> None:
+    """One measured step, in its own process: prints one JSON line."""
+    from core.db import db_session
+    from crm_contacts.importing import apply_import, plan_import
+
+    app = bench_app(Path(args.folder), Path(args.folder) / "bench.sqlite3", None,
+                    **({"DATABASE_URL": args.database_url} if args.database_url else {}))  # fmt: skip
+    baseline = _rss_mb()
+    content = Path(args.csv).read_bytes()
+    with app.app_context():
+        wall, cpu = time.perf_counter(), time.process_time()
+        plan = plan_import(db_session, content)
+        checked = time.perf_counter() - wall
+        assert plan.valid, [str(e) for e in plan.errors[:5]]
+        created = 0
+        if args.step == "import":
+            created = apply_import(db_session, plan).created
+            db_session.commit()
+        else:
+            assert not plan.creates and not plan.updates, "the re-check found work to do"
+            db_session.rollback()
+        total = time.perf_counter() - wall
+        used = time.process_time() - cpu
+    print(json.dumps({"wall": total, "checked": checked, "cpu": used, "rss": _rss_mb(),
+                      "baseline": baseline, "created": created,
+                      "warnings": len(plan.warnings)}))  # fmt: skip
+
+
+def run_child(args, step: str, folder: Path, csv_path: Path) -> dict:
+    command = [sys.executable, str(HERE / "import_clients.py"), "--child", step,
+               "--folder", str(folder), "--csv", str(csv_path)]  # fmt: skip
+    if args.database_url:
+        command += ["--database-url", args.database_url]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def hand_sql(csv_path: Path, folder: Path) -> float:
+    """The floor: the file's clients and persons inserted by hand with ``sqlite3``."""
+    import csv
+    import sqlite3
+
+    started = time.perf_counter()
+    db = sqlite3.connect(folder / "hand.sqlite3")
+    db.execute("CREATE TABLE client (id INTEGER PRIMARY KEY, name TEXT, vat TEXT UNIQUE, city TEXT)")
+    db.execute("CREATE TABLE person (id INTEGER PRIMARY KEY, client_id INT, name TEXT, phone TEXT)")
+    clients: dict[str, int] = {}
+    persons = []
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            key = row["vat_number"] or row["name"]
+            if key not in clients:
+                clients[key] = len(clients) + 1
+            if row["person_name"]:
+                persons.append((clients[key], row["person_name"], row["person_phone"]))
+    db.executemany("INSERT INTO client (id, name, vat) VALUES (?, ?, ?)",
+                   ((i, k, k) for k, i in clients.items()))  # fmt: skip
+    db.executemany("INSERT INTO person (client_id, name, phone) VALUES (?, ?, ?)", persons)
+    db.commit()
+    db.close()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--child", choices=("import", "recheck"))
+    parser.add_argument("--folder")
+    parser.add_argument("--csv")
+    args = parser.parse_args()
+    if args.child:
+        args.step = args.child
+        child(args)
+        return
+
+    from contacts import generate_csv
+
+    from core.auth import create_user
+    from core.db import db_session
+
+    folder = Path(tempfile.mkdtemp(prefix="crm-bench-import-"))
+    config = {"DATABASE_URL": args.database_url} if args.database_url else {}
+    app = bench_app(folder, folder / "bench.sqlite3", BUNDLED, **config)
+    with app.app_context():
+        for login in ("maria", "peter"):
+            create_user(db_session, login, "bench-password", groups=("sales_rep",))
+        db_session.commit()
+        content, facts = generate_csv(args.clients, ["maria", "peter"])
+    csv_path = folder / "clients.csv"
+    csv_path.write_text(content, encoding="utf-8")
+    del content
+    size = csv_path.stat().st_size / 1e6
+    print(f"{args.clients} clients, {facts['rows']} rows, {size:.1f} MB; database "
+          f"{args.database_url or folder / 'bench.sqlite3'}")  # fmt: skip
+
+    first = run_child(args, "import", folder, csv_path)
+    print(
+        f"IMPORT: {first['wall']:.1f} s wall ({first['checked']:.1f} s checking), "
+        f"{first['cpu']:.1f} s CPU; peak RSS {first['rss']:.0f} MB (the application alone "
+        f"{first['baseline']:.0f} MB); {first['created']} clients created, {first['warnings']} "
+        f"possible duplicates [targets < 40 s: {'met' if first['wall'] < 40 else 'MISSED'}, "
+        f"< 300 MB: {'met' if first['rss'] < 300 else 'MISSED'}]"
+    )
+    again = run_child(args, "recheck", folder, csv_path)
+    print(
+        f"RE-CHECK of the same file: {again['wall']:.1f} s wall, {again['cpu']:.1f} s CPU; peak "
+        f"RSS {again['rss']:.0f} MB [target < 20 s: {'met' if again['wall'] < 20 else 'MISSED'}]"
+    )
+    if not args.database_url:
+        floor = hand_sql(csv_path, folder)
+        print(f"hand-written sqlite3 (clients and persons only, no checks): {floor:.1f} s; "
+              f"ratio {first['wall'] / floor:.0f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
