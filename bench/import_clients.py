@@ -48,8 +48,8 @@ def child(args) -> None:
     from core.db import db_session
     from crm_contacts.importing import apply_import, plan_import
 
-    app = bench_app(Path(args.folder), Path(args.folder) / "bench.sqlite3", None,
-                    **({"DATABASE_URL": args.database_url} if args.database_url else {}))  # fmt: skip
+    config = {"DATABASE_URL": args.database_url} if args.database_url else {}
+    app = bench_app(Path(args.folder), Path(args.folder) / "bench.sqlite3", None, **config)
     baseline = _rss_mb()
     content = Path(args.csv).read_bytes()
     with app.app_context():
@@ -87,7 +87,7 @@ def hand_sql(csv_path: Path, folder: Path) -> float:
 
     started = time.perf_counter()
     db = sqlite3.connect(folder / "hand.sqlite3")
-    db.execute("CREATE TABLE client (id INTEGER PRIMARY KEY, name TEXT, vat TEXT UNIQUE, city TEXT)")
+    db.execute("CREATE TABLE client (id INTEGER PRIMARY KEY, name TEXT, vat TEXT UNIQUE)")
     db.execute("CREATE TABLE person (id INTEGER PRIMARY KEY, client_id INT, name TEXT, phone TEXT)")
     clients: dict[str, int] = {}
     persons = []

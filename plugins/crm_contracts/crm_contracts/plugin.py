@@ -111,7 +111,7 @@ def crm_record_rules():
     return [
         RecordRule(
             "crm_contracts.own_clients",
-            "Sales representatives see the contracts of their own clients and those assigned to them",
+            "Sales representatives see their own clients' contracts and those assigned to them",
             Contract,
             groups=("sales_rep",),
             criteria=_rep_contracts,

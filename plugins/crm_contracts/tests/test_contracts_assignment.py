@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from test_contracts_pages import TODAY, add_contract
 
 from core.db import db_session
 from core.models import Notification
 from core.testing import form_fields, logged_in, make_user
 from crm_contracts.models import Contract
-from test_contracts_pages import TODAY, add_contract
 
 
 def assign(app, contract_id: int, user_id: int, georgi=None):
@@ -59,9 +59,10 @@ def test_a_representative_prepares_a_renewal_that_a_manager_signs(app):
     url = f"/contracts/{contract_id}/renew"
     answer = maria.post(url, data=form_fields(maria.get(url).text, action=url))
     assert answer.status_code == 302
-    assert "a sales manager or the back office checks and signs" in maria.get(
-        answer.headers["Location"]
-    ).text
+    assert (
+        "a sales manager or the back office checks and signs"
+        in maria.get(answer.headers["Location"]).text
+    )
     with app.app_context():
         successor = db_session.scalars(
             select(Contract).where(Contract.predecessor_id == contract_id)

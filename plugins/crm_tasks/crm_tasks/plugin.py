@@ -112,7 +112,8 @@ def crm_record_rules() -> list[RecordRule]:
             Task,
             groups=("sales_manager",),
             criteria=lambda user: true(),
-        ),        # Whoever is assigned a task can do it: while it is open, its client's file (people,
+        ),
+        # Whoever is assigned a task can do it: while it is open, its client's file (people,
         # phones, history) opens for the representative it is assigned to, even if the client is
         # someone else's; closing or reassigning the task ends that.
         RecordRule(
