@@ -25,7 +25,13 @@ from core.concurrency import CrmFlask, busy_response, install_request_listeners
 from core.config import load_settings
 from core.db import close_session, db_session, make_engine, make_session_factory
 from core.form_once import init_form_once
-from core.inputs import BoundedIntConverter, CRMRequest, InputRefused, refuse_nul_parameters
+from core.inputs import (
+    BoundedIntConverter,
+    CRMRequest,
+    InputRefused,
+    refuse_nul_parameters,
+    request_limit,
+)
 from core.jobs import views as job_views
 from core.locking import register_error_handlers
 from core.menus import visible_tree
@@ -199,7 +205,9 @@ def configure_request_gate(app: Flask) -> None:
     @app.before_request
     def gate():
         g.request_id = new_request_id()
-        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        limit = request_limit(current_app.config, view)
+        request.max_content_length = limit  # an import's own, larger limit (large_uploads)
         if limit and (request.content_length or 0) > limit:
             # Refused on the header, before a byte of the body is read or a user is loaded.
             raise RequestEntityTooLarge()
@@ -221,7 +229,6 @@ def configure_request_gate(app: Flask) -> None:
             abort(404)
         if request.endpoint == "static" or request.endpoint.endswith(".static"):
             return None
-        view = app.view_functions.get(request.endpoint)
         needed = required_permission(view, None)
         for name in request.blueprints:
             if needed is not None:
@@ -306,7 +313,8 @@ def configure_errors(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge):
         # Raised by the gate, or by werkzeug when anything reads a form past the limit.
-        megabytes = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        megabytes = limit // (1024 * 1024)
         error.description = f"The request is larger than the {megabytes} MB this site accepts."
         return http_error(error)
 

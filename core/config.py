@@ -62,6 +62,9 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # largest file accepted, and how long an unreferenced file waits before the clean-up.
         "ATTACHMENTS_URL": os.environ.get("CRM_ATTACHMENTS_URL") or str(folder / "attachments"),
         "ATTACHMENT_MAX_BYTES": int(os.environ.get("CRM_ATTACHMENT_MAX_BYTES") or 25 * 1024 * 1024),
+        # The largest file an import page takes (views marked ``core.inputs.large_uploads``): a
+        # CSV of 100,000 clients with their persons is about 70 MB; imports run as jobs.
+        "IMPORT_MAX_BYTES": int(os.environ.get("CRM_IMPORT_MAX_BYTES") or 200 * 1024 * 1024),
         "ATTACHMENT_GRACE_SECONDS": int(os.environ.get("CRM_ATTACHMENT_GRACE_SECONDS") or 3600),
         # Background jobs (core/jobs): the queue (a SQLite file next to the database by default,
         # redis://… for workers on several hosts) and its name (a key prefix on Redis).

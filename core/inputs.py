@@ -198,3 +198,24 @@ def refuse_nul_parameters(request: Request) -> None:
             problem = text_problem(key) or text_problem(value)
             if problem:
                 raise InputRefused({key if not text_problem(key) else "_schema": [problem]})
+
+
+UPLOAD_LIMIT = "crm_upload_limit"
+
+
+def large_uploads(setting: str) -> Callable[[Any], Any]:
+    """Mark a view that takes files larger than the site's request limit (a CSV import of
+    100,000 clients is some 70 MB): its requests may be as large as the setting ``setting``
+    (bytes) says; every other view keeps ``MAX_CONTENT_LENGTH``."""
+
+    def mark(view: Any) -> Any:
+        setattr(view, UPLOAD_LIMIT, setting)
+        return view
+
+    return mark
+
+
+def request_limit(config: dict[str, Any], view: Any) -> int | None:
+    """The largest body the request's view accepts (see ``large_uploads``)."""
+    setting = getattr(view, UPLOAD_LIMIT, None)
+    return config[setting] if setting else config.get("MAX_CONTENT_LENGTH")

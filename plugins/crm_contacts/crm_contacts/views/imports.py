@@ -14,6 +14,7 @@ from datetime import date
 from flask import (
     Response,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -24,6 +25,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core.db import db_session
+from core.inputs import large_uploads
 from core.jobs import DONE, Job, enqueue
 from core.models import Attachment
 from core.permissions import permission_required
@@ -45,6 +47,7 @@ def _form(error: str = "", status: int = 200, key: str = "vat_number"):
         keys=KEY_LABELS,
         key=key,
         error=error,
+        max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
     ), status
 
 
@@ -58,6 +61,7 @@ def _my_job(job_id: int, name: str) -> Job:
 
 @bp.route("/import", methods=["GET", "POST"])
 @permission_required(IMPORT)
+@large_uploads("IMPORT_MAX_BYTES")
 def import_clients():
     """Upload → the check job; the check page's button posts ``confirm`` with the check's id."""
     if request.method == "GET":
