@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export CRM_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-suite test-browser lint bench clean
 
 # Re-install when any distribution's metadata changes.
 $(BIN)/crm: pyproject.toml $(wildcard plugins/*/pyproject.toml)
@@ -45,9 +45,19 @@ run: install
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/crm run --host $(HOST) --port $(PORT)
 
-# Browser tests (tests/browser) included when Chromium is at /usr/bin/chromium; PYTEST_ARGS narrows.
-test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+# Everything: the suite on as many processes as the machine has cores (every test has its own
+# database, so they run side by side), then the browser tests (tests/browser, when Chromium is at
+# /usr/bin/chromium) on their own, where a loaded machine cannot make them late. PYTEST_ARGS
+# narrows both; TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
+test: test-suite test-browser
+
+# Exit status 5 is pytest's "no test collected": PYTEST_ARGS chose none of that half.
+test-suite: install
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+test-browser: install
+	$(BIN)/pytest -m browser $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: install
 	$(BIN)/ruff check .
