@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -36,12 +36,13 @@ _NOT_WORD = re.compile(r"[\W_]+")
 @dataclass(frozen=True)
 class NameKey:
     """A name as the comparison sees it: ``exact`` keys (words in order, glued; words sorted)
-    that equal names share, the ``fuzzy`` text (words sorted) and its ``block``: the first letter
-    and the name's numbers, outside of which nothing is compared."""
+    that equal names share, the ``fuzzy`` text (words sorted), its ``words`` and its
+    ``numbers`` (the words with a digit), outside of which nothing is compared."""
 
     exact: tuple[str, str]
     fuzzy: str
-    block: tuple[str, tuple[str, ...]]
+    words: tuple[str, ...]
+    numbers: tuple[str, ...]
 
 
 def name_key(name: str) -> NameKey | None:
@@ -53,21 +54,34 @@ def name_key(name: str) -> NameKey | None:
     ordered = sorted(words)
     # Sorting once per name, not once per comparison, is what keeps 100,000 names in seconds.
     fuzzy = " ".join(ordered)
-    numbers = tuple(sorted(w for w in words if any(c.isdigit() for c in w)))
-    return NameKey(("".join(words), "".join(ordered)), fuzzy, (fuzzy[:1], numbers))
+    numbers = tuple(w for w in ordered if any(c.isdigit() for c in w))
+    return NameKey(
+        ("".join(words), "".join(ordered)), fuzzy, tuple(dict.fromkeys(ordered)), numbers
+    )
+
+
+def _blocks(key: NameKey, frequency: Counter[str]) -> set[tuple]:
+    """The blocks a long name is compared within. A small typo changes one word, and two names
+    differing in one word share the rarer of their other words: each name's two rarest words
+    (by frequency, then spelling, the same order for every name) always include it. A name of
+    one word is found by its first three letters or its last three (a typo spares one end)."""
+    if len(key.words) >= 2:
+        rarest = sorted(key.words, key=lambda w: (frequency[w], w))[:2]
+        return {("word", word, key.numbers) for word in rarest}
+    (word,) = key.words
+    return {("start", word[:3], key.numbers), ("end", word[-3:], key.numbers)}
 
 
 def _flag_similar(plan: ImportPlan, drafts: list[_Draft], lookups: _Lookups) -> None:
     """Warn of new clients whose names look like an existing client's or another new one's.
 
     Equal keys are found through dictionaries; long names are compared fuzzily only within their
-    block, and only with names of a length that can reach the threshold (the ratio cannot exceed
-    90 when one name is more than 11/9 of the other).
+    blocks (``_blocks``: small, so the cost grows with the number of names, not its square), and
+    only with names of a length that can reach the threshold (the ratio cannot exceed 90 when one
+    name is more than 11/9 of the other).
     """
     found: dict[int, list[str]] = defaultdict(list)
-    seen: dict[int, set[tuple[str, int]]] = defaultdict(
-        set
-    )  # what each row was already flagged for
+    seen: dict[int, set[tuple[str, int]]] = defaultdict(set)  # what each row was flagged for
 
     def flag(draft: _Draft, target: tuple[str, int], text: str) -> None:
         if target not in seen[draft.rows[0]]:
@@ -76,18 +90,13 @@ def _flag_similar(plan: ImportPlan, drafts: list[_Draft], lookups: _Lookups) -> 
 
     new = [(name_key(d.data["name"]), d) for d in drafts if d.action == "create"]
     new = [(key, d) for key, d in new if key is not None]
-    blocks = {key.block for key, _ in new}
+    old = [(name_key(name), id_) for id_, name in lookups.names.items()]
+    old = [(key, id_) for key, id_ in old if key is not None]
+
     exact_old: dict[str, int] = {}
-    old_by_block: dict[tuple, list[tuple[int, str, int]]] = defaultdict(list)
-    for id_, name in lookups.names.items():
-        key = name_key(name)
-        if key is None:
-            continue
+    for key, id_ in old:
         for exact in key.exact:
             exact_old.setdefault(exact, id_)
-        if key.block in blocks and len(key.fuzzy) >= FUZZY_FROM:
-            old_by_block[key.block].append((len(key.fuzzy), key.fuzzy, id_))
-
     exact_new: dict[str, _Draft] = {}
     for key, draft in new:
         for exact in key.exact:
@@ -98,15 +107,26 @@ def _flag_similar(plan: ImportPlan, drafts: list[_Draft], lookups: _Lookups) -> 
             if first is not draft:
                 flag(draft, ("row", first.rows[0]), f"{first.data['name']} (row {first.rows[0]})")
 
+    frequency: Counter[str] = Counter()
+    for key, _ in (*old, *new):
+        frequency.update(key.words)
     new_by_block: dict[tuple, list[tuple[int, str, _Draft]]] = defaultdict(list)
     for key, draft in new:
         if len(key.fuzzy) >= FUZZY_FROM:
-            new_by_block[key.block].append((len(key.fuzzy), key.fuzzy, draft))
+            for block in _blocks(key, frequency):
+                new_by_block[block].append((len(key.fuzzy), key.fuzzy, draft))
+    old_by_block: dict[tuple, list[tuple[int, str, int]]] = defaultdict(list)
+    for key, id_ in old:
+        if len(key.fuzzy) >= FUZZY_FROM:
+            for block in _blocks(key, frequency):
+                if block in new_by_block:
+                    old_by_block[block].append((len(key.fuzzy), key.fuzzy, id_))
+
     for block, members in new_by_block.items():
         members.sort(key=lambda item: (item[0], item[2].rows[0]))
-        old = sorted(old_by_block.get(block, []), key=lambda item: item[0])
-        old_lengths = [item[0] for item in old]
-        old_names = [item[1] for item in old]
+        olds = sorted(old_by_block.get(block, []), key=lambda item: item[0])
+        old_lengths = [item[0] for item in olds]
+        old_names = [item[1] for item in olds]
         new_lengths = [item[0] for item in members]
         new_names = [item[1] for item in members]
         for index, (length, text, draft) in enumerate(members):
@@ -117,7 +137,7 @@ def _flag_similar(plan: ImportPlan, drafts: list[_Draft], lookups: _Lookups) -> 
                 text, old_names[start:stop], scorer=fuzz.ratio, processor=None,
                 score_cutoff=SIMILARITY, limit=3,
             ):  # fmt: skip
-                id_ = old[start + at][2]
+                id_ = olds[start + at][2]
                 if id_ != draft.existing_id:
                     flag(draft, ("client", id_), f"{lookups.names[id_]} (#{id_})")
             stop = bisect.bisect_right(new_lengths, high)
@@ -126,6 +146,8 @@ def _flag_similar(plan: ImportPlan, drafts: list[_Draft], lookups: _Lookups) -> 
                 score_cutoff=SIMILARITY, limit=3,
             ):  # fmt: skip
                 other = members[index + 1 + at][2]
+                if other is draft:
+                    continue
                 first, later = sorted((draft, other), key=lambda d: d.rows[0])
                 flag(later, ("row", first.rows[0]), f"{first.data['name']} (row {first.rows[0]})")
     for row, names in sorted(found.items()):
