@@ -238,7 +238,7 @@ def main() -> None:
     http = app.test_client()
     http.post("/login", data={"login": "bench", "password": "bench-password"})
     try:
-        from crm_contacts.views.clients import PER_PAGE as per_page
+        from crm_contacts.views.client_list import PER_PAGE as per_page
     except ImportError:  # the list page is not there (yet)
         per_page = 50
     deep = total // per_page // 2

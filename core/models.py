@@ -223,3 +223,16 @@ class Notification(Base):
     url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserPreference(Base):
+    """A choice a user made that a page remembers (``core.preferences``): the columns of a list,
+    for instance. ``key`` is prefixed with the module that reads it; ``value`` is JSON."""
+
+    __tablename__ = "core_user_preference"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("core_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="null")

@@ -1,8 +1,9 @@
 """Maria's day (JOURNEYS.md, sales representative), clicked through in Chromium as maria.
 
-Step 2's competitors present at the client and brochures left last time, and step 5 (hand-outs of
-display stands and catalogues, stock going down) belong to crm_competitors and crm_advertising:
-they are added here with those modules.
+Step 2 includes the competitors present at the client (crm_competitors) and the material left
+there (crm_advertising); step 5 hands out display stands and catalogues and sees her stock go
+down; then she sorts her client list and adds the turnover column, which is still there when she
+logs in again.
 """
 
 from __future__ import annotations
@@ -47,7 +48,17 @@ def test_maria_day(browsing, live_server):
         "Open tasks and commitments",
     ):
         expect(page.locator("section h2", has_text=section).first).to_be_visible()
-    expect(page.locator("[data-section='crm_sales.turnover']")).to_contain_text("This year so far")
+    # This year against last, or, for a client of the demo who bought nothing, that it did not.
+    expect(page.locator("[data-section='crm_sales.turnover']")).to_contain_text(
+        re.compile(r"This year so far|No sales since 1 January last year")
+    )
+    # Which competitors are present there, and which material was left last time.
+    expect(page.locator("[data-section='crm_competitors.competitors'] h2")).to_have_text(
+        re.compile("Competitors")
+    )
+    advertising = page.locator("[data-section='crm_advertising']")
+    expect(advertising.locator("h2")).to_have_text(re.compile("Advertising material"))
+    expect(advertising.get_by_test_id("advertising-cost")).to_be_visible()
     client_file = page.url
 
     # 3. After the visit, from the same screen: logs it ...
@@ -113,3 +124,75 @@ def test_maria_day(browsing, live_server):
     assert download.value.suggested_filename.endswith(".pdf")
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+
+    # 5. Hands over two display stands and 50 catalogues from her own stock: recorded, and the
+    # stock she holds goes down by as much.
+    page.goto(client_file)
+    page.locator("[data-section='crm_advertising']").get_by_test_id("hand-out").click()
+    expect(page.get_by_role("heading", name=re.compile("Hand out material to"))).to_be_visible()
+    before = _held(page)
+    stand = _enough(before, re.compile("display|stand", re.I), 2)
+    catalogue = _enough(before, re.compile("catalogue", re.I), 50)
+    page.get_by_label("Material, line 1").select_option(label=before[stand][0])
+    page.get_by_label("Quantity, line 1").fill("2")
+    page.get_by_label("Material, line 2").select_option(label=before[catalogue][0])
+    page.get_by_label("Quantity, line 2").fill("50")
+    page.get_by_role("button", name="Hand out", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/contacts/clients/\d+#section-crm_advertising$"))
+    expect(page.get_by_role("alert").first).to_contain_text(f"2 pcs of {stand}")
+    at_client = page.locator("[data-section='crm_advertising']").get_by_test_id("at-client")
+    expect(at_client).to_contain_text(stand)
+    page.locator("[data-section='crm_advertising']").get_by_test_id("hand-out").click()
+    after = _held(page)
+    assert after[stand][1] == before[stand][1] - 2
+    assert after[catalogue][1] == before[catalogue][1] - 50
+
+    # 6. Her client list, her way: sorted by a header, with this year's turnover added.
+    page.goto(live_server("/"))
+    page.get_by_test_id("main-menu").get_by_role("button", name="Clients").or_(
+        page.get_by_test_id("main-menu").get_by_role("link", name="Clients", exact=True)
+    ).first.click()
+    page.get_by_role("link", name="All clients", exact=True).first.click()
+    clients = page.get_by_test_id("clients")
+    page.locator("th[data-col=name] a").click()  # sorted A-Z already: now Z-A
+    expect(page.locator("th[data-col=name]")).to_have_attribute("aria-sort", "descending")
+    names = clients.locator("tbody tr td:first-child").all_inner_texts()
+    assert names == sorted(names, key=str.casefold, reverse=True), names
+    page.get_by_test_id("column-chooser").locator("summary").click()
+    page.get_by_label("Turnover this year").check()
+    page.get_by_role("button", name="Save columns").click()
+    turnover_header = page.locator("th[data-col='crm_sales.turnover_year']")
+    expect(turnover_header).to_contain_text("Turnover this year")
+    # The order she chose is kept when the columns change.
+    expect(page.locator("th[data-col=name]")).to_have_attribute("aria-sort", "descending")
+    turnover_header.get_by_role("link").click()
+    turnover_header.get_by_role("link").click()  # biggest first
+    expect(turnover_header).to_have_attribute("aria-sort", "descending")
+    figures = _amounts(clients.locator("td[data-col='crm_sales.turnover_year']").all_inner_texts())
+    assert figures and figures == sorted(figures, reverse=True), figures
+    # Logged out and in again: still her columns.
+    page.get_by_role("button", name="Log out").click()
+    log_in_through_form(page, live_server, "maria")
+    page.goto(live_server("/contacts/clients"))
+    expect(page.locator("th[data-col='crm_sales.turnover_year']")).to_be_visible()
+
+
+def _held(page) -> dict[str, tuple[str, int]]:
+    """The hand-out form's materials: {name: (option label, quantity held at the source)}."""
+    held = {}
+    for label in page.get_by_label("Material, line 1").locator("option").all_inner_texts():
+        found = re.fullmatch(r"(.+) — (\d+) \w+ here", label.strip())
+        if found:
+            held[found.group(1)] = (label.strip(), int(found.group(2)))
+    return held
+
+
+def _enough(held: dict[str, tuple[str, int]], kind: re.Pattern, quantity: int) -> str:
+    names = [name for name, (_, n) in held.items() if kind.search(name) and n >= quantity]
+    assert names, f"the demo gives Maria no {kind.pattern} with {quantity} at hand: {held}"
+    return names[0]
+
+
+def _amounts(cells: list[str]) -> list[float]:
+    """The turnover cells that have a figure ("—": no sales this year, listed last)."""
+    return [float(c.replace(",", "")) for c in cells if c.strip() not in ("", "—")]

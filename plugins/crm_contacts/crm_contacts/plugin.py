@@ -11,6 +11,7 @@ from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
 from core.reports import ReportDefinition
 from crm_contacts import hookspecs
+from crm_contacts.client_columns import crm_contacts_client_columns  # noqa: F401
 from crm_contacts.commands import crm_commands  # noqa: F401
 from crm_contacts.demo import crm_demo_data  # noqa: F401
 from crm_contacts.home import crm_home_widgets  # noqa: F401

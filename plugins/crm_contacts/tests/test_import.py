@@ -330,6 +330,38 @@ def test_similar_names_are_flagged_as_possible_duplicates(app):
     assert 'data-count="warnings">2<' in page and 'data-count="create">3<' in page
 
 
+def test_names_differing_only_by_a_number_are_not_duplicates(app):
+    http = logged_in(app, "boss")
+    _import(http, HEADER + "\n" + row(name="Client 7") + row(name="Shop 3 Sofia"))
+    numbered = HEADER + "\n" + "".join(row(name=f"Client {n}") for n in range(1, 201))
+    page = _upload(http, numbered + row(name="Shop 4 Sofia")).get_data(as_text=True)
+    assert 'data-count="create">200<' in page  # Client 7 is there already, as the same name
+    # Client 7 is the existing client (its key is the name): nothing else looks alike.
+    assert 'data-count="warnings">0<' in page and "Possible duplicate of" not in page
+
+
+def test_names_equal_but_for_case_punctuation_legal_form_or_a_typo_are_flagged(app):
+    http = logged_in(app, "boss")
+    _import(http, HEADER + "\n" + row(name="Acme Ltd") + row(name="Petrov Trading"))
+    with app.app_context():
+        ids = dict(db_session.execute(select(Client.name, Client.id)).all())
+    lookalikes = (
+        HEADER
+        + "\n"
+        + row(name="ACME ltd.")  # case, punctuation
+        + row(name="Petrov Tradng")  # a typo in a long name
+        + row(name="Nova Foods E.O.O.D.")
+        + row(name="nova foods")  # the legal form, spelt with dots, set aside
+        + row(name="Acma")  # a short name one letter away: another client
+        + row(name="Petrov Trading 2")  # another number: another client
+    )
+    page = _upload(http, lookalikes).get_data(as_text=True)
+    assert f"row 2: Possible duplicate of Acme Ltd (#{ids['Acme Ltd']})." in page
+    assert f"row 3: Possible duplicate of Petrov Trading (#{ids['Petrov Trading']})." in page
+    assert "row 5: Possible duplicate of Nova Foods E.O.O.D. (row 4)." in page
+    assert 'data-count="warnings">3<' in page and 'data-count="create">6<' in page
+
+
 def test_import_by_name(app):
     http = logged_in(app, "boss")
     _import(http, VALID)

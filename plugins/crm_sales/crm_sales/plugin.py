@@ -14,6 +14,7 @@ from crm_contacts.models import Client
 from crm_sales.commands import crm_commands  # noqa: F401
 from crm_sales.demo import crm_demo_data  # noqa: F401
 from crm_sales.import_jobs import crm_jobs  # noqa: F401
+from crm_sales.list_columns import crm_contacts_client_columns  # noqa: F401
 from crm_sales.models import Payment, Product, ProductGroup, SalesDocument, SalesLine
 from crm_sales.permissions import IMPORT, READ, WRITE
 from crm_sales.schemas import DocumentSummarySchema, ProductOutSchema

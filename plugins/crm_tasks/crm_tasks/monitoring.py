@@ -9,8 +9,11 @@ Definitions (also on the page):
 - **confirmation rate**: confirmed / (confirmed + rejected), in per cent rounded half up to one
   decimal; none when nothing was completed.
 
-Four SQL queries whatever the number of tasks (the figures and the names, per grouping), through
-the request's session, so record rules apply.
+Every figure is also a filter of the task list (``figure_filters``): the list of the tasks behind
+a number counts the same tasks, through the same record rules.
+
+A few SQL queries whatever the number of tasks (the figures and the names, per grouping, and the
+representative × type table), through the request's session, so record rules apply.
 """
 
 from __future__ import annotations
@@ -142,6 +145,62 @@ def _figures(session: Session, key: Any, period: Period, today: date) -> dict[An
         select(key.label("key"), *_sums(period, period.before(), today)).group_by(key)
     )
     return {r.key: {name: int(getattr(r, name)) for name in FIGURES} for r in result}
+
+
+def figure_filters(figure: str, period: Period) -> dict[str, str]:
+    """The task list's query-string filters that select the tasks counted by ``figure`` over
+    ``period``: the link behind each number of the page."""
+    if figure in ("open", "overdue"):
+        found = {"status": "open", "created_before": period.last.isoformat()}
+        return {**found, "due": "overdue"} if figure == "overdue" else found
+    if figure.startswith("previous_"):
+        return figure_filters(figure.removeprefix("previous_"), period.before())
+    status = workflow.CONFIRMED if figure == "confirmed" else workflow.REJECTED
+    return {
+        "status": status,
+        "completed_from": period.first.isoformat(),
+        "completed_to": period.last.isoformat(),
+    }
+
+
+@dataclass
+class Matrix:
+    """One figure per representative (rows) and commitment type (columns)."""
+
+    reps: list[tuple[int | None, str]]
+    types: list[tuple[int | None, str]]
+    cells: dict[tuple[int | None, int | None], dict[str, int]]
+
+    def get(self, rep: int | None, kind: int | None, figure: str) -> int:
+        return self.cells.get((rep, kind), {}).get(figure, 0)
+
+
+def by_representative_and_type(session: Session, period: Period, today: date) -> Matrix:
+    keys = (Task.assigned_to_id.label("rep"), Task.commitment_type_id.label("kind"))
+    result = session.execute(select(*keys, *_sums(period, period.before(), today)).group_by(*keys))
+    cells = {(r.rep, r.kind): {name: int(getattr(r, name)) for name in FIGURES} for r in result}
+    cells = {key: values for key, values in cells.items() if any(values.values())}
+    rep_ids = {rep for rep, _ in cells}
+    names = dict(
+        session.execute(
+            select(User.id, User.name).where(User.id.in_([r for r in rep_ids if r]))
+        ).all()
+    )
+    reps = sorted(
+        ((rep, names.get(rep, "Nobody") if rep else "Nobody") for rep in rep_ids),
+        key=lambda item: (item[0] is None, item[1].lower()),
+    )
+    type_ids = {kind for _, kind in cells}
+    types = [
+        (t.id, t.name)
+        for t in session.scalars(
+            select(CommitmentType).order_by(CommitmentType.sort_order, CommitmentType.name)
+        )
+        if t.id in type_ids
+    ]
+    if None in type_ids:
+        types.append((None, "No type"))
+    return Matrix(reps, types, cells)
 
 
 def by_type(session: Session, period: Period, today: date) -> list[Row]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from core.models import Group, User, group_permission, user_group
 from core.state import current_state
+from crm_contacts.agenda import day_start
 from crm_contacts.models import Client, Contact, Person
 from crm_tasks import workflow
 from crm_tasks.hookspecs import TaskLinkOption
@@ -154,6 +155,12 @@ class Filters:
     due: str = ""  # overdue | today | week | ""
     due_from: date | None = None
     due_to: date | None = None
+    # What the figures of the monitoring page link to: the tasks behind a number.
+    no_type: bool = False  # commitment_type_id=none
+    unassigned: bool = False  # assigned_to_id=none
+    created_before: date | None = None  # created on or before that local day
+    completed_from: date | None = None  # completed on or after that local day
+    completed_to: date | None = None  # completed on or before that local day
 
     def apply(self, stmt: Select, user_id: int, today: date) -> Select:
         if self.view == "mine":
@@ -180,6 +187,17 @@ class Filters:
             stmt = stmt.where(Task.due_date >= self.due_from)
         if self.due_to is not None:
             stmt = stmt.where(Task.due_date <= self.due_to)
+        if self.no_type:
+            stmt = stmt.where(Task.commitment_type_id.is_(None))
+        if self.unassigned:
+            stmt = stmt.where(Task.assigned_to_id.is_(None))
+        # Local days, as the monitoring's periods count them (crm_tasks.monitoring.Period).
+        if self.created_before is not None:
+            stmt = stmt.where(Task.created_at < day_start(self.created_before + timedelta(days=1)))
+        if self.completed_from is not None:
+            stmt = stmt.where(Task.completed_at >= day_start(self.completed_from))
+        if self.completed_to is not None:
+            stmt = stmt.where(Task.completed_at < day_start(self.completed_to + timedelta(days=1)))
         return stmt
 
 

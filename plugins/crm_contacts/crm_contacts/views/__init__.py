@@ -4,6 +4,7 @@ from crm_contacts.views import (  # noqa: F401
     api_clients,
     api_history,
     client_file,
+    client_list,
     clients,
     history,
     imports,

@@ -1,4 +1,4 @@
-"""The client list, the create and edit forms, and deleting a client.
+"""The create and edit forms, and deleting a client (the list is in ``client_list``).
 
 Also the helpers that turn validated client data (``ClientSchema``) into rows, shared with the JSON
 API (``api_clients``) so that a form and a POST create exactly the same client.
@@ -6,14 +6,12 @@ API (``api_clients``) so that a form and a POST create exactly the same client.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, or_, select
 
 from core.db import db_session
 from core.locking import check_version
@@ -33,27 +31,9 @@ from crm_contacts.models import (
     Phone,
     Tag,
 )
-from crm_contacts.permissions import DELETE, READ, WRITE
+from crm_contacts.permissions import DELETE, WRITE
 from crm_contacts.schemas import ClientSchema
-from crm_contacts.search import search_condition
 from crm_contacts.views.regions import region_choices
-
-PER_PAGE = 50
-# Up to this many matches, a filtered list is read by id (see client_list); the setting
-# CRM_CONTACTS_FEW_MATCHES tunes it.
-FEW = 1000
-
-# ?sort= values of the list: (label, ORDER BY). The id keeps pages stable among equal values.
-SORTS: dict[str, tuple[str, tuple]] = {
-    "name": ("Name A–Z", (Client.name.asc(), Client.id.asc())),
-    "-name": ("Name Z–A", (Client.name.desc(), Client.id.desc())),
-    # Ids grow with creation, and the primary key orders a page at once where created_at,
-    # which has no index, would sort the whole table.
-    "-created": ("Newest first", (Client.id.desc(),)),
-    "created": ("Oldest first", (Client.id.asc(),)),
-    # Within a status, oldest first: the status index holds the ids in that order already.
-    "status": ("Status", (Client.status.asc(), Client.id.asc())),
-}
 
 # The client's own fields, as the forms post them (children are edited on the client file).
 OWN_FIELDS = (
@@ -211,118 +191,6 @@ def apply_client_data(client: Client, data: dict[str, Any]) -> None:
 def still_visible(client_id: int) -> bool:
     """Whether the current user still sees the client (record rules), e.g. after handing it over."""
     return db_session.scalar(select(Client.id).where(Client.id == client_id)) is not None
-
-
-# --- the list ------------------------------------------------------------------------------------
-
-
-def _int_arg(name: str) -> int | None:
-    return request.args.get(name, type=int)
-
-
-def _page_links(page: int, pages: int) -> list[int | None]:
-    """Page numbers to link: the first, the last and two around the current one; None is a gap."""
-    wanted = {1, pages, *range(page - 2, page + 3)}
-    links: list[int | None] = []
-    for number in sorted(n for n in wanted if 1 <= n <= pages):
-        if links and number - (links[-1] or 0) > 1:
-            links.append(None)
-        links.append(number)
-    return links
-
-
-@bp.route("/clients")
-@permission_required(READ)
-def client_list():
-    query = " ".join(request.args.get("q", "").split())
-    group_id = _int_arg("group")
-    region_id = _int_arg("region")
-    responsible_id = _int_arg("rep")
-    status = request.args.get("status", "")
-    status = status if status in CLIENT_STATUSES else ""
-    tag = request.args.get("tag", "").strip()
-    sort = request.args.get("sort", "name")
-    sort = sort if sort in SORTS else "name"
-
-    conditions: list[ColumnElement[bool]] = []
-    if query:
-        conditions.append(search_condition(query))
-    if group_id is not None:
-        conditions.append(Client.customer_group_id == group_id)
-    if region_id is not None:
-        conditions.append(Client.region_id == region_id)
-    if responsible_id is not None:
-        conditions.append(Client.responsible_id == responsible_id)
-    if status:
-        conditions.append(Client.status == status)
-    if tag:
-        conditions.append(Client.tags.any(func.lower(Tag.name) == tag.lower()))
-
-    # A search matching few clients is the slow case: the page's rows would be found by walking
-    # the name index through the whole table, after a count that already read all of it. One
-    # read (stopping early when there are many matches) collects the ids of the few instead;
-    # their count and page then need no second pass over the table.
-    few: list[int] | None = None
-    if conditions:
-        limit = current_app.config.get("CRM_CONTACTS_FEW_MATCHES", FEW)
-        ids = db_session.scalars(select(Client.id).where(*conditions).limit(limit + 1)).all()
-        few = list(ids) if len(ids) <= limit else None
-    if few is not None:
-        total, conditions = len(few), [Client.id.in_(few)]
-    else:
-        total = db_session.scalar(select(func.count(Client.id)).where(*conditions)) or 0
-    pages = max(1, math.ceil(total / PER_PAGE))
-    page = min(max(_int_arg("page") or 1, 1), pages)
-    order = SORTS[sort][1]
-    # The page's ids are chosen in a subquery, then joined to their group and representative:
-    # joined before the OFFSET, a deep page would join every row it skips.
-    page_ids = (
-        select(Client.id)
-        .where(*conditions)
-        .order_by(*order)
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
-    )
-    clients = db_session.scalars(
-        select(Client)
-        .where(Client.id.in_(page_ids))
-        .options(
-            joinedload(Client.customer_group),
-            joinedload(Client.region),
-            joinedload(Client.responsible).load_only(User.id, User.name),
-        )
-        .order_by(*order)
-    ).all()
-
-    filters = {
-        "q": query,
-        "group": group_id,
-        "region": region_id,
-        "rep": responsible_id,
-        "status": status,
-        "tag": tag,
-    }
-    filters = {k: v for k, v in filters.items() if v not in ("", None)}
-    return render_template(
-        "crm_contacts/client_list.html",
-        clients=clients,
-        total=total,
-        page=page,
-        pages=pages,
-        page_links=_page_links(page, pages),
-        query=query,
-        filters=filters,
-        filtered=bool(filters),
-        sort=sort,
-        sorts=[(key, label) for key, (label, _order) in SORTS.items()],
-        statuses=CLIENT_STATUSES,
-        groups=db_session.execute(
-            select(CustomerGroup.id, CustomerGroup.name).order_by(CustomerGroup.name)
-        ).all(),
-        regions=region_choices(),
-        users=_users(responsible_id),
-        tags=db_session.scalars(select(Tag.name).order_by(Tag.name)).all(),
-    )
 
 
 # --- create and edit -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from core.db import db_session
+from core.inputs import date_problem
 from crm_contacts.models import Client, Contact, Person
 from crm_tasks import workflow
 from crm_tasks.models import Task
@@ -31,10 +32,12 @@ def int_arg(name: str) -> int | None:
 
 
 def date_arg(name: str) -> date | None:
+    # A day the database and the local-day arithmetic can hold (core.inputs), else None.
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        day = date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
+    return None if date_problem(day) else day
 
 
 def filters_from_args(view: str) -> Filters:
@@ -51,6 +54,11 @@ def filters_from_args(view: str) -> Filters:
         due=due if due in ("overdue", "today", "week") else "",
         due_from=date_arg("due_from"),
         due_to=date_arg("due_to"),
+        no_type=request.args.get("commitment_type_id") == "none",
+        unassigned=request.args.get("assigned_to_id") == "none",
+        created_before=date_arg("created_before"),
+        completed_from=date_arg("completed_from"),
+        completed_to=date_arg("completed_to"),
     )
 
 

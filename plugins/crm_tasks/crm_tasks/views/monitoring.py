@@ -1,8 +1,11 @@
-"""The managers' page: monitoring of commitments, by type and by representative, with charts."""
+"""The managers' page: monitoring of commitments, by type, by representative and both, with
+charts; every number links to the task list filtered to the tasks behind it."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from typing import Any
+
+from flask import render_template, request, url_for
 
 from core.charts import bar_chart
 from core.db import db_session
@@ -30,6 +33,23 @@ def _chart(rows: list[figures.Row], title: str):
     )
 
 
+FIGURE_LABELS = {
+    "open": "Open",
+    "overdue": "Overdue",
+    "confirmed": "Confirmed",
+    "rejected": "Rejected",
+    "previous_confirmed": "Confirmed, previous period",
+    "previous_rejected": "Rejected, previous period",
+}
+
+
+def _row_filter(*names_and_keys: Any) -> dict[str, Any]:
+    """The list filters of a row or a cell: ``("commitment_type_id", 3, "assigned_to_id",
+    None)`` is that type and nobody ("none" is the row without)."""
+    pairs = zip(names_and_keys[::2], names_and_keys[1::2], strict=True)
+    return {name: "none" if key is None else key for name, key in pairs}
+
+
 @bp.route("/monitoring")
 @permission_required(MANAGE)
 def monitoring():
@@ -40,16 +60,29 @@ def monitoring():
     period = figures.period_for(kind, day, date_arg("from"), date_arg("to"))
     types = figures.by_type(db_session, period, day)
     reps = figures.by_representative(db_session, period, day)
+    matrix_figure = request.args.get("figure", "open")
+    if matrix_figure not in FIGURE_LABELS:
+        matrix_figure = "open"
+
+    def figure_url(figure: str, **row: Any) -> str:
+        return url_for("crm_tasks.all_tasks", **figures.figure_filters(figure, period), **row)
+
     return render_template(
         "crm_tasks/monitoring.html",
         periods=figures.PERIODS,
         kind=kind,
         period=period,
         previous=period.before(),
+        figure_url=figure_url,
+        row_filter=_row_filter,
+        figure_labels=FIGURE_LABELS,
+        matrix=figures.by_representative_and_type(db_session, period, day),
+        matrix_figure=matrix_figure,
         sections=[
             (
                 "by-type",
                 "By commitment type",
+                "commitment_type_id",
                 types,
                 figures.totals(types),
                 _chart(types, f"Commitments by type, {period.label()}"),
@@ -57,6 +90,7 @@ def monitoring():
             (
                 "by-representative",
                 "By representative",
+                "assigned_to_id",
                 reps,
                 figures.totals(reps),
                 _chart(reps, f"Commitments by representative, {period.label()}"),

@@ -1,0 +1,186 @@
+"""The client list: search, filters, sortable headers, the columns each user chooses, pages."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import joinedload
+
+from core.db import db_session
+from core.models import User
+from core.permissions import permission_required
+from core.preferences import get_preference, set_preference
+from crm_contacts import client_columns
+from crm_contacts.blueprints import bp
+from crm_contacts.models import CLIENT_STATUSES, Client, CustomerGroup, Tag
+from crm_contacts.permissions import READ
+from crm_contacts.search import search_condition
+from crm_contacts.views.clients import _users
+from crm_contacts.views.regions import region_choices
+
+PER_PAGE = 50
+# Up to this many matches, a filtered list is read by id (see client_list); the setting
+# CRM_CONTACTS_FEW_MATCHES tunes it.
+FEW = 1000
+FILTERS = ("q", "group", "region", "rep", "status", "tag")
+
+
+def _int_arg(name: str) -> int | None:
+    return request.args.get(name, type=int)
+
+
+def _page_links(page: int, pages: int) -> list[int | None]:
+    """Page numbers to link: the first, the last and two around the current one; None is a gap."""
+    wanted = {1, pages, *range(page - 2, page + 3)}
+    links: list[int | None] = []
+    for number in sorted(n for n in wanted if 1 <= n <= pages):
+        if links and number - (links[-1] or 0) > 1:
+            links.append(None)
+        links.append(number)
+    return links
+
+
+def _headers(columns: list, sort: str, state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each header's label, link and arrow: a click sorts by it, A–Z first, and a click on the
+    sorted header turns the order round. The link keeps the search, the filters and the page."""
+    descending, current = sort.startswith("-"), sort.lstrip("-")
+    headers = []
+    for key, label, numeric, sortable in [
+        ("name", "Name", False, True),
+        *((c.key, c.label, c.numeric, c.sort is not None) for c in columns),
+    ]:
+        header: dict[str, Any] = {"key": key, "label": label, "numeric": numeric, "href": None}
+        if sortable:
+            is_sorted = key == current
+            target = key if not is_sorted or descending else f"-{key}"
+            header["href"] = url_for("crm_contacts.client_list", **{**state, "sort": target})
+            header["aria"] = ("descending" if descending else "ascending") if is_sorted else None
+        headers.append(header)
+    return headers
+
+
+@bp.route("/clients")
+@permission_required(READ)
+def client_list():
+    query = " ".join(request.args.get("q", "").split())
+    group_id = _int_arg("group")
+    region_id = _int_arg("region")
+    responsible_id = _int_arg("rep")
+    status = request.args.get("status", "")
+    status = status if status in CLIENT_STATUSES else ""
+    tag = request.args.get("tag", "").strip()
+    offered = client_columns.available(current_user)
+    columns = client_columns.chosen(
+        offered, get_preference(db_session, current_user.id, client_columns.PREFERENCE)
+    )
+    # Any sortable column may order the list, shown or not (a link kept from before a change).
+    sort, order = client_columns.sort_order(request.args.get("sort", "name"), offered)
+
+    conditions: list[ColumnElement[bool]] = []
+    if query:
+        conditions.append(search_condition(query))
+    if group_id is not None:
+        conditions.append(Client.customer_group_id == group_id)
+    if region_id is not None:
+        conditions.append(Client.region_id == region_id)
+    if responsible_id is not None:
+        conditions.append(Client.responsible_id == responsible_id)
+    if status:
+        conditions.append(Client.status == status)
+    if tag:
+        conditions.append(Client.tags.any(func.lower(Tag.name) == tag.lower()))
+
+    # A search matching few clients is the slow case: the page's rows would be found by walking
+    # the name index through the whole table, after a count that already read all of it. One
+    # read (stopping early when there are many matches) collects the ids of the few instead;
+    # their count and page then need no second pass over the table.
+    few: list[int] | None = None
+    if conditions:
+        limit = current_app.config.get("CRM_CONTACTS_FEW_MATCHES", FEW)
+        ids = db_session.scalars(select(Client.id).where(*conditions).limit(limit + 1)).all()
+        few = list(ids) if len(ids) <= limit else None
+    if few is not None:
+        total, conditions = len(few), [Client.id.in_(few)]
+    else:
+        total = db_session.scalar(select(func.count(Client.id)).where(*conditions)) or 0
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(max(_int_arg("page") or 1, 1), pages)
+    # The page's ids are chosen in a subquery (ordered, whatever the column, in that one query),
+    # then joined to their group and representative: joined before the OFFSET, a deep page
+    # would join every row it skips.
+    page_ids = (
+        select(Client.id)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    )
+    clients = db_session.scalars(
+        select(Client)
+        .where(Client.id.in_(page_ids))
+        .options(
+            joinedload(Client.customer_group),
+            joinedload(Client.region),
+            joinedload(Client.responsible).load_only(User.id, User.name),
+        )
+        .order_by(*order)
+    ).all()
+    values = client_columns.fill(db_session, columns, [c.id for c in clients])
+
+    filters = {
+        "q": query,
+        "group": group_id,
+        "region": region_id,
+        "rep": responsible_id,
+        "status": status,
+        "tag": tag,
+    }
+    filters = {k: v for k, v in filters.items() if v not in ("", None)}
+    state = {**filters, "page": page} if page > 1 else dict(filters)
+    return render_template(
+        "crm_contacts/client_list.html",
+        clients=clients,
+        total=total,
+        page=page,
+        pages=pages,
+        page_links=_page_links(page, pages),
+        query=query,
+        filters=filters,
+        filtered=bool(filters),
+        sort=sort,
+        headers=_headers(columns, sort, state),
+        columns=columns,
+        offered=offered,
+        values=values,
+        shown=client_columns.shown,
+        here=url_for("crm_contacts.client_list", **{**state, "sort": sort}),
+        statuses=CLIENT_STATUSES,
+        groups=db_session.execute(
+            select(CustomerGroup.id, CustomerGroup.name).order_by(CustomerGroup.name)
+        ).all(),
+        regions=region_choices(),
+        users=_users(responsible_id),
+        tags=db_session.scalars(select(Tag.name).order_by(Tag.name)).all(),
+    )
+
+
+@bp.route("/clients/columns", methods=["POST"])
+@permission_required(READ)
+def client_columns_save():
+    """The column chooser: the ticked columns become the user's, then back to the same list."""
+    keys = {c.key for c in client_columns.available(current_user)}
+    picked = [key for key in request.form.getlist("columns") if key in keys]
+    if request.form.get("reset"):
+        picked = list(client_columns.DEFAULT)
+    set_preference(db_session, current_user.id, client_columns.PREFERENCE, picked)
+    db_session.commit()
+    back = request.form.get("next", "")
+    # Only back to the list itself: never an address someone else put in the form.
+    prefix = url_for("crm_contacts.client_list")
+    if not (back == prefix or back.startswith(prefix + "?")):
+        back = prefix
+    return redirect(back)
