@@ -1,7 +1,7 @@
 """core: one-time tokens of create forms (core/form_once.py)
 
-Revision ID: core_0006
-Revises: core_0005
+Revision ID: core_0007
+Revises: core_0006
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "core_0006"
-down_revision: str | None = "core_0005"
+revision: str = "core_0007"
+down_revision: str | None = "core_0006"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
