@@ -94,8 +94,14 @@ def crm_permissions():
     ]
 
 
+# The subqueries of the rules read the tables, not the mapped classes: the rules are not applied
+# inside a rule (a client's rule naming contracts, whose rule names clients, would nest on and on).
+_client = Client.__table__.c
+_contract = Contract.__table__.c
+
+
 def _clients_of(user) -> select:
-    return select(Client.id).where(Client.responsible_id == user.id)
+    return select(_client.id).where(_client.responsible_id == user.id)
 
 
 def _rep_contracts(user):
@@ -125,7 +131,7 @@ def crm_record_rules():
             Client,
             groups=("sales_rep",),
             criteria=lambda user: Client.id.in_(
-                select(Contract.client_id).where(Contract.responsible_id == user.id)
+                select(_contract.client_id).where(_contract.responsible_id == user.id)
             ),
         ),
         RecordRule(
@@ -141,7 +147,12 @@ def crm_record_rules():
             Condition,
             groups=("sales_rep",),
             criteria=lambda user: Condition.contract_id.in_(
-                select(Contract.id).where(_rep_contracts(user))
+                select(_contract.id).where(
+                    or_(
+                        _contract.client_id.in_(_clients_of(user)),
+                        _contract.responsible_id == user.id,
+                    )
+                )
             ),
         ),
         RecordRule(

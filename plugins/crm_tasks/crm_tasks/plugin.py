@@ -121,9 +121,11 @@ def crm_record_rules() -> list[RecordRule]:
             "Sales representatives see the clients of the open tasks assigned to them",
             Client,
             groups=("sales_rep",),
+            # On the table, not the class: the rules are not applied inside a rule.
             criteria=lambda user: Client.id.in_(
-                select(Task.client_id).where(
-                    Task.assigned_to_id == user.id, Task.status.not_in(workflow.CLOSED)
+                select(Task.__table__.c.client_id).where(
+                    Task.__table__.c.assigned_to_id == user.id,
+                    Task.__table__.c.status.not_in(workflow.CLOSED),
                 )
             ),
         ),
