@@ -49,6 +49,9 @@ def _demo(live_server):
 def _choose(page, control: str, text: str, option: str | None = None) -> None:
     """Type into a picker and take the highlighted match with Enter, as a keyboard user does."""
     page.focus(control)
+    # The list of a first focus is on its way; typed meanwhile, the letters were seen lost on a
+    # loaded machine (noted in the closing note): the test types once it is in.
+    expect(page.locator(".ts-wrapper.loading")).to_have_count(0)
     page.keyboard.type(text, delay=20)
     page.locator(".ts-dropdown .option.active", has_text=option or text).wait_for()
     page.keyboard.press("Enter")
@@ -107,7 +110,12 @@ def test_a_tier_rule_is_written_in_a_generated_form(browsing, live_server):
     page.keyboard.type("7")  # a row begun and then removed
     tiers.locator("tbody tr").last.get_by_role("button", name="Remove").click()
     page.select_option(f'[name="{TIERS}period"]', "quarter")
-    _choose(page, "#f-params-crm-pricing-turnover-tiers--group-ids-ts-control", group.name[:5])
+    groups = "#f-params-crm-pricing-turnover-tiers--group-ids-ts-control"
+    _choose(page, groups, group.name[:5])
+    # A list of several choices stays open for the next one: Escape closes it, as a keyboard
+    # user does before going on (its search for the next choice must not reopen it meanwhile).
+    page.keyboard.press("Escape")
+    expect(page.locator(".ts-wrapper.loading")).to_have_count(0)
     _choose(page, "#f-client_id-ts-control", client.name)
     page.fill("#f-valid_from", FUTURE)
     _shot(page, "rule-form-tiers")
