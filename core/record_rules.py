@@ -20,6 +20,7 @@ the record they are attached to, whatever its model.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -153,7 +154,20 @@ def activate(rules: tuple[RecordRule, ...], user: RuleUser, registry: Any = None
     ``owned_by`` restricted records (through ``registry``, by default the current one)."""
     if registry is None:
         registry = current_state().models
-    g.crm_record_criteria = with_owners(criteria_for(rules, user), registry)
+    g.crm_record_criteria = _criteria_of(rules, user, registry)
+
+
+@functools.lru_cache(maxsize=256)
+def _criteria_of(
+    rules: tuple[RecordRule, ...], user: RuleUser, registry: Any
+) -> dict[type, ColumnElement[bool]]:
+    """``with_owners(criteria_for(...))``, built once per process for each user, groups and
+    installed set rather than at every request (a representative's conditions span some thirty
+    models and cost a millisecond or two to build). A rule's criteria depend on ``user`` alone
+    (its id and groups), and a change of groups, of enabled rules or of the installed set is a new
+    key. SQL expressions are immutable, so requests and threads share them; callers never
+    mutate the dict."""
+    return with_owners(criteria_for(rules, user), registry)
 
 
 def is_restricted(model: type) -> bool:
@@ -204,12 +218,21 @@ def install_listener(factory: sessionmaker[Session]) -> None:
         statement = state.statement
         if state.is_select and not state.is_orm_statement:
             statement = _restrict_tables(statement, criteria)
-        state.statement = statement.options(
-            *(
-                with_loader_criteria(model, condition, include_aliases=True)
-                for model, condition in criteria.items()
-            )
+        state.statement = statement.options(*_criteria_options(criteria))
+
+
+def _criteria_options(criteria: dict[type, ColumnElement[bool]]) -> tuple[Any, ...]:
+    """The ``with_loader_criteria`` options of ``criteria``, built once per request: a page runs
+    dozens of statements, and building an option per restricted model for each of them cost a
+    representative's client file more CPU than its own queries."""
+    cached = g.get("crm_record_options")
+    if cached is None or cached[0] is not criteria:
+        options = tuple(
+            with_loader_criteria(model, condition, include_aliases=True)
+            for model, condition in criteria.items()
         )
+        cached = g.crm_record_options = (criteria, options)
+    return cached[1]
 
 
 def _restrict_tables(statement: Any, criteria: dict[type, ColumnElement[bool]]) -> Any:
