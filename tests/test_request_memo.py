@@ -152,3 +152,36 @@ def test_record_rules_follow_a_change_of_groups_at_the_next_request(app):
     assert names() == ["Bioprom", "Bioprom Other"]
     _set_groups(app, "maria", ("sales_rep",))
     assert names() == ["Bioprom"]
+
+
+def test_two_representatives_alternating_each_see_only_their_own(app):
+    """Their pages run the same statements with different bound values: SQLAlchemy compiles each
+    once and the record rules' options give each request its user's values (their cache keys are
+    computed once per user and replayed: core.record_rules._CriteriaOption). A person belongs to
+    a client (``owned_by``): her condition is the client's, as a subquery."""
+    with app.app_context():
+        from crm_contacts.models import Client, Person
+
+        peter = db_session.scalar(select(User.id).where(User.login == "peter"))
+        other = Client(name="Peters Shop", responsible_id=peter)
+        mine = db_session.scalar(select(Client).where(Client.name == "Bioprom"))
+        db_session.add_all([other, Person(client=mine, name="Ivan Marin"),
+                            Person(client=other, name="Petar Petrov")])  # fmt: skip
+        db_session.commit()
+        clients = {"maria": mine.id, "peter": other.id}
+        persons = {
+            login: db_session.scalar(select(Person.id).where(Person.client_id == client))
+            for login, client in clients.items()
+        }
+    browsers = {login: logged_in(app, login) for login in ("maria", "peter")}
+    own = {"maria": ("Bioprom", "Ivan Marin"), "peter": ("Peters Shop", "Petar Petrov")}
+    for _ in range(3):
+        for login, browser in browsers.items():
+            other_login = "peter" if login == "maria" else "maria"
+            names = [c["name"] for c in browser.get("/api/v1/clients").get_json()["items"]]
+            assert names == [own[login][0]]
+            page = browser.get(f"/contacts/clients/{clients[login]}").get_data(as_text=True)
+            assert own[login][1] in page and own[other_login][1] not in page
+            assert browser.get(f"/api/v1/persons/{persons[login]}").status_code == 200
+            assert browser.get(f"/api/v1/persons/{persons[other_login]}").status_code == 404
+            assert browser.get(f"/contacts/clients/{clients[other_login]}").status_code == 404
