@@ -247,6 +247,11 @@ def main() -> int:
     parser.add_argument("--server", default=os.environ.get("CRM_TEST_DATABASE_URL", default_server))
     parser.add_argument("--database-url", help="a database built before (kept as it is)")
     parser.add_argument("--keep", action="store_true", help="keep the database built")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        help="another checkout of the CRM to serve (an older commit, say), in this environment",
+    )
     args = parser.parse_args()
 
     server_url = make_url(args.server)
@@ -261,6 +266,11 @@ def main() -> int:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": uuid.uuid4().hex,
            "CRM_INSTANCE_PATH": str(Path(tempfile.gettempdir()) / name),
            "CRM_ADMIN_PASSWORD": uuid.uuid4().hex}  # fmt: skip
+    code = ROOT
+    if args.code is not None:  # ahead of the editable installs of this environment
+        code = args.code.resolve()
+        paths = [code, *sorted(p for p in (code / "plugins").iterdir() if p.is_dir())]
+        env["PYTHONPATH"] = os.pathsep.join(map(str, paths))
     rows: list[tuple[int, str, dict]] = []
     try:
         if fresh:
@@ -270,7 +280,7 @@ def main() -> int:
             crm(env, "demo")
         for workers in [int(n) for n in args.workers.split(",")]:
             args.workers_now = workers
-            server, port = start_gunicorn(env, workers, "core.wsgi:app", [])
+            server, port = start_gunicorn(env, workers, "core.wsgi:app", ["--chdir", str(code)])
             try:
                 browser = Browser(f"http://127.0.0.1:{port}")
                 browser.log_in(args.user)
@@ -286,7 +296,8 @@ def main() -> int:
                 log = stop(server)
                 if "Traceback" in log:
                     print(log[-3000:])
-            server, port = start_gunicorn(env, workers, "trivial_wsgi:app", ["--chdir", "bench"])
+            bench = ["--chdir", str(ROOT / "bench")]
+            server, port = start_gunicorn(env, workers, "trivial_wsgi:app", bench)
             try:
                 request = raw_request(port, "GET", "/", {})
                 rows.append(
