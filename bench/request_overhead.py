@@ -62,7 +62,9 @@ def main() -> None:
         lambda _c, _cur, statement, *_a: statements.append(statement),
     )
     renders = [0]
-    template_rendered.connect(lambda *_a, **_k: renders.__setitem__(0, renders[0] + 1), app)
+    template_rendered.connect(
+        lambda *_a, **_k: renders.__setitem__(0, renders[0] + 1), app, weak=False
+    )
     calls = counted_has_permission()
     for user in args.users.split(","):
         http = app.test_client()

@@ -27,6 +27,8 @@ VERSIONED_MAX_AGE = 365 * 24 * 3600
 VERSION_PARAMETER = "v"
 
 _versions: dict[str, tuple[int, int, str]] = {}
+# realpath() stats every folder of the path: resolved once per name, then one stat a call.
+_paths: dict[tuple[str, str], str] = {}
 _lock = threading.Lock()
 
 
@@ -45,12 +47,16 @@ def file_version(app: Flask, endpoint: str, filename: str) -> str | None:
     """The first 12 hex digits of the SHA-256 of the file, or None if there is no such file.
     Hashed once per process and file, again only when its size or modification time moved (a
     developer editing a script sees the change at the next page)."""
-    folder = _folder(app, endpoint)
-    if folder is None:
-        return None
-    path = os.path.realpath(os.path.join(folder, filename))
-    if not path.startswith(os.path.realpath(folder) + os.sep):
-        return None  # ../ out of the folder: Flask's view refuses it too
+    path = _paths.get((endpoint, filename))
+    if path is None:
+        folder = _folder(app, endpoint)
+        if folder is None:
+            return None
+        path = os.path.realpath(os.path.join(folder, filename))
+        if not path.startswith(os.path.realpath(folder) + os.sep):
+            return None  # ../ out of the folder: Flask's view refuses it too
+        if len(_paths) < 10_000:  # bounded: the names come from requests too
+            _paths[(endpoint, filename)] = path
     try:
         stat = os.stat(path)
     except OSError:
