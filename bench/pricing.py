@@ -13,12 +13,14 @@ tree, turnover; then the line), one quote through the whole stack (``POST /api/v
 with a logged-in user), the full price list computed by ``crm_pricing.service.price_list``, and the
 CSV export of it through the stack; the number of SQL statements of each, and the ratio of the
 price-list time to a raw sqlite3 fetch of the same product rows (the price list's own product
-query, captured).
+query, captured); then the XLSX and PDF exports through the stack (median of 5, CPU time beside)
+with the process's resident memory before each and its peak while answering it.
 
     .venv/bin/python bench/pricing.py [--scale 2] [--products 10000] [--repeat 30]
 
 Targets (issue 8): a single quote under 5 ms median; the price list of 10,000 products under
-300 ms, with a number of SQL statements that does not grow with the number of products.
+300 ms, with a number of SQL statements that does not grow with the number of products. Issue 18:
+its XLSX under 1 s, its PDF under 2 s, each adding under 100 MB to the process's memory.
 """
 
 from __future__ import annotations
@@ -47,7 +49,44 @@ TARGET_QUOTE_MS = 5
 TARGET_LIST_MS = 300
 
 
+TARGET_EXPORT_MS = {"xlsx": 1000, "pdf": 2000}
+TARGET_EXPORT_MB = 100
+
 CPU: list[float] = []
+EXPORT_CPU: list[float] = []
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def rss_of(http, url: str) -> tuple[float, float]:
+    """The resident memory of a process about to answer ``GET url`` and its peak while answering
+    it, in MB: measured in a child forked for the purpose, so that memory the exports measured
+    before left behind (Python keeps freed memory) hides nothing. Linux only: writing 5 to
+    ``clear_refs`` resets the peak, ``VmHWM``, to the current size."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: one export, its figures down the pipe, and out
+        try:
+            before = _status_mb("VmRSS")
+            with open("/proc/self/clear_refs", "w") as clear:
+                clear.write("5")
+            http.get(url).get_data()
+            os.write(write, f"{before} {_status_mb('VmHWM')}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        figures = answer.read().split()
+    os.waitpid(child, 0)
+    if len(figures) != 2:
+        return float("nan"), float("nan")
+    return float(figures[0]), float(figures[1])
 
 
 class Counter:
@@ -203,6 +242,15 @@ def main() -> None:
     csv_sql = len(counted.statements)
     csv_ms = median_ms(lambda _i: http.get(url), max(args.repeat // 3, 5), cpu=CPU)
 
+    exports = []
+    for fmt in ("xlsx", "pdf"):
+        url = f"/pricing/clients/{client_id}/price-list.{fmt}"
+        memory = rss_of(http, url)  # first: in a process that has not exported before
+        answer = http.get(url)
+        assert answer.status_code == 200, answer.status_code
+        ms = median_ms(lambda _i, url=url: http.get(url).get_data(), 5, cpu=EXPORT_CPU)
+        exports.append((fmt, ms, EXPORT_CPU[-1], len(answer.data), *memory))
+
     raw = sqlite3.connect(path)
     raw_ms = median_ms(lambda _i: raw.execute(*product_sql).fetchall(), args.repeat, cpu=CPU)
 
@@ -222,6 +270,14 @@ def main() -> None:
     print(f"\n{'measure':56} {'median':>10} {'CPU':>10} {'SQL':>4}  target (on the median)")
     for label, wall, cpu, sql, target in rows:
         print(f"{label:56} {wall:8.2f}ms {cpu:8.2f}ms {sql:4d}  {target}")
+    print(f"\n{'export through the whole stack':32} {'median':>10} {'CPU':>10} {'size':>9} "
+          f"{'RSS before':>11} {'peak':>8} {'added':>8}  target")  # fmt: skip
+    for fmt, ms, cpu, size, before, peak in exports:
+        target = TARGET_EXPORT_MS[fmt]
+        met = "met" if ms < target and peak - before < TARGET_EXPORT_MB else "MISSED"
+        print(f"GET …/price-list.{fmt:27} {ms:8.1f}ms {cpu:8.1f}ms {size / 1024:7.0f}KB "
+              f"{before:9.0f}MB {peak:6.0f}MB {peak - before:6.0f}MB  < {target} ms and "
+              f"< {TARGET_EXPORT_MB} MB added: {met}")  # fmt: skip
     print(
         f"\nprice list / raw fetch of its product rows: {list_ms / raw_ms:.1f}x "
         f"(CPU: {list_cpu / raw_cpu:.1f}x); load average {os.getloadavg()[0]:.1f}"

@@ -44,6 +44,7 @@ from core.schemas import install_value_guard
 # current_state and wants_json live in core.state; plugins published against ``core.app`` still
 # find them here.
 from core.state import current_state, wants_json
+from core.static_files import init_static_files, is_static_endpoint
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -99,6 +100,7 @@ def configure_database(app: Flask, plugins: dict[str, PluginInfo] | None) -> Non
     install_audit(factory)
     install_attachment_cleanup(factory)
     install_request_listeners(factory)
+    auth.install_permission_listeners(factory)
     app.extensions["crm"] = CRM(engine, factory, plugins, Runtime(plugins))
     app.teardown_appcontext(close_session)
 
@@ -214,6 +216,8 @@ def configure_request_gate(app: Flask) -> None:
         refuse_nul_parameters(request)
         if request.endpoint is None:
             return None  # Flask answers 404/405 itself
+        if is_static_endpoint(request.endpoint):
+            return None  # public files of every available module: no query (core/static_files.py)
         try:
             state = current_state()
         except (OperationalError, ProgrammingError) as exc:
@@ -227,8 +231,6 @@ def configure_request_gate(app: Flask) -> None:
         owner = runtime.blueprint_owner.get(top) if top else None
         if owner is not None and not state.is_installed(owner):
             abort(404)
-        if request.endpoint == "static" or request.endpoint.endswith(".static"):
-            return None
         needed = required_permission(view, None)
         for name in request.blueprints:
             if needed is not None:
@@ -259,23 +261,39 @@ def configure_request_gate(app: Flask) -> None:
 def configure_templates(app: Flask) -> None:
     # The current value's label of a picker (core/_forms.html), through the request's session.
     app.jinja_env.globals["picker_labels"] = lookup.labels
+    init_static_files(app)
 
     @app.context_processor
     def crm_context():
-        state = g.get("crm_state")
-        if state is None:
-            return {"crm_menu": [], "crm_apps": [], "has_permission": auth.has_permission}
-        plugins = current_app.extensions["crm"].plugins
-        return {
-            "crm_menu": visible_tree(list(state.menu_tree), auth.has_permission)
-            if current_user.is_authenticated
-            else [],
-            "crm_apps": [
-                plugins[n] for n in state.installed if plugins[n].application and _may_use(state, n)
-            ],
-            "has_permission": auth.has_permission,
-            "crm_unread_notifications": _unread_notifications,
-        }
+        # Flask runs context processors at every render_template, and a client file renders a
+        # dozen templates (one per section): the menu and the apps list are built once per
+        # request and user. ``core.auth.forget_permissions`` drops them with the permissions
+        # when a flush changes who holds what, so a page rendered after such a change is right.
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        key = (id(g.get("crm_state")), user.get_id() if user.is_authenticated else None)
+        cached = g.get("crm_template_context")
+        if cached is None or cached[0] != key:
+            cached = g.crm_template_context = (key, _template_context(user))
+        return cached[1]
+
+
+def _template_context(user) -> dict[str, Any]:
+    """What every template may use: the menu and the apps this user may open."""
+    base = {"has_permission": auth.has_permission}
+    state = g.get("crm_state")
+    if state is None:
+        return {**base, "crm_menu": [], "crm_apps": []}
+    plugins = current_app.extensions["crm"].plugins
+    return {
+        **base,
+        "crm_menu": visible_tree(list(state.menu_tree), auth.has_permission)
+        if user.is_authenticated
+        else [],
+        "crm_apps": [
+            plugins[n] for n in state.installed if plugins[n].application and _may_use(state, n)
+        ],
+        "crm_unread_notifications": _unread_notifications,
+    }
 
 
 def _unread_notifications() -> int:

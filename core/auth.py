@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from core.db import db_session
 from core.models import Group, PermissionRecord, User, group_permission, user_group
@@ -68,12 +68,16 @@ def load_user(user_id: str) -> User | None:
 
 
 def user_permissions(user) -> frozenset[str]:
-    """The permission codes ``user`` holds through its groups; loaded once per request."""
+    """The permission codes ``user`` holds through its groups; loaded once per request (until a
+    flush changes groups or grants: see ``forget_permissions``)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cache = g.setdefault("crm_permissions", {})
-    if user.id not in cache:
-        cache[user.id] = frozenset(
+    cache = g.get("crm_permissions")
+    if cache is None:
+        cache = g.crm_permissions = {}
+    held = cache.get(user.id)
+    if held is None:
+        held = cache[user.id] = frozenset(
             db_session.scalars(
                 select(PermissionRecord.code)
                 .join(group_permission, group_permission.c.permission_code == PermissionRecord.code)
@@ -81,11 +85,12 @@ def user_permissions(user) -> frozenset[str]:
                 .where(user_group.c.user_id == user.id)
             )
         )
-    return cache[user.id]
+    return held
 
 
 def user_groups(user) -> frozenset[str]:
-    """The codes of the groups ``user`` belongs to; loaded once per request."""
+    """The codes of the groups ``user`` belongs to; loaded once per request (until a flush
+    changes them: see ``forget_permissions``)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     cache = g.setdefault("crm_groups", {})
@@ -101,12 +106,54 @@ def user_groups(user) -> frozenset[str]:
 
 
 def has_permission(code: str | None, user=None) -> bool:
-    user = user if user is not None else current_user
     if code in (None, PUBLIC):
         return True
+    if user is None:
+        # Templates ask hundreds of times a page: resolve flask-login's proxy once per call,
+        # not once per attribute.
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
     if not getattr(user, "is_authenticated", False):
         return False
     return code == AUTHENTICATED or code in user_permissions(user)
+
+
+#: What a request keeps of who holds what; dropped whenever that may have changed.
+_PERMISSION_CACHES = ("crm_permissions", "crm_groups", "crm_template_context")
+#: Tables whose rows decide who holds what.
+_PERMISSION_TABLES = frozenset({"core_user_group", "core_group_permission", "core_permission"})
+
+
+def forget_permissions() -> None:
+    """Drop this request's memo of users' permissions and groups, and the menu built from them:
+    the next check reads them again. Called by the listeners below when a flush or a statement
+    changes groups or grants; code that changes them behind the session's back calls it itself."""
+    if has_app_context():
+        for name in _PERMISSION_CACHES:
+            g.pop(name, None)
+
+
+def install_permission_listeners(factory) -> None:
+    """Keep the per-request memo right within the request that changes it (an administrator who
+    removes a group from herself sees the menu of what she keeps on the page rendered next)."""
+
+    @event.listens_for(factory, "after_flush")
+    def grants_flushed(session, _context) -> None:
+        changed = (*session.new, *session.dirty, *session.deleted)
+        if any(isinstance(obj, User | Group | PermissionRecord) for obj in changed):
+            forget_permissions()
+
+    @event.listens_for(factory, "do_orm_execute")
+    def grants_written(state) -> None:
+        if state.is_select:
+            return
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _PERMISSION_TABLES:
+            forget_permissions()
+
+    @event.listens_for(factory, "after_soft_rollback")
+    def grants_rolled_back(_session, _previous) -> None:
+        # What was read after a change that is now undone would be wrong.
+        forget_permissions()
 
 
 class Anonymous(AnonymousUserMixin):

@@ -135,6 +135,8 @@ def _forget_request_state() -> None:
         "crm_permissions",
         "crm_groups",
         "crm_record_criteria",
+        "crm_record_options",
+        "crm_template_context",
         "crm_locked_records",
         "crm_unread_notifications",
         "_login_user",

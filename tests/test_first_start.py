@@ -3,6 +3,7 @@ administrator's setup checklist, the favicon."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,10 +49,10 @@ def test_the_administrators_empty_home_shows_a_setup_checklist(crm_app_factory):
 def test_a_favicon(crm_app):
     client = crm_app.test_client()
     login_page = client.get("/login").get_data(as_text=True)
-    assert 'rel="icon" href="/static/favicon.svg"' in login_page
+    assert re.search(r'rel="icon" href="/static/favicon\.svg\?v=[0-9a-f]{12}"', login_page)
     with client.get("/static/favicon.svg") as icon:
         assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
-    assert client.get("/favicon.ico").headers["Location"].endswith("/static/favicon.svg")
+    assert "/static/favicon.svg?v=" in client.get("/favicon.ico").headers["Location"]
 
 
 def test_the_uninstall_preview_counts_records_in_words(crm_app_factory):

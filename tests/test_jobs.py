@@ -4,6 +4,7 @@ The job functions are crm_fixture's (tests/fixture_plugins/healthy)."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -78,7 +79,8 @@ def test_the_job_page_polls_with_a_local_script_and_my_jobs_lists_it(app):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert f'data-status-url="/api/v1/jobs/{job_id}"' in html
-    assert '<script src="/static/jobs.js">' in html and "<script>" not in html
+    assert re.search(r'<script src="/static/jobs\.js\?v=[0-9a-f]{12}">', html)
+    assert "<script>" not in html
     assert "style=" not in html
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
     script = maria.get("/static/jobs.js")

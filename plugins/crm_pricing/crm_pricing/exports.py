@@ -1,4 +1,4 @@
-"""The client price list as files to send to the client: CSV, XLSX (openpyxl) and PDF (fpdf2).
+"""The client price list as files to send to the client: CSV, XLSX (``core.xlsx``) and PDF (fpdf2).
 
 Each is built from the lines ``service.price_list`` computed (one run, a constant number of
 queries), grouped by product group as on screen.
@@ -7,12 +7,12 @@ queries), grouped by product group as on screen.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from itertools import groupby
 from pathlib import Path
 
-from core import csvfiles
+from core import csvfiles, xlsx
 from crm_pricing.service import ClientFacts, PriceListLine
 
 HEADERS = (
@@ -44,29 +44,17 @@ def to_csv(lines: list[PriceListLine]) -> str:
 
 
 def to_xlsx(client: ClientFacts, on: date, lines: list[PriceListLine]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Price list")
-    bold = Font(bold=True)
-    title = WriteOnlyCell(sheet, value=f"Price list of {client.name} on {on.isoformat()}")
-    title.font = bold
-    sheet.append([title])
-    header = []
-    for text in HEADERS:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in table(lines):
-        # Decimals stay exact: openpyxl writes them as numbers; text stays text, never a formula.
-        cells = [WriteOnlyCell(sheet, value=value) for value in row]
-        csvfiles.mark_text(cells)
-        sheet.append(cells)
+    # core.xlsx writes the sheet's XML itself: openpyxl's write-only mode built and serialised an
+    # object per cell, 90 % of the 10,000-line list's time. Decimals stay exact numbers, text stays
+    # text (an inline string is never a formula).
     out = io.BytesIO()
-    book.save(out)
+    xlsx.write(
+        out,
+        "Price list",
+        HEADERS,
+        table(lines),
+        heading=f"Price list of {client.name} on {on.isoformat()}",
+    )
     return out.getvalue()
 
 
@@ -74,6 +62,10 @@ def to_xlsx(client: ClientFacts, on: date, lines: list[PriceListLine]) -> bytes:
 # fonts cover Latin-1 only, and client and product names are often Cyrillic.
 _FONTS = Path(__file__).parent / "fonts"
 _FONT = "DejaVuSansCondensed"
+_WIDTHS = (28, 72, 14, 24, 24, 18)
+_HEADS = ("Code", "Product", "Unit", "List price", "Your price", "Disc. %")
+_RIGHT = (False, False, False, True, True, True)
+_ROW_HEIGHT = 4.5
 
 
 def to_pdf(client: ClientFacts, on: date, lines: list[PriceListLine]) -> bytes:
@@ -89,22 +81,49 @@ def to_pdf(client: ClientFacts, on: date, lines: list[PriceListLine]) -> bytes:
     pdf.cell(0, 8, f"Price list of {client.name}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(_FONT, "", 9)
     pdf.cell(0, 6, f"Prices on {on.isoformat()}, per unit", new_x="LMARGIN", new_y="NEXT")
-    widths = (28, 72, 14, 24, 24, 18)
-    heads = ("Code", "Product", "Unit", "List price", "Your price", "Disc. %")
     for group, items in groupby(lines, key=lambda line: line.group):
         pdf.ln(2)
         pdf.set_font(_FONT, "B", 10)
         pdf.cell(0, 6, group, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(_FONT, "B", 8)
-        for width, text in zip(widths, heads, strict=True):
-            pdf.cell(width, 5, text, border="B", align="R" if width in (24, 18) else "L")
+        for width, text, right in zip(_WIDTHS, _HEADS, _RIGHT, strict=True):
+            pdf.cell(width, 5, text, border="B", align="R" if right else "L")
         pdf.ln()
         pdf.set_font(_FONT, "", 8)
-        for line in items:
-            p, r = line.product, line.result
-            cells = (p.code, p.name[:48], p.unit, f"{_list_price(line)} {r.currency}",
-                     f"{r.unit_price} {r.currency}", f"{r.total_discount_percent}")  # fmt: skip
-            for width, text in zip(widths, cells, strict=True):
-                pdf.cell(width, 4.5, text, align="R" if width in (24, 18) else "L")
-            pdf.ln()
+        _rows(pdf, items)
     return bytes(pdf.output())
+
+
+def _rows(pdf, items: Iterable[PriceListLine]) -> None:
+    """The lines of a group with ``FPDF.text``, the same layout ``cell`` gives: ``cell`` shapes,
+    measures and breaks each of its texts, 30 µs a cell, 1.8 s for 10,000 lines of six cells;
+    placing plain text at a computed position costs a tenth of that. Pages break as they would
+    with cells (the same bottom margin)."""
+    widths: dict[str, float] = {}  # prices and units repeat: each text is measured once
+
+    def width_of(text: str) -> float:
+        known = widths.get(text)
+        if known is None:
+            known = widths[text] = pdf.get_string_width(text)
+        return known
+
+    bottom = pdf.h - pdf.b_margin
+    # Where ``cell`` puts the baseline in a line of this height, and its inner padding.
+    baseline = 0.5 * _ROW_HEIGHT + 0.3 * pdf.font_size
+    pad = pdf.c_margin
+    y = pdf.get_y()
+    for line in items:
+        if y + _ROW_HEIGHT > bottom:
+            pdf.add_page()
+            y = pdf.get_y()
+        p, r = line.product, line.result
+        cells = (p.code, p.name[:48], p.unit, f"{_list_price(line)} {r.currency}",
+                 f"{r.unit_price} {r.currency}", f"{r.total_discount_percent}")  # fmt: skip
+        x = pdf.l_margin
+        for width, text, right in zip(_WIDTHS, cells, _RIGHT, strict=True):
+            if text:
+                left = x + width - pad - width_of(text) if right else x + pad
+                pdf.text(left, y + baseline, text)
+            x += width
+        y += _ROW_HEIGHT
+    pdf.set_xy(pdf.l_margin, y)

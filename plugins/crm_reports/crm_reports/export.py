@@ -1,7 +1,7 @@
 """CSV and XLSX exports of a report, in constant memory whatever its size.
 
 A list report is streamed from the database (``yield_per``) straight into the file (its XLSX by
-``xlsx_stream``, a writer of the sheet's XML into the zip); a grouped one is small by nature (its
+``core.xlsx``, a writer of the sheet's XML into the zip); a grouped one is small by nature (its
 groups), is run once and written by openpyxl, which draws its chart as a native Excel chart of the
 same kind. Numbers stay numbers, dates dates, money keeps its Decimal, the header row has the
 labels, a totals row ends the table.
@@ -23,7 +23,7 @@ from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from crm_reports import xlsx_stream
+from core import xlsx
 from crm_reports.engine import Column, Result, Runner
 from crm_reports.periods import bucket_label
 
@@ -129,7 +129,7 @@ def write_xlsx(
     if runner.spec.is_list:
         footer = lambda: _totals_line(columns, totals, lambda v: v) if totals else None  # noqa: E731
         rows = (row for chunk in chunks for row in chunk)
-        xlsx_stream.write(path, _sheet_title(title), [c.label for c in columns], rows, footer)
+        xlsx.write(path, _sheet_title(title), [c.label for c in columns], rows, footer)
         return
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_sheet_title(title))

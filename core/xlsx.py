@@ -1,22 +1,31 @@
 """A one-sheet XLSX written row by row straight into its zip: constant memory and a few
-microseconds a cell, for list reports of a million rows (openpyxl, even write-only, builds an
-object per cell and takes minutes for that). Numbers are numbers, money keeps its two decimals
-(``#,##0.00``), dates are Excel dates (``yyyy-mm-dd``), text is inline; the header row is bold.
-Grouped reports, small, go through openpyxl, which also draws their chart."""
+microseconds a cell (openpyxl, even write-only, builds an object per cell: 2.4 s of CPU for a price
+list of 10,000 lines, minutes for a report of a million rows). Numbers are numbers, money keeps its
+two decimals (``#,##0.00``), dates are Excel dates (``yyyy-mm-dd``), text is an inline string
+(never a formula, whatever it starts with: see ``core.csvfiles``); headings and the header row are
+bold. For any module's list exports; a workbook with charts or several sheets goes through openpyxl.
+
+    from core import xlsx
+    xlsx.write(out, "Price list", ["Code", "Price"], rows, heading="Price list of Bioprom")
+"""
 
 # ruff: noqa: E501 - the package parts below are XML fixed by the format, kept on their lines
 
 from __future__ import annotations
 
+import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from xml.sax.saxutils import escape
 
 _EPOCH = date(1899, 12, 30)
+# Characters XML 1.0 cannot hold (control characters other than tab and newlines): Excel refuses a
+# file that has one, so they are dropped from text.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Styles (cellXfs): 0 plain, 1 date, 2 money, 3 bold, 4 date-time, 5 bold money
 _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
@@ -79,16 +88,31 @@ def _cell(value: Any, bold: bool = False) -> str:
         return f'<c s="4"><v>{serial}</v></c>'
     if isinstance(value, date):
         return f'<c s="1"><v>{(value - _EPOCH).days}</v></c>'
-    text = escape(str(value))
+    text = escape(_NOT_XML.sub("", str(value)))
     style = ' s="3"' if bold else ""
     return f'<c t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
 
 
-def write(path: Path, title: str, header: list[str], rows: Iterable[list[Any]],
-          footer: Any = None) -> None:  # fmt: skip
-    """Write ``header``, ``rows`` and then ``footer()`` (a row computed once the rows are
-    written, such as their totals, or None) as one sheet."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+def _row(values: Iterable[Any], bold: bool = False) -> str:
+    if bold:
+        return "<row>" + "".join(_cell(v, True) for v in values) + "</row>"
+    return "<row>" + "".join(map(_cell, values)) + "</row>"
+
+
+def write(
+    target: Path | IO[bytes],
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    footer: Callable[[], Sequence[Any] | None] | None = None,
+    *,
+    heading: str | None = None,
+) -> None:
+    """Write ``heading`` (a bold line above the table, if given), ``header``, ``rows`` and then
+    ``footer()`` (a row computed once the rows are written, such as their totals, or None) as one
+    sheet named ``title`` (at most 31 characters, none of ``[]:*?/\\``), into ``target``, a path
+    or a binary file."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _RELS)
         archive.writestr("xl/workbook.xml", _workbook(title))
@@ -99,15 +123,17 @@ def write(path: Path, title: str, header: list[str], rows: Iterable[list[Any]],
                 b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
                 b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
             )
-            sheet.write(("<row>" + "".join(_cell(h, True) for h in header) + "</row>").encode())
+            if heading is not None:
+                sheet.write(_row([heading], bold=True).encode())
+            sheet.write(_row(header, bold=True).encode())
             buffer: list[str] = []
             for row in rows:
-                buffer.append("<row>" + "".join(map(_cell, row)) + "</row>")
+                buffer.append(_row(row))
                 if len(buffer) >= 2000:
                     sheet.write("".join(buffer).encode())
                     buffer.clear()
             last = footer() if footer is not None else None
             if last is not None:
-                buffer.append("<row>" + "".join(_cell(v, True) for v in last) + "</row>")
+                buffer.append(_row(last, bold=True))
             sheet.write("".join(buffer).encode())
             sheet.write(b"</sheetData></worksheet>")
