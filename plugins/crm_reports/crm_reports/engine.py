@@ -21,11 +21,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, distinct, func, or_, select
+from sqlalchemy import Select, and_, distinct, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from core.report_fields import FieldRef
 from core.report_spec import Filter, Group, Measure, Spec, convert
+from crm_reports.cache import cached
 from crm_reports.periods import (
     bucket_expression,
     bucket_label,
@@ -246,8 +247,14 @@ class Runner:
         column = getattr(measure.ref.target.model, measure.ref.column)
         return getattr(column.type, "scale", None) if measure.kind == "decimal" else None
 
+    def tables(self) -> set[Any]:
+        """The tables the grouped statement reads (each model joined, the root's included)."""
+        self.grouped_statement(self.spec.group_by)
+        return {inspect(model).local_table for model in self._models}
+
     def grouped_statement(self, groups: tuple[Group, ...], extra: tuple[Filter, ...] = ()):
         builder = Builder(self.spec, self.ctx)
+        self._models = builder.models
         selected, group_exprs, layout = [], [], []
         for i, group in enumerate(groups):
             key, label = builder.group(group, self._label_column(group))
@@ -299,9 +306,15 @@ class Runner:
         return out, truncated
 
     def run(self, limit: int | None = DISPLAY_LIMIT) -> Result:
+        """The result: a grouped one from the cache while the tables behind it are unchanged
+        (``crm_reports.cache``)."""
         if self.spec.is_list:
             return self.run_list(limit)
         limit = self.spec.limit if self.spec.limit is not None else limit
+        return cached(self.session, self, self.tables(), limit, lambda: self.run_grouped(limit))
+
+    def run_grouped(self, limit: int | None) -> Result:
+        """The grouped result computed by the database, no cache asked."""
         rows, truncated = self._rows(self.spec.group_by, limit)
         if self.spec.pivot is None:
             return self._flat(rows, truncated)
