@@ -201,15 +201,33 @@ def install_listener(factory: sessionmaker[Session]) -> None:
             return
         if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
             return
-        statement = state.statement
-        if state.is_select and not state.is_orm_statement:
-            statement = _restrict_tables(statement, criteria)
-        state.statement = statement.options(
-            *(
-                with_loader_criteria(model, condition, include_aliases=True)
-                for model, condition in criteria.items()
-            )
+        state.statement = _restricted(
+            state.statement, criteria, state.is_select and not state.is_orm_statement
         )
+
+
+def _restricted(statement: Any, criteria: dict[type, ColumnElement[bool]], tables: bool) -> Any:
+    if tables:
+        statement = _restrict_tables(statement, criteria)
+    return statement.options(
+        *(
+            with_loader_criteria(model, condition, include_aliases=True)
+            for model, condition in criteria.items()
+        )
+    )
+
+
+def restricted(statement: Any) -> Any:
+    """``statement`` (a SELECT) with the rules in force in this request applied, as the session
+    applies them to what it runs: for code that runs it on the session's connection itself, to
+    read the driver's rows without the ORM's processing (a million-row export). Compiled, the
+    ORM puts the criteria into it as it would through the session."""
+    criteria = g.get("crm_record_criteria") if has_request_context() else None
+    if not criteria:
+        return statement
+    # What ORMExecuteState.is_orm_statement tells the listener: whether the ORM compiles it.
+    orm = statement._propagate_attrs.get("compile_state_plugin") == "orm"
+    return _restricted(statement, criteria, not orm)
 
 
 def _restrict_tables(statement: Any, criteria: dict[type, ColumnElement[bool]]) -> Any:

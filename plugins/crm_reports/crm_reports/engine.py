@@ -21,9 +21,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, distinct, func, inspect, or_, select
+from sqlalchemy import Date, Select, and_, distinct, func, inspect, or_, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
+from core.record_rules import restricted
 from core.report_fields import FieldRef
 from core.report_spec import Filter, Group, Measure, Spec, convert
 from crm_reports.cache import cached
@@ -465,15 +467,50 @@ class Runner:
         stmt = self.list_statement(extra).order_by(None)
         return self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
-    def chunks(self, size: int = 5000) -> Iterator[list[tuple]]:
+    def raw_chunks(self, size: int = 5000, keep_dates: bool = False):
         """Every row of a list report (its columns, no record id), ``size`` at a time, streamed
-        from the database: constant memory whatever the count."""
+        in constant memory, as lists of the driver's values with each column's conversion:
+        ``(conversions, chunks)``, a conversion per column (None where the driver's value is the
+        value). ``keep_dates``: a date column stays as the driver gives it (ISO text on SQLite,
+        which is what a CSV writes anyway).
+
+        A million rows through the ORM cost some 7 µs each in its result processing alone; here
+        the statement, with the record rules applied as the session applies them
+        (``core.record_rules.restricted``), runs on the session's connection and the driver's
+        rows are read as they are: the caller converts only what its format needs.
+        """
         stmt = self.list_statement()
-        stmt = stmt.with_only_columns(*list(stmt.selected_columns)[1:])
+        selected = list(stmt.selected_columns)[1:]
+        conversions = []
+        for column in selected:
+            impl = column.type.dialect_impl(self.dialect)
+            keep = keep_dates and column.type._type_affinity is Date
+            conversions.append(None if keep else impl.result_processor(self.dialect, None))
+        # Typeless columns: the result hands the driver's values over unconverted.
+        stmt = stmt.with_only_columns(*(type_coerce(c, NullType()).label(c.name) for c in selected))
         if self.spec.limit is not None:
             stmt = stmt.limit(self.spec.limit)
-        result = self.session.execute(stmt.execution_options(yield_per=size))
-        yield from result.partitions()
+        server_side = self.dialect.supports_server_side_cursors
+        # PostgreSQL: a named cursor, which the result buffers ahead (a row at once): read
+        # through the result. SQLite: the driver's cursor streams by itself, read straight;
+        # asking it to stream would make the result buffer ahead of it too.
+        options = {"stream_results": True, "max_row_buffer": size} if server_side else {}
+        result = self.session.connection().execute(restricted(stmt), execution_options=options)
+
+        def chunks() -> Iterator[list]:
+            if server_side:
+                for part in result.partitions(size):
+                    yield [tuple(row) for row in part]
+                return
+            cursor = result.cursor
+            while rows := cursor.fetchmany(size):
+                yield rows
+
+        return conversions, chunks()
+
+    @property
+    def dialect(self) -> Any:
+        return self.session.get_bind().dialect
 
     def run_list(
         self, limit: int | None, offset: int = 0, extra: tuple[Filter, ...] = ()

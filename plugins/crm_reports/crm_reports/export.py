@@ -1,6 +1,7 @@
 """CSV and XLSX exports of a report, in constant memory whatever its size.
 
-A list report is streamed from the database (``yield_per``) straight into the file (its XLSX by
+A list report is streamed from the database (the driver's rows, converted only as far as the
+format needs: ``Runner.raw_chunks``) straight into the file (its XLSX by
 ``xlsx_stream``, a writer of the sheet's XML into the zip); a grouped one is small by nature (its
 groups), is run once and written by openpyxl, which draws its chart as a native Excel chart of the
 same kind. Numbers stay numbers, dates dates, money keeps its Decimal, the header row has the
@@ -44,7 +45,7 @@ def _display(column: Column, value: Any) -> Any:
 
 
 def _rows(
-    runner: Runner, progress: Progress | None
+    runner: Runner, progress: Progress | None, keep_dates: bool = False
 ) -> tuple[list[Column], Iterator[list], list | None]:
     """(columns, chunks of rows, totals): totals of a list report are summed while its rows
     stream by, so they are complete only once the rows have been consumed."""
@@ -60,9 +61,18 @@ def _rows(
     money = [i for i, c in enumerate(columns) if c.kind == "decimal"]
     sums: list[Any] = [Decimal(0) if i in money else None for i in range(len(columns))]
 
+    conversions, raw_chunks = runner.raw_chunks(CHUNK, keep_dates)
+    convert = [(i, f) for i, f in enumerate(conversions) if f is not None]
+
     def stream() -> Iterator[list]:
         done = 0
-        for chunk in runner.chunks(CHUNK):
+        for raw in raw_chunks:
+            chunk = raw
+            if convert:
+                chunk = [list(row) for row in raw]
+                for row in chunk:
+                    for i, f in convert:
+                        row[i] = f(row[i])
             for i in money:
                 sums[i] += sum(row[i] for row in chunk if row[i] is not None)
             done += len(chunk)
@@ -78,7 +88,7 @@ def _rows(
 def csv_chunks(runner: Runner, progress: Progress | None = None) -> Iterator[str]:
     """The CSV text in pieces of a few thousand rows: a response or a file writes them as they
     come. Dates are ISO 8601 (``str`` of a date), empty values empty."""
-    columns, chunks, totals = _rows(runner, progress)
+    columns, chunks, totals = _rows(runner, progress, keep_dates=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([c.label for c in columns])
