@@ -66,15 +66,16 @@ def _rows(
 
     def stream() -> Iterator[list]:
         done = 0
-        for raw in raw_chunks:
-            chunk = raw
-            if convert:
-                chunk = [list(row) for row in raw]
-                for row in chunk:
-                    for i, f in convert:
-                        row[i] = f(row[i])
-            for i in money:
-                sums[i] += sum(row[i] for row in chunk if row[i] is not None)
+        for chunk in raw_chunks:
+            if convert or money:
+                # Column by column: map, zip and sum loop in C, a Python loop per cell would
+                # cost as much as reading the rows.
+                values = list(zip(*chunk, strict=True))
+                for i, f in convert:
+                    values[i] = list(map(f, values[i]))
+                for i in money:  # None and zeros add nothing
+                    sums[i] += sum(filter(None, values[i]), Decimal(0))
+                chunk = list(zip(*values, strict=True)) if convert else chunk
             done += len(chunk)
             if progress:
                 progress(done, total)
