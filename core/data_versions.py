@@ -43,10 +43,19 @@ def install(engine: Engine) -> None:
     """Note the writes of every connection of ``engine`` and grow their counters at COMMIT."""
 
     @event.listens_for(engine, "after_cursor_execute")
-    def note_write(conn, _cursor, statement, _parameters, _context, _executemany) -> None:
-        match = _WRITE.match(statement)
-        if match is not None and match.group(1) != TABLE:
-            conn.info.setdefault(_NOTED, set()).add(match.group(1))
+    def note_write(conn, _cursor, statement, _parameters, context, _executemany) -> None:
+        name = None
+        compiled = getattr(context, "compiled", None)
+        if compiled is not None and getattr(compiled, "isinsert", False) | getattr(
+            compiled, "isupdate", False
+        ) | getattr(compiled, "isdelete", False):
+            # A compiled INSERT, UPDATE or DELETE names its table, whatever comes first (WITH).
+            name = getattr(getattr(compiled.statement, "table", None), "name", None)
+        if name is None:
+            match = _WRITE.match(statement)  # text SQL
+            name = match.group(1) if match is not None else None
+        if name is not None and name != TABLE:
+            conn.info.setdefault(_NOTED, set()).add(name)
 
     @event.listens_for(engine, "commit")
     def grow(conn: Connection) -> None:
