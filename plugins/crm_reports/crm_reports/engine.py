@@ -481,11 +481,6 @@ class Runner:
         """
         stmt = self.list_statement()
         selected = list(stmt.selected_columns)[1:]
-        conversions = []
-        for column in selected:
-            impl = column.type.dialect_impl(self.dialect)
-            keep = keep_dates and column.type._type_affinity is Date
-            conversions.append(None if keep else impl.result_processor(self.dialect, None))
         # Typeless columns: the result hands the driver's values over unconverted.
         stmt = stmt.with_only_columns(*(type_coerce(c, NullType()).label(c.name) for c in selected))
         if self.spec.limit is not None:
@@ -496,6 +491,15 @@ class Runner:
         # asking it to stream would make the result buffer ahead of it too.
         options = {"stream_results": True, "max_row_buffer": size} if server_side else {}
         result = self.session.connection().execute(restricted(stmt), execution_options=options)
+        # Each column's conversion as SQLAlchemy would choose it for the driver's column type
+        # (psycopg's numeric is a Decimal already: none; SQLite's a float: to Decimal).
+        described = result.cursor.description
+        conversions = [
+            None
+            if keep_dates and isinstance(column.type, Date)
+            else column.type.dialect_impl(self.dialect).result_processor(self.dialect, kind[1])
+            for column, kind in zip(selected, described, strict=True)
+        ]
 
         def chunks() -> Iterator[list]:
             if server_side:
