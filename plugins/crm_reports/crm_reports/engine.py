@@ -503,8 +503,7 @@ class Runner:
 
         def chunks() -> Iterator[list]:
             if server_side:
-                for part in result.partitions(size):
-                    yield [tuple(row) for row in part]
+                yield from result.partitions(size)  # rows of plain values: no processing
                 return
             cursor = result.cursor
             while rows := cursor.fetchmany(size):
