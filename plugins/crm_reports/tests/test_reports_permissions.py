@@ -140,14 +140,14 @@ def test_a_representative_may_run_but_not_save_and_nobody_changes_anothers_repor
 def test_clients_per_turnover_tier_counts_only_the_representatives_clients(app):
     """crm_pricing's ready-made report: each rule's clients by tier, a representative's own
     clients only (the tier rows follow their client), equal to SQL restricted by hand."""
-    sql = text(
-        "SELECT r.name, t.tier, COUNT(DISTINCT t.client_id) FROM crm_pricing_client_tier t "
-        "JOIN crm_pricing_rule r ON r.id = t.rule_id "
-        "JOIN crm_contacts_client c ON c.id = t.client_id "
-        "WHERE :rep IS NULL OR c.responsible_id = :rep GROUP BY r.name, t.tier"
-    )
 
     def by_hand(rep: int | None) -> dict:
+        where = "WHERE c.responsible_id = :rep" if rep is not None else ""
+        sql = text(
+            "SELECT r.name, t.tier, COUNT(DISTINCT t.client_id) FROM crm_pricing_client_tier t "
+            "JOIN crm_pricing_rule r ON r.id = t.rule_id "
+            f"JOIN crm_contacts_client c ON c.id = t.client_id {where} GROUP BY r.name, t.tier"
+        )
         with app.extensions["crm"].engine.connect() as connection:
             return {(name, tier): n for name, tier, n in connection.execute(sql, {"rep": rep})}
 
