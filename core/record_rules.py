@@ -156,6 +156,15 @@ def activate(rules: tuple[RecordRule, ...], user: RuleUser, registry: Any = None
     g.crm_record_criteria = with_owners(criteria_for(rules, user), registry)
 
 
+def criteria_in_force() -> dict[type, ColumnElement[bool]]:
+    """The condition per model that the rules in force in this request add to every query (a
+    model absent is not restricted): what a cache of computed figures keys on, so that users
+    restricted differently never share an entry."""
+    if not has_request_context():
+        return {}
+    return dict(g.get("crm_record_criteria") or {})
+
+
 def is_restricted(model: type) -> bool:
     """Whether the rules in force in this request hide some rows of ``model`` from the user: code
     that computes figures outside the ORM (raw SQL, a cache) then restricts them itself, e.g. to

@@ -32,13 +32,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from flask import g, has_request_context
 from sqlalchemy import Table, inspect
 from sqlalchemy.exc import CompileError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
 
 from core.data_versions import pending_writes, versions
+from core.record_rules import criteria_in_force
 from core.state import current_state
 
 MAX_ENTRIES = 256
@@ -85,7 +85,7 @@ def _tables(element: Any) -> set[Table]:
 def _restriction(tables: set[Table], dialect: Any) -> tuple[tuple[set[Table], tuple], bool]:
     """(tables the rules of ``tables`` read, their criteria as SQL with values), and whether
     that could be said (a criterion whose values cannot be written as literals is not cached)."""
-    criteria = (g.get("crm_record_criteria") or {}) if has_request_context() else {}
+    criteria = criteria_in_force()
     read: set[Table] = set()
     compiled = []
     for model, condition in criteria.items():
