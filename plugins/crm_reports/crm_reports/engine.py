@@ -502,12 +502,15 @@ class Runner:
         ]
 
         def chunks() -> Iterator[list]:
-            if server_side:
-                yield from result.partitions(size)  # rows of plain values: no processing
-                return
-            cursor = result.cursor
-            while rows := cursor.fetchmany(size):
-                yield rows
+            try:
+                if server_side:
+                    yield from result.partitions(size)  # rows of plain values: no processing
+                    return
+                cursor = result.cursor
+                while rows := cursor.fetchmany(size):
+                    yield rows
+            finally:
+                result.close()  # an export stopped half-way (a client gone) frees its cursor
 
         return conversions, chunks()
 
