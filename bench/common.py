@@ -24,15 +24,22 @@ BUNDLED = [
 ]  # fmt: skip
 
 
-def bench_app(folder: Path, path: Path, modules: Iterable[str] | None = (), **config: Any) -> Flask:
-    """The application on the SQLite file ``path`` (instance files in ``folder``), logins without
+def bench_app(
+    folder: Path,
+    path: Path,
+    modules: Iterable[str] | None = (),
+    database_url: str | None = None,
+    **config: Any,
+) -> Flask:
+    """The application on the SQLite file ``path`` (or on ``database_url``; instance files in
+    ``folder``), logins without
     CSRF tokens. ``modules`` (with their dependencies) are installed on a new database; ``None``
     measures a database built before, as it is. ``BUNDLED`` installs every bundled module that is
     available and not broken."""
     plugins = discover()
     app = create_app(
-        {"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench", "INSTANCE_PATH": str(folder),
-         "TESTING": True, "WTF_CSRF_ENABLED": False, **config},
+        {"DATABASE_URL": database_url or f"sqlite:///{path}", "SECRET_KEY": "bench",
+         "INSTANCE_PATH": str(folder), "TESTING": True, "WTF_CSRF_ENABLED": False, **config},
         plugins=plugins,
     )  # fmt: skip
     if modules is not None:

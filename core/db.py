@@ -45,15 +45,20 @@ class Versioned:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and real (transactional) DDL."""
+    """Create an engine; SQLite gets foreign keys, WAL and real (transactional) DDL. Every
+    engine keeps the data versions of the tables it writes (``core.data_versions``)."""
+    from core import data_versions  # it imports the models, which import this module
+
     if url.startswith("sqlite"):
         # The busy timeout: how long a write waits for another one's lock (``?timeout=`` wins).
         if "timeout" not in make_url(url).query:
             kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, in_memory=":memory:" in url or url.rstrip("/") == "sqlite:")
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    data_versions.install(engine)
+    return engine
 
 
 def _configure_sqlite(engine: Engine, in_memory: bool) -> None:

@@ -25,6 +25,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class DataVersion(Base):
+    """A counter per table, grown in the transaction of every write to the table
+    (``core.data_versions``): a result computed from the tables stays valid while their
+    counters have not moved, in any process, on any host."""
+
+    __tablename__ = "core_data_version"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Module(Base):
     """A module's state in this database. A row exists once the module was ever installed."""
 

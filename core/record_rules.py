@@ -220,6 +220,15 @@ class _CriteriaOption(LoaderCriteriaOption):
         return (memo[0], tuple(shared))
 
 
+def criteria_in_force() -> dict[type, ColumnElement[bool]]:
+    """The condition per model that the rules in force in this request add to every query (a
+    model absent is not restricted): what a cache of computed figures keys on, so that users
+    restricted differently never share an entry."""
+    if not has_request_context():
+        return {}
+    return dict(g.get("crm_record_criteria") or {})
+
+
 def is_restricted(model: type) -> bool:
     """Whether the rules in force in this request hide some rows of ``model`` from the user: code
     that computes figures outside the ORM (raw SQL, a cache) then restricts them itself, e.g. to
@@ -265,19 +274,40 @@ def install_listener(factory: sessionmaker[Session]) -> None:
             return
         if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
             return
-        statement = state.statement
-        if state.is_select and not state.is_orm_statement:
-            statement = _restrict_tables(statement, criteria)
-        state.statement = statement.options(*_criteria_options(criteria))
+        state.statement = _restricted(
+            state.statement, criteria, state.is_select and not state.is_orm_statement
+        )
+
+
+def _restricted(statement: Any, criteria: dict[type, ColumnElement[bool]], tables: bool) -> Any:
+    if tables:
+        statement = _restrict_tables(statement, criteria)
+    return statement.options(*_criteria_options(criteria))
 
 
 def _criteria_options(criteria: dict[type, ColumnElement[bool]]) -> tuple[Any, ...]:
     """The loader options of ``criteria``: those ``activate`` prepared with them, or built once
     for the request when the criteria were set otherwise."""
-    cached = g.get("crm_record_options")
+    cached = g.get("crm_record_options") if has_request_context() else None
     if cached is None or cached[0] is not criteria:
-        cached = g.crm_record_options = (criteria, _build_options(criteria))
+        options = _build_options(criteria)
+        if has_request_context():
+            g.crm_record_options = (criteria, options)
+        return options
     return cached[1]
+
+
+def restricted(statement: Any) -> Any:
+    """``statement`` (a SELECT) with the rules in force in this request applied, as the session
+    applies them to what it runs: for code that runs it on the session's connection itself, to
+    read the driver's rows without the ORM's processing (a million-row export). Compiled, the
+    ORM puts the criteria into it as it would through the session."""
+    criteria = g.get("crm_record_criteria") if has_request_context() else None
+    if not criteria:
+        return statement
+    # What ORMExecuteState.is_orm_statement tells the listener: whether the ORM compiles it.
+    orm = statement._propagate_attrs.get("compile_state_plugin") == "orm"
+    return _restricted(statement, criteria, not orm)
 
 
 def _restrict_tables(statement: Any, criteria: dict[type, ColumnElement[bool]]) -> Any:

@@ -24,6 +24,7 @@ from crm_pricing.permissions import READ
 from crm_pricing.service import price_list
 
 JOB = "crm_pricing.price_lists_zip"
+TIERS_JOB = "crm_pricing.refresh_tiers"
 MAX_CLIENTS = 5_000
 
 
@@ -71,6 +72,23 @@ def price_lists_zip(
     ctx.result_summary(f"{len(clients)} price lists on {day.isoformat()}, one PDF per client.")
 
 
+def refresh_tiers_job(ctx) -> None:
+    from crm_pricing.tiers import refresh
+
+    ctx.result_summary(f"{refresh(ctx.session):,} clients' turnover tiers computed.")
+
+
 @hookimpl
 def crm_jobs() -> list[JobDef]:
-    return [JobDef(JOB, price_lists_zip, "Price lists of many clients", READ)]
+    return [
+        JobDef(JOB, price_lists_zip, "Price lists of many clients", READ),
+        JobDef(TIERS_JOB, refresh_tiers_job, "Clients' turnover tiers, for reports"),
+    ]
+
+
+@hookimpl
+def crm_periodic_jobs():
+    from core.jobs import PeriodicJob, crontab
+
+    # Before the working day: a report's tiers are those of this morning.
+    return [PeriodicJob(TIERS_JOB, TIERS_JOB, crontab(minute="30", hour="5"))]

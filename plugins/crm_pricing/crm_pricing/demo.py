@@ -119,3 +119,7 @@ def crm_demo_data(session: Session, scale: int) -> None:
             )  # fmt: skip
     session.add_all(rules)
     session.flush()
+    # The demo's tiers are there for reports at once, not only after tomorrow morning's job.
+    from crm_pricing.tiers import refresh
+
+    refresh(session, today)

@@ -89,3 +89,29 @@ class DiscountCap(Base):
     percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), info={"label": "Cap (%)"})
 
     customer_group: Mapped[CustomerGroup | None] = relationship()
+
+
+class ClientTier(Base):
+    """Where a client stood against an active turnover-tier rule at the last refresh
+    (``crm_pricing.tiers``): what reports count ("clients per turnover tier"). The engine never
+    reads it: a quote asks for the turnover itself."""
+
+    __tablename__ = "crm_pricing_client_tier"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(
+        ForeignKey("crm_pricing_rule.id", ondelete="CASCADE"), index=True, info={"label": "Rule"}
+    )
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("crm_contacts_client.id", ondelete="CASCADE"),
+        index=True,
+        info={"label": "Client"},
+    )
+    tier: Mapped[str] = mapped_column(String(100), info={"label": "Tier"})
+    percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), info={"label": "Discount (%)"})
+    turnover: Mapped[Decimal] = mapped_column(Numeric(14, 2), info={"label": "Turnover"})
+    period: Mapped[str] = mapped_column(String(50), info={"label": "Period"})
+    computed_on: Mapped[date] = mapped_column(Date, info={"label": "Computed on"})
+
+    rule: Mapped[PricingRule] = relationship()
+    client: Mapped[Client] = relationship()

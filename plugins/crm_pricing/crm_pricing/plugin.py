@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from core import Manifest, MenuItem, ModelDef, Permission, hookimpl
 from core.reports import ReportDefinition
-from crm_pricing.bulk import crm_jobs  # noqa: F401
+from crm_pricing.bulk import crm_jobs, crm_periodic_jobs  # noqa: F401
 from crm_pricing.demo import crm_demo_data  # noqa: F401
 from crm_pricing.kinds import BUNDLED_KINDS
-from crm_pricing.models import DiscountCap, PricingRule
+from crm_pricing.models import ClientTier, DiscountCap, PricingRule
 from crm_pricing.permissions import READ, WRITE
 from crm_pricing.sections import crm_client_file_sections  # noqa: F401
 
@@ -30,6 +30,8 @@ def crm_models():
         # everyone (no client) is seen by all who may read pricing.
         ModelDef(PricingRule, label="Pricing rule", owned_by="client_id"),
         ModelDef(DiscountCap, label="Discount cap"),
+        # Where each client stands against each turnover-tier rule: the client's rows only.
+        ModelDef(ClientTier, label="Client turnover tier", owned_by="client_id"),
     ]
 
 
@@ -80,9 +82,25 @@ def crm_pricing_rules():
 
 @hookimpl
 def crm_reports():
-    # A client's turnover tier is computed from its turnover at quote time, not stored: what a
-    # report can count is who holds which rules (a client's own, or its customer group's).
     return [
+        # A quote computes a client's tier from its turnover; reports count the standing that
+        # crm_pricing.tiers writes down every morning (computed_on says when).
+        ReportDefinition(
+            id="crm_pricing.clients_per_turnover_tier",
+            title="Clients per turnover tier",
+            model=ClientTier.__tablename__,
+            order=5,
+            description="Each turnover-tier rule's clients by the tier their turnover of the "
+            "rule's basis period reaches (as of the last refresh, every morning).",
+            spec={
+                "group_by": [{"field": "rule.name"}, {"field": "tier"}],
+                "measures": [
+                    {"field": "client_id", "agg": "count_distinct"},
+                    {"field": "turnover", "agg": "sum"},
+                ],
+                "chart": {"type": "bar"},
+            },
+        ),
         ReportDefinition(
             id="crm_pricing.rules_by_kind_group",
             title="Clients and customer groups with pricing rules, by kind",

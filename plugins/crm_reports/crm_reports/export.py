@@ -1,7 +1,8 @@
 """CSV and XLSX exports of a report, in constant memory whatever its size.
 
-A list report is streamed from the database (``yield_per``) straight into the file (its XLSX by
-``core.xlsx``, a writer of the sheet's XML into the zip); a grouped one is small by nature (its
+A list report is streamed from the database (the driver's rows, converted only as far as the
+format needs: ``Runner.raw_chunks``) straight into the file (its XLSX by ``core.xlsx``, a writer
+of the sheet's XML into the zip); a grouped one is small by nature (its
 groups), is run once and written by openpyxl, which draws its chart as a native Excel chart of the
 same kind. Numbers stay numbers, dates dates, money keeps its Decimal, the header row has the
 labels, a totals row ends the table.
@@ -44,7 +45,7 @@ def _display(column: Column, value: Any) -> Any:
 
 
 def _rows(
-    runner: Runner, progress: Progress | None
+    runner: Runner, progress: Progress | None, keep_dates: bool = False
 ) -> tuple[list[Column], Iterator[list], list | None]:
     """(columns, chunks of rows, totals): totals of a list report are summed while its rows
     stream by, so they are complete only once the rows have been consumed."""
@@ -60,11 +61,21 @@ def _rows(
     money = [i for i, c in enumerate(columns) if c.kind == "decimal"]
     sums: list[Any] = [Decimal(0) if i in money else None for i in range(len(columns))]
 
+    conversions, raw_chunks = runner.raw_chunks(CHUNK, keep_dates)
+    convert = [(i, f) for i, f in enumerate(conversions) if f is not None]
+
     def stream() -> Iterator[list]:
         done = 0
-        for chunk in runner.chunks(CHUNK):
-            for i in money:
-                sums[i] += sum(row[i] for row in chunk if row[i] is not None)
+        for chunk in raw_chunks:
+            if convert or money:
+                # Column by column: map, zip and sum loop in C, a Python loop per cell would
+                # cost as much as reading the rows.
+                values = list(zip(*chunk, strict=True))
+                for i, f in convert:
+                    values[i] = list(map(f, values[i]))
+                for i in money:  # None and zeros add nothing
+                    sums[i] += sum(filter(None, values[i]), Decimal(0))
+                chunk = list(zip(*values, strict=True)) if convert else chunk
             done += len(chunk)
             if progress:
                 progress(done, total)
@@ -78,7 +89,7 @@ def _rows(
 def csv_chunks(runner: Runner, progress: Progress | None = None) -> Iterator[str]:
     """The CSV text in pieces of a few thousand rows: a response or a file writes them as they
     come. Dates are ISO 8601 (``str`` of a date), empty values empty."""
-    columns, chunks, totals = _rows(runner, progress)
+    columns, chunks, totals = _rows(runner, progress, keep_dates=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([c.label for c in columns])

@@ -8,7 +8,7 @@ import json
 from decimal import Decimal
 
 from reports_helpers import GEORGI_SPEC, pivot_figures, turnover_by_group_quarter, user_id
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.models import Group, PermissionRecord
@@ -135,3 +135,30 @@ def test_a_representative_may_run_but_not_save_and_nobody_changes_anothers_repor
     assert renamed.status_code == 200 and renamed.get_json()["name"] == "Board figures"
     assert georgi.delete(f"/api/v1/reports/{report_id}").status_code == 204
     assert maria.get(f"/api/v1/reports/{report_id}").status_code == 404
+
+
+def test_clients_per_turnover_tier_counts_only_the_representatives_clients(app):
+    """crm_pricing's ready-made report: each rule's clients by tier, a representative's own
+    clients only (the tier rows follow their client), equal to SQL restricted by hand."""
+
+    def by_hand(rep: int | None) -> dict:
+        where = "WHERE c.responsible_id = :rep" if rep is not None else ""
+        sql = text(
+            "SELECT r.name, t.tier, COUNT(DISTINCT t.client_id) FROM crm_pricing_client_tier t "
+            "JOIN crm_pricing_rule r ON r.id = t.rule_id "
+            f"JOIN crm_contacts_client c ON c.id = t.client_id {where} GROUP BY r.name, t.tier"
+        )
+        with app.extensions["crm"].engine.connect() as connection:
+            return {(name, tier): n for name, tier, n in connection.execute(sql, {"rep": rep})}
+
+    def counted(login: str) -> dict:
+        user = logged_in(app, login, "demo")
+        spec = user.get("/api/v1/reports/crm_pricing.clients_per_turnover_tier").get_json()["spec"]
+        payload = user.post("/api/v1/reports/run", json=spec).get_json()
+        return {(row[0], row[1]): row[2] for row in payload["rows"]}
+
+    hers, everyone = counted("maria"), counted("georgi")
+    assert hers == by_hand(user_id(app, "maria"))
+    assert everyone == by_hand(None)
+    assert 0 < sum(hers.values()) < sum(everyone.values())
+    assert len({tier for _, tier in everyone}) > 1  # the demo's clients fall in several tiers
