@@ -194,3 +194,46 @@ def test_the_plan_check_sees_a_scan(app):
     sql = str(compiled)
     parameters = tuple(compiled.params[name] for name in compiled.positiontup)
     assert _scans(app, _plans(app, [(sql, parameters)]))
+
+
+def test_rules_row_by_row_hide_exactly_what_the_lists_of_owners_hide(app):
+    """``rules_per_row`` (the client file's form of the ownership rules) is the same rule: for
+    a representative, every registered model shows the same rows either way, and fewer than
+    the administrator sees wherever she is restricted."""
+    from sqlalchemy import inspect
+
+    from core.record_rules import RuleUser, activate, rules_per_row
+
+    _client_id, rep = _busiest_client(app)
+    with app.test_request_context("/"):
+        user = db_session.scalar(select(User).where(User.login == rep))
+        activate(
+            current_state().enabled_record_rules,
+            RuleUser(user.id, frozenset(g.code for g in user.groups)),
+        )
+        keys = {}
+        for info in current_state().models:
+            mapper = inspect(info.model)
+            if len(mapper.primary_key) == 1:
+                keys[info.name] = mapper.get_property_by_column(
+                    mapper.primary_key[0]
+                ).class_attribute
+
+        def visible() -> dict[str, set]:
+            return {name: set(db_session.scalars(select(key))) for name, key in keys.items()}
+
+        def everything() -> dict[str, set]:
+            return {
+                name: set(db_session.scalars(select(key).execution_options(crm_all_records=True)))
+                for name, key in keys.items()
+            }
+
+        by_lists, every = visible(), everything()
+        rules_per_row()
+        by_rows = visible()
+    assert by_rows == by_lists
+    hidden = [name for name in keys if by_lists[name] != every[name]]
+    # She is restricted in what belongs to other representatives' clients.
+    for name in ("crm_contacts_client", "crm_contacts_address", "crm_contracts_contract",
+                 "crm_contracts_condition", "crm_sales_document"):  # fmt: skip
+        assert name in hidden, (name, hidden)
