@@ -270,7 +270,7 @@ def client_list():
     if few is not None:
         total, conditions = len(few), [Client.id.in_(few)]
     else:
-        total = db_session.scalar(select(func.count(Client.id)).where(*conditions)) or 0
+        total = db_session.scalar(select(func.count()).select_from(Client).where(*conditions)) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(_int_arg("page") or 1, 1), pages)
     order = SORTS[sort][1]
