@@ -11,7 +11,8 @@ Where the database cannot (SQLite without FTS5 or older than 3.34, PostgreSQL wh
 over ``search_text``: correct, a scan of the table.
 
 A later migration that rebuilds ``crm_contacts_client`` on SQLite (``batch_alter_table`` copies
-the table) drops these triggers with it: it must call ``create_search_index`` again.
+the table) drops these triggers with it: it must call ``drop_search_index`` and
+``create_search_index`` afterwards (which also refills the index).
 
 Revision ID: crm_contacts_0004
 Revises: crm_contacts_0003
