@@ -37,6 +37,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import client_data
 from common import BUNDLED, median_ms
@@ -134,6 +135,9 @@ def hand_search(needle: str | None, fts: bool, rep: int | None) -> list:
     else:
         where = ("c.search_text LIKE ?", (f"%{needle}%",))
     condition, params = where
+    # Matches first, then sorted, as the page does (crm_contacts.search.search_order): sorted by
+    # walking the name index instead, PostgreSQL read 580,000 rows for 16,230 matches under "P".
+    order = "c.search_text IS NULL, " if needle and len(needle) >= 3 else ""
     if rep:
         condition, params = condition + OWN, (*params, rep)
     return [
@@ -141,7 +145,8 @@ def hand_search(needle: str | None, fts: bool, rep: int | None) -> list:
         ("SELECT c.id, c.name, c.status, g.name, r.name, u.name FROM crm_contacts_client c "
          "LEFT JOIN crm_contacts_customer_group g ON g.id = c.customer_group_id LEFT JOIN "
          "crm_contacts_region r ON r.id = c.region_id LEFT JOIN core_user u ON "
-         f"u.id = c.responsible_id WHERE {condition} ORDER BY c.name, c.id LIMIT 50", params),
+         f"u.id = c.responsible_id WHERE {condition} ORDER BY {order}c.name, c.id LIMIT 50",
+         params),
     ]  # fmt: skip
 
 
@@ -209,6 +214,12 @@ def main() -> None:
 
     raw = engine.raw_connection()
     marker = "%s" if dialect == "postgresql" else "?"
+    for needle in (fragment, middle.name.lower()):
+        sql, params = hand_search(needle, fts, None)[0]
+        cursor = raw.cursor()
+        cursor.execute(sql.replace("?", marker), params)
+        print(f"“{needle}” matches {cursor.fetchone()[0]:,} clients")
+    raw.rollback()
 
     def run_hand(statements) -> None:
         cursor = raw.cursor()
@@ -268,11 +279,15 @@ def main() -> None:
                     "file")  # fmt: skip
     measure("client list, first page", "bench", ["/contacts/clients"],
             [hand_search(None, fts, None)], "list")  # fmt: skip
-    for label, needle in (("name fragment", fragment), ("phone number", phone)):
+    # A fragment of the generated names' few words matches thousands of clients (the count is
+    # then most of the work); a client's own name, what a representative types, matches one.
+    for label, needle in (("name fragment", fragment), ("client's name", middle.name.lower()),
+                          ("phone number", phone)):  # fmt: skip
         hand = [hand_search(needle, fts, None)]
-        measure(f"search by a {label}, page", "bench", [f"/contacts/clients?q={needle}"], hand,
+        query = urlencode({"q": needle})
+        measure(f"search by a {label}, page", "bench", [f"/contacts/clients?{query}"], hand,
                 "search")  # fmt: skip
-        measure(f"search by a {label}, JSON API", "bench", [f"/api/v1/clients?q={needle}"], hand,
+        measure(f"search by a {label}, JSON API", "bench", [f"/api/v1/clients?{query}"], hand,
                 "search")  # fmt: skip
     hand = [hand_search(fragment, fts, rep_id)]
     measure("search by a name fragment, representative, page", "rep0",

@@ -134,6 +134,16 @@ def search_condition(query: str, session: Session | None = None) -> ColumnElemen
     return and_(Client.id.in_(select(FTS.c.rowid).where(FTS.c.search_text.match(phrase))), contains)
 
 
+def search_order(query: str) -> list[ColumnElement[Any]]:
+    """What a list ordered by name (or any column) puts first when it searches through the index:
+    a key equal for every row (``search_text IS NULL`` is false for all), which changes no order
+    but keeps PostgreSQL from walking the name index and testing each row until it has a page.
+    It guesses that walk cheap when the matches are a few per cent, and at 1,000,000 clients a
+    fragment whose 16,230 matches all sort under "P" made it read 580,000 rows (1.7 s); the
+    matches from the trigram index, then sorted, take 0.13 s."""
+    return [Client.search_text.is_(None)] if len(search_needle(query)) >= TRIGRAM else []
+
+
 @hookimpl
 def crm_search(session: Session, query: str, user: Any) -> list[SearchHit]:
     """Up to ten clients for the global search box; record rules apply through ``session``."""

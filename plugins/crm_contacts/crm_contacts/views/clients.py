@@ -35,7 +35,7 @@ from crm_contacts.models import (
 )
 from crm_contacts.permissions import DELETE, READ, WRITE
 from crm_contacts.schemas import ClientSchema
-from crm_contacts.search import search_condition
+from crm_contacts.search import search_condition, search_order
 from crm_contacts.views.regions import region_choices
 
 PER_PAGE = 50
@@ -273,7 +273,7 @@ def client_list():
         total = db_session.scalar(select(func.count()).select_from(Client).where(*conditions)) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(_int_arg("page") or 1, 1), pages)
-    order = SORTS[sort][1]
+    order = (*(search_order(query) if query else ()), *SORTS[sort][1])
     # The page's ids are chosen in a subquery, then joined to their group and representative:
     # joined before the OFFSET, a deep page would join every row it skips.
     page_ids = (
