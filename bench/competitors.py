@@ -3,9 +3,9 @@ presences, and the pages around it.
 
 Builds a fresh SQLite database with crm_contacts and crm_competitors: ``--clients`` clients spread
 over five regions and ten representatives (bulk inserts: the import is measured by
-``bench/contacts.py``), eight competitors present at a third of the clients, the measured one at
-5,000 of them with 2,000 moves over eight years. Then, through the real WSGI stack (Flask test
-client, a logged-in sales manager), it times the median of: the competitor's page, its timeline
+``bench/contacts_import.py``), eight competitors present at a third of the clients, the measured
+one at 5,000 of them with 2,000 moves over eight years. Then, through the real WSGI stack (Flask
+test client, a logged-in sales manager), it times the median of: the competitor's page, its timeline
 filtered by kind and region, a move's page with who it concerns, the recent moves of every
 competitor, the list of presences, and the client file of a client where competitors are present;
 with the number of SQL statements each request issues and the ratio to raw sqlite3 running the

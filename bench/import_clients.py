@@ -1,8 +1,8 @@
 """The CSV import of 100,000 clients: time and peak memory, then the re-check of the same file.
 
-Generates the CSV of ``bench/contacts.py`` (valid VAT and phone numbers, 0 to 3 contact persons a
-client, one in three with a bank account: 166,534 rows, 66 MB at 100,000 clients), then, each in a
-new process so that its peak resident memory is its own, as ``crm contacts import`` runs it:
+Generates the CSV of ``bench/contacts_import.py`` (valid VAT and phone numbers, 0 to 3 contact
+persons a client, one in three with a bank account: 166,534 rows, 66 MB at 100,000 clients), then,
+each in a new process so that its peak resident memory is its own (as `crm contacts import`):
 
 1. the import into a fresh SQLite database with every bundled module installed (checking, then
    writing, in one transaction);
@@ -119,7 +119,7 @@ def main() -> None:
         child(args)
         return
 
-    from contacts import generate_csv
+    from contacts_import import generate_csv
 
     from core.auth import create_user
     from core.db import db_session

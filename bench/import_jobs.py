@@ -4,9 +4,9 @@ Builds a fresh database with every bundled module (SQLite, the embedded default;
 PostgreSQL database ``--database-url`` names), starts gunicorn (two processes, the default 30 s
 worker timeout) and ``crm worker`` processes (one on the embedded default, with its queue in a
 SQLite file; ``--workers 2 --redis redis://…`` for the production set-up), logs in over HTTP,
-uploads the CSV of ``bench/contacts.py``, polls the check job's JSON as the job page's script does,
-confirms, polls the import job, and prints the time of each step, the slowest request and the
-number of clients in the database at the end.
+uploads the CSV of ``bench/contacts_import.py``, polls the check job's JSON as the job page's
+script does, confirms, polls the import job, and prints the time of each step, the slowest
+request and the number of clients in the database at the end.
 
     .venv/bin/python bench/import_jobs.py [--clients 100000]
     .venv/bin/python bench/import_jobs.py --workers 2 --redis redis://127.0.0.1:6379/14 \\

@@ -137,6 +137,8 @@ def _forget_request_state() -> None:
         "crm_record_criteria",
         "crm_record_options",
         "crm_template_context",
+        "crm_record_owners",
+        "crm_rules_per_row",
         "crm_locked_records",
         "crm_unread_notifications",
         "_login_user",

@@ -89,10 +89,18 @@ def criteria_for(rules: Iterable[RecordRule], user: RuleUser) -> dict[type, Colu
 
 
 def with_owners(
-    criteria: dict[type, ColumnElement[bool]], registry: Any
+    criteria: dict[type, ColumnElement[bool]], registry: Any, *, per_row: bool = False
 ) -> dict[type, ColumnElement[bool]]:
     """``criteria`` extended to every model of ``registry`` that is ``owned_by`` a restricted
-    record, directly or through a chain of owners."""
+    record, directly or through a chain of owners.
+
+    Two forms of the same condition. By default a record's owner must be among the visible
+    owners (``client_id IN (SELECT id FROM client WHERE …)``): on SQLite that list lets a list or
+    a report walk an index by the user's clients, but it is built whole for every statement, so
+    its cost follows the user's share of the database. ``per_row`` looks each row's owner up by
+    its key instead (``EXISTS (SELECT … WHERE client.id = x.client_id AND …)``): the cost follows
+    the rows the statement reads, which is what a page of a few rows from many tables (the client
+    file) wants (``rules_per_row``)."""
     if not criteria or registry is None:
         return criteria
     parents = {info.model: registry.parents(info) for info in registry if info.owners}
@@ -110,7 +118,14 @@ def with_owners(
                 continue
             column = getattr(model, column_name)
             key = inspect(parent).primary_key[0]
-            conditions.append(or_(column.is_(None), column.in_(select(key).where(condition))))
+            if per_row and parent is not model:
+                # Correlated to the owned row only: a statement that joins the owner's table
+                # too still looks the owner up in its own FROM.
+                table = inspect(parent).local_table
+                owner = select(key).where(key == column, condition).correlate_except(table).exists()
+            else:  # a model owned by its own kind could not be told from its owner by correlation
+                owner = column.in_(select(key).where(condition))
+            conditions.append(or_(column.is_(None), owner))
         # One condition as it is: and_() of a lone true() would hide that it is one.
         if not conditions:
             result[model] = None
@@ -157,6 +172,30 @@ def activate(rules: tuple[RecordRule, ...], user: RuleUser, registry: Any = None
         registry = current_state().models
     criteria = g.crm_record_criteria = _criteria_of(rules, user, registry)
     g.crm_record_options = (criteria, _options_of(rules, user, registry))
+    g.crm_record_owners = (rules, user, registry)
+    g.pop("crm_rules_per_row", None)
+
+
+def rules_per_row() -> None:
+    """For the rest of this request, owned records are checked against their owner row by row
+    (``with_owners(per_row=True)``): the same rules, for a page that reads a few rows of many
+    owned tables, whose cost must not follow the user's share of the database."""
+    if not has_request_context() or "crm_record_owners" not in g:
+        return
+    g.crm_rules_per_row = True
+
+
+@functools.lru_cache(maxsize=256)
+def _own_of(rules: tuple[RecordRule, ...], user: RuleUser) -> dict[type, ColumnElement[bool]]:
+    return criteria_for(rules, user)
+
+
+@functools.lru_cache(maxsize=256)
+def _per_row_of(
+    rules: tuple[RecordRule, ...], user: RuleUser, registry: Any
+) -> dict[type, ColumnElement[bool]]:
+    """The criteria of ``rules_per_row``, built once per process like ``_criteria_of``."""
+    return with_owners(_own_of(rules, user), registry, per_row=True)
 
 
 @functools.lru_cache(maxsize=256)
@@ -169,7 +208,7 @@ def _criteria_of(
     (its id and groups), and a change of groups, of enabled rules or of the installed set is a new
     key. SQL expressions are immutable, so requests and threads share them; callers never
     mutate the dict."""
-    return with_owners(criteria_for(rules, user), registry)
+    return with_owners(_own_of(rules, user), registry)
 
 
 @functools.lru_cache(maxsize=256)
@@ -181,7 +220,10 @@ def _options_of(rules: tuple[RecordRule, ...], user: RuleUser, registry: Any) ->
 
 def _build_options(criteria: dict[type, ColumnElement[bool]]) -> tuple[Any, ...]:
     return tuple(
-        _CriteriaOption(model, condition, include_aliases=True)
+        # Not propagated to the statements of relationship loaders: they come through the
+        # listener too and get the rules there, once (propagated as well, a selectin load of a
+        # contract's conditions carried every rule twice).
+        _CriteriaOption(model, condition, include_aliases=True, propagate_to_loaders=False)
         for model, condition in criteria.items()
     )
 
@@ -270,6 +312,8 @@ def install_listener(factory: sessionmaker[Session]) -> None:
         if not has_request_context():
             return
         criteria = g.get("crm_record_criteria")
+        if g.get("crm_rules_per_row"):
+            criteria = _per_row_of(*g.crm_record_owners)
         if not criteria or state.execution_options.get("crm_all_records"):
             return
         if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:

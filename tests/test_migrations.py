@@ -8,6 +8,10 @@ from alembic.migration import MigrationContext
 from core.db import Base
 from tests.helpers import BUNDLED_MODULES
 
+# Objects of a kind only one database has, made by a migration where the database can, not
+# declared by a model: crm_contacts' search index (FTS5 tables on SQLite, a pg_trgm GIN index).
+DATABASE_OWN = ("crm_contacts_client_fts", "ix_crm_contacts_client_search_trgm")
+
 
 def test_models_match_migrations(crm_app_factory, crm_plugins):
     modules = [m for m in BUNDLED_MODULES if m in crm_plugins]
@@ -19,7 +23,8 @@ def test_models_match_migrations(crm_app_factory, crm_plugins):
             opts={
                 "compare_type": True,
                 "include_object": lambda obj, name, type_, reflected, compare_to: (
-                    type_ != "table" or name.startswith(prefixes)
+                    (type_ != "table" or name.startswith(prefixes))
+                    and not (reflected and name.startswith(DATABASE_OWN))
                 ),
             },
         )

@@ -15,7 +15,7 @@ from typing import Any
 from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from core import hookimpl
 from core.audit import HistoryEntry, history_for
@@ -69,14 +69,17 @@ def _render(name: str, client: Client, **context: Any) -> Markup:
 
 
 def _contacts(client: Client, *, upcoming: bool, limit: int) -> list[Contact]:
-    """One query whatever the size of the history: type, user and persons joined in."""
+    """Two queries whatever the size of the history: the contacts with their type and user
+    joined in, then their persons by the contacts' ids. Persons joined in too would put the
+    LIMIT in a subquery and leave SQLite to build and scan the whole contact-person join of the
+    database (``SCAN (join-2)``, 0.8 s at 100,000 clients) to find the few rows it needs."""
     stmt = (
         select(Contact)
         .where(Contact.client_id == client.id)
         .options(
             joinedload(Contact.contact_type),
             joinedload(Contact.user),
-            joinedload(Contact.persons),
+            selectinload(Contact.persons),
         )
     )
     if upcoming:
@@ -85,7 +88,7 @@ def _contacts(client: Client, *, upcoming: bool, limit: int) -> list[Contact]:
         stmt = stmt.where(Contact.state != "scheduled").order_by(
             Contact.starts_at.desc(), Contact.id.desc()
         )
-    return list(db_session.scalars(stmt.limit(limit)).unique())
+    return list(db_session.scalars(stmt.limit(limit)))
 
 
 def client_history(client: Client) -> list[HistoryEntry]:

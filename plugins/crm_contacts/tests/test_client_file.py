@@ -310,8 +310,10 @@ def test_the_number_of_queries_does_not_grow_with_the_client(app):
         counts[name] = len(statements)
     assert "Ivan Petrov 19" in html and "All 500 contacts" in html
     assert counts["big"] == counts["small"], counts
-    # 21 since "Client since" asks the modules for the first sale (crm_client_since).
-    assert counts["big"] <= 21, counts
+    # 21 since "Client since" asks the modules for the first sale (crm_client_since); 22 since
+    # the latest contacts' persons are loaded by the contacts' ids (issue 18: joined under the
+    # LIMIT, they made SQLite scan the whole contact-person join).
+    assert counts["big"] <= 22, counts
     timings = []
     for _ in range(5):
         started = time.perf_counter()

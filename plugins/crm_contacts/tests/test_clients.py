@@ -207,6 +207,8 @@ def test_the_list_is_two_queries_whatever_the_number_of_clients(app):
             db_session.commit()
         _add_clients(app, total, customer_group_id=wholesale, responsible_id=app.maria)
         georgi.get(LIST)  # warm: the first request of a process builds the runtime state
+        # and the first search asks once whether the database has the search index.
+        georgi.get(LIST, query_string={"q": "warm"})
         for args, shown in zip(requests, expected[total], strict=True):
             with _statements(app) as statements:
                 page = georgi.get(LIST, query_string=args)
@@ -550,3 +552,19 @@ def test_forms_need_the_csrf_token(crm_app_factory):
     done = http.post(NEW, data={**fields, "name": "Token", "csrf_token": token})
     assert done.status_code == 302
     assert _count(app) == 1
+
+
+def test_the_list_counts_rows_with_count_star(crm_app_factory):
+    """``count(*)``, not ``count(crm_contacts_client.id)``: SQLite answers the first from the
+    smallest index (0.01 ms at 100,000 clients) and reads every row for the second (6.4 ms)."""
+    app = crm_app_factory(["crm_contacts"], config={"CRM_CONTACTS_FEW_MATCHES": 2})
+    make_user(app, "georgi", groups=("sales_manager",))
+    _add_clients(app, 5)
+    georgi = logged_in(app, "georgi")
+    georgi.get(LIST)
+    for args in ({}, {"q": "client"}):
+        with _statements(app) as statements:
+            page = georgi.get(LIST, query_string=args)
+        assert page.status_code == 200 and 'data-testid="total">5<' in page.text, args
+        counts = [s for s in statements if "count(" in s]
+        assert counts and all("count(*)" in s for s in counts), counts

@@ -110,6 +110,25 @@ def _rep_contracts(user):
     return or_(Contract.client_id.in_(_clients_of(user)), Contract.responsible_id == user.id)
 
 
+def _conditions_of_own_clients(user):
+    """A condition of a contract the representative sees (her client's, or assigned to her),
+    looked up row by row by the keys. Written on the tables, not the models: a subquery naming
+    the models would get their own rules applied again inside it (the contracts', which list
+    every client of the representative), and SQLite would build those lists for every
+    statement, 16 ms each at 10,000 clients for the few conditions of one client file."""
+    contracts, clients = Contract.__table__, Client.__table__
+    return (
+        select(contracts.c.id)
+        .join(clients, clients.c.id == contracts.c.client_id)
+        .where(
+            contracts.c.id == Condition.contract_id,
+            or_(clients.c.responsible_id == user.id, contracts.c.responsible_id == user.id),
+        )
+        .correlate_except(contracts, clients)
+        .exists()
+    )
+
+
 @hookimpl
 def crm_record_rules():
     # As crm_contacts does for clients: a representative sees the contracts of the clients they
@@ -146,14 +165,7 @@ def crm_record_rules():
             "Sales representatives see only the conditions of the contracts they see",
             Condition,
             groups=("sales_rep",),
-            criteria=lambda user: Condition.contract_id.in_(
-                select(_contract.id).where(
-                    or_(
-                        _contract.client_id.in_(_clients_of(user)),
-                        _contract.responsible_id == user.id,
-                    )
-                )
-            ),
+            criteria=_conditions_of_own_clients,
         ),
         RecordRule(
             "crm_contracts.all_conditions",

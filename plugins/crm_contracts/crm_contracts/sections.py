@@ -47,7 +47,7 @@ def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSectio
     ).all()
     by_status = dict(
         db_session.execute(
-            select(Contract.status, func.count(Contract.id))
+            select(Contract.status, func.count())
             .where(Contract.client_id == client.id)
             .group_by(Contract.status)
         ).all()

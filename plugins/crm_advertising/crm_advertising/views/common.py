@@ -49,9 +49,10 @@ def page_links(page: int, pages: int) -> list[int | None]:
     return links
 
 
-def paged(stmt: Select, count_of: Any) -> dict[str, Any]:
+def paged(stmt: Select) -> dict[str, Any]:
     """One page of ``stmt`` with the paging figures a list template shows."""
-    total = db_session.scalar(stmt.with_only_columns(func.count(count_of)).order_by(None)) or 0
+    counted = stmt.with_only_columns(func.count(), maintain_column_froms=True)
+    total = db_session.scalar(counted.order_by(None)) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(int_arg("page") or 1, 1), pages)
     rows = db_session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()

@@ -68,7 +68,7 @@ def material_list():
         stmt = stmt.where(Material.kind_id == kind_id)
     if show == "active":
         stmt = stmt.where(Material.active)
-    page = paged(stmt, Material.id)
+    page = paged(stmt)
     stock = stock_by_material([m.id for m in page["rows"]])
     filters = {k: v for k, v in {"q": query, "kind": kind_id, "show": show}.items() if v}
     return render_template(

@@ -77,7 +77,7 @@ def movement_list():
         )
     if client_id is not None:
         stmt = stmt.where(Movement.client_id == client_id)
-    page = paged(stmt, Movement.id)
+    page = paged(stmt)
     filters = {
         k: v
         for k, v in {

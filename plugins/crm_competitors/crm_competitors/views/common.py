@@ -42,7 +42,8 @@ def paged(
     (client, region, representative) would cost that much more than sorting the keys; then only
     the page's rows are loaded with their options. Three statements, plus the options' own."""
     bare = stmt.with_only_columns(key)
-    total = db_session.scalar(bare.with_only_columns(func.count(key)).order_by(None)) or 0
+    counted = bare.with_only_columns(func.count(), maintain_column_froms=True)
+    total = db_session.scalar(counted.order_by(None)) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(int_arg(arg) or 1, 1), pages)
     ids = db_session.scalars(bare.limit(per_page).offset((page - 1) * per_page)).all()

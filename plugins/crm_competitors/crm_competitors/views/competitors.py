@@ -80,7 +80,7 @@ def competitor_list():
     # Presences at clients the user may not see do not count (Presence is owned by its client).
     presences = dict(
         db_session.execute(
-            select(Presence.competitor_id, func.count(Presence.id))
+            select(Presence.competitor_id, func.count())
             .where(Presence.competitor_id.in_(ids), current_presence())
             .group_by(Presence.competitor_id)
         ).all()
@@ -88,7 +88,7 @@ def competitor_list():
     latest = {
         row[0]: row[1:]
         for row in db_session.execute(
-            select(Change.competitor_id, func.count(Change.id), func.max(Change.occurred_on))
+            select(Change.competitor_id, func.count(), func.max(Change.occurred_on))
             .where(Change.competitor_id.in_(ids))
             .group_by(Change.competitor_id)
         )
@@ -242,12 +242,15 @@ def competitor_delete(competitor_id: int):
     if request.method == "GET":
         counts = {
             "presences": db_session.scalar(
-                select(func.count(Presence.id))
+                select(func.count())
+                .select_from(Presence)
                 .where(Presence.competitor_id == competitor.id)
                 .execution_options(crm_all_records=True)
             ),
             "changes": db_session.scalar(
-                select(func.count(Change.id)).where(Change.competitor_id == competitor.id)
+                select(func.count())
+                .select_from(Change)
+                .where(Change.competitor_id == competitor.id)
             ),
         }
         return render_template(

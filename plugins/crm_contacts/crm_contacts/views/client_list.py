@@ -18,7 +18,7 @@ from crm_contacts import client_columns
 from crm_contacts.blueprints import bp
 from crm_contacts.models import CLIENT_STATUSES, Client, CustomerGroup, Tag
 from crm_contacts.permissions import READ
-from crm_contacts.search import search_condition
+from crm_contacts.search import search_condition, search_order
 from crm_contacts.views.clients import _users
 from crm_contacts.views.regions import region_choices
 
@@ -79,6 +79,8 @@ def client_list():
     )
     # Any sortable column may order the list, shown or not (a link kept from before a change).
     sort, order = client_columns.sort_order(request.args.get("sort", "name"), offered)
+    if query:  # the search's own index first (crm_contacts.search.search_order)
+        order = (*search_order(query), *order)
 
     conditions: list[ColumnElement[bool]] = []
     if query:
@@ -106,7 +108,7 @@ def client_list():
     if few is not None:
         total, conditions = len(few), [Client.id.in_(few)]
     else:
-        total = db_session.scalar(select(func.count(Client.id)).where(*conditions)) or 0
+        total = db_session.scalar(select(func.count()).select_from(Client).where(*conditions)) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(_int_arg("page") or 1, 1), pages)
     # The page's ids are chosen in a subquery (ordered, whatever the column, in that one query),

@@ -88,7 +88,7 @@ def contract_list():
         conditions.append(ending_within(within))
         order = (Contract.valid_to.asc(), Contract.id.asc())
 
-    total = db_session.scalar(select(func.count(Contract.id)).where(*conditions)) or 0
+    total = db_session.scalar(select(func.count()).select_from(Contract).where(*conditions)) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(int_arg("page") or 1, 1), pages)
     contracts = db_session.scalars(

@@ -147,7 +147,8 @@ def type_edit(type_id: int):
 def type_delete(type_id: int):
     record = db_session.get(ContractType, type_id) or abort(404)
     used = db_session.scalar(
-        select(func.count(Contract.id))
+        select(func.count())
+        .select_from(Contract)
         .where(Contract.type_id == record.id)
         .execution_options(crm_all_records=True)
     )

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from core.db import db_session
 from core.inputs import date_problem
 from crm_contacts.models import Client, Contact, Person
+from crm_contacts.search import search_condition
 from crm_tasks import workflow
 from crm_tasks.models import Task
 from crm_tasks.service import Filters, active_types, assignable_users
@@ -86,7 +87,7 @@ def visible_clients(query: str = "", limit: int = 500) -> list[Client]:
     those whose name, VAT number, city, phone or contact person matches it."""
     stmt = select(Client).order_by(Client.name, Client.id).limit(limit)
     if query.strip():
-        stmt = stmt.where(Client.search_text.contains(query.strip().lower(), autoescape=True))
+        stmt = stmt.where(search_condition(query))
     return list(db_session.scalars(stmt))
 
 
