@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from core.auth import has_permission
 from core.db import db_session
+from core.paging import page_links
 from crm_advertising.models import Location, Material, MaterialKind, Movement
 from crm_advertising.permissions import CONFIGURE, HAND_OUT, MANAGE_STOCK, READ
 from crm_advertising.service import Actor
@@ -37,16 +38,6 @@ def int_arg(name: str) -> int | None:
     if raw.isascii() and raw.isdigit() and len(raw) <= 18:
         return int(raw)
     return None
-
-
-def page_links(page: int, pages: int) -> list[int | None]:
-    wanted = {1, pages, *range(page - 2, page + 3)}
-    links: list[int | None] = []
-    for number in sorted(n for n in wanted if 1 <= n <= pages):
-        if links and number - (links[-1] or 0) > 1:
-            links.append(None)
-        links.append(number)
-    return links
 
 
 def paged(stmt: Select) -> dict[str, Any]:

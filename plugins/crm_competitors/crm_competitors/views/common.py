@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.db import db_session
+from core.paging import page_links
 from crm_competitors.groups import group_choices
 from crm_competitors.models import Change, Competitor, Presence
 from crm_contacts.models import Client, Region
@@ -21,16 +22,6 @@ PER_PAGE = 25
 def int_arg(name: str) -> int | None:
     raw = request.args.get(name, "")
     return int(raw) if raw.isascii() and raw.isdigit() else None
-
-
-def page_links(page: int, pages: int) -> list[int | None]:
-    wanted = {1, pages, *range(page - 2, page + 3)}
-    links: list[int | None] = []
-    for number in sorted(n for n in wanted if 1 <= n <= pages):
-        if links and number - (links[-1] or 0) > 1:
-            links.append(None)
-        links.append(number)
-    return links
 
 
 def paged(

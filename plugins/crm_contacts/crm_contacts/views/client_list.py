@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from core.db import db_session
 from core.models import User
+from core.paging import page_links
 from core.permissions import permission_required
 from core.preferences import get_preference, set_preference
 from crm_contacts import client_columns
@@ -31,17 +32,6 @@ FILTERS = ("q", "group", "region", "rep", "status", "tag")
 
 def _int_arg(name: str) -> int | None:
     return request.args.get(name, type=int)
-
-
-def _page_links(page: int, pages: int) -> list[int | None]:
-    """Page numbers to link: the first, the last and two around the current one; None is a gap."""
-    wanted = {1, pages, *range(page - 2, page + 3)}
-    links: list[int | None] = []
-    for number in sorted(n for n in wanted if 1 <= n <= pages):
-        if links and number - (links[-1] or 0) > 1:
-            links.append(None)
-        links.append(number)
-    return links
 
 
 def _headers(columns: list, sort: str, state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -149,7 +139,7 @@ def client_list():
         total=total,
         page=page,
         pages=pages,
-        page_links=_page_links(page, pages),
+        page_links=page_links(page, pages),
         query=query,
         filters=filters,
         filtered=bool(filters),

@@ -82,16 +82,6 @@ def int_arg(name: str) -> int | None:
     return value if value is not None and value >= 0 else None
 
 
-def page_links(page: int, pages: int) -> list[int | None]:
-    wanted = {1, pages, *range(page - 2, page + 3)}
-    links: list[int | None] = []
-    for number in sorted(n for n in wanted if 1 <= n <= pages):
-        if links and number - (links[-1] or 0) > 1:
-            links.append(None)
-        links.append(number)
-    return links
-
-
 def load_contract(contract_id: int, *, with_conditions: bool = True) -> Contract:
     """The contract, or 404 when it does not exist or a record rule hides it (a statement, not
     ``session.get``, so that the rules apply)."""

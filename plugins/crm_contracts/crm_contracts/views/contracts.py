@@ -16,6 +16,7 @@ from core.audit import history_for
 from core.auth import has_permission
 from core.db import db_session
 from core.locking import check_version
+from core.paging import page_links
 from core.permissions import permission_required
 from core.timezone import local_today
 from crm_contacts.models import Client
@@ -44,7 +45,6 @@ from crm_contracts.views.common import (
     form_values,
     int_arg,
     load_contract,
-    page_links,
     schema_input,
     users,
 )
