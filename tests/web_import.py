@@ -27,7 +27,8 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def client_csv(clients: int, seed: int = 100) -> bytes:
     """Realistic clients with contact persons: the generator of ``bench/contacts_import.py``."""
-    spec = importlib.util.spec_from_file_location("bench_contacts", ROOT / "bench" / "contacts_import.py")
+    path = ROOT / "bench" / "contacts_import.py"
+    spec = importlib.util.spec_from_file_location("bench_contacts", path)
     assert spec is not None and spec.loader is not None
     sys.path.insert(0, str(ROOT / "bench"))
     try:
