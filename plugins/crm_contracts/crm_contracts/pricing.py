@@ -111,7 +111,9 @@ def evaluate(context: PricingContext, params: dict[str, Any]) -> Adjustment | st
 def describe_terms(session: Session, client_id: int, on: date) -> list[str]:
     """The client's contract conditions in force ``on``, in words, for the client file."""
     terms = load_terms(session, (client_id,), on)[client_id]
-    return [reason for _value, reason in (*terms.prices.values(), *terms.discounts.values())]
+    # A price's reason names no product (a quote shows it on the product's line): here it must.
+    prices = [f"{reason} for {code}" for code, (_price, reason) in terms.prices.items()]
+    return prices + [reason for _percent, reason in terms.discounts.values()]
 
 
 def rule_kind() -> PricingRuleKind:
