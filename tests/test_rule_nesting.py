@@ -1,7 +1,7 @@
-"""Record rules whose conditions name other restricted models (a client is seen through the
-contracts or tasks assigned to a representative; a contract through its client) stay flat: the
-rules are not applied inside a rule, so a representative's statements do not grow into subqueries
-of subqueries (a picker once sent SQLite a statement of 3,000 parameters)."""
+"""Record rules whose conditions name other restricted models (a contract is seen through its
+client, a condition through its contract) stay flat: the rules are not applied inside a rule, so
+a representative's statements do not grow into subqueries of subqueries (a rule on clients naming
+contracts once made a picker send SQLite a statement of 3,000 parameters)."""
 
 from __future__ import annotations
 

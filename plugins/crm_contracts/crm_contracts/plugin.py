@@ -141,18 +141,6 @@ def crm_record_rules():
             groups=("sales_rep",),
             criteria=_rep_contracts,
         ),
-        # Whoever is assigned a contract can work on it: its client's file opens for her while she
-        # is responsible for one of its contracts (the manager's assignment is the grant; it ends
-        # when the contract is handed to someone else).
-        RecordRule(
-            "crm_contracts.assigned_clients",
-            "Sales representatives see the clients of the contracts assigned to them",
-            Client,
-            groups=("sales_rep",),
-            criteria=lambda user: Client.id.in_(
-                select(_contract.client_id).where(_contract.responsible_id == user.id)
-            ),
-        ),
         RecordRule(
             "crm_contracts.all_contracts",
             "Sales managers and back office see all contracts",

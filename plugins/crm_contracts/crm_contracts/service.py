@@ -83,8 +83,10 @@ def _check_validity(contract: Contract | None, data: dict[str, Any]) -> None:
             )  # fmt: skip
 
 
-def create_contract(data: dict[str, Any]) -> Contract:
-    _check_references(data)
+def create_contract(data: dict[str, Any], *, same_client: bool = False) -> Contract:
+    """``same_client``: the client is that of a contract the user may see (a renewal), checked
+    already; a representative renewing a contract assigned to her may not see its client."""
+    _check_references({k: v for k, v in data.items() if not (same_client and k == "client_id")})
     _check_validity(None, data)
     contract = Contract(**{k: v for k, v in data.items() if k in CONTRACT_FIELDS})
     contract.number = next_number(db_session)
@@ -221,7 +223,8 @@ def renew(contract: Contract, data: dict[str, Any]) -> Contract:
             "payment_term_days": contract.payment_term_days,
             "responsible_id": contract.responsible_id,
             "notes": "",
-        }
+        },
+        same_client=True,
     )
     successor.predecessor_id = contract.id
     if data.get("copy_conditions", True):

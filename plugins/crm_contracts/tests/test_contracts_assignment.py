@@ -1,5 +1,5 @@
 """Work assigned is workable (issue 13, point 5): a representative made responsible for a
-contract's renewal opens it from her notification, with its client; representatives prepare the
+contract's renewal opens it from her notification and renews it; representatives prepare the
 renewal of the contracts they see (a draft that a manager signs); the assignee picker offers, and
 the assignment accepts, only users who may renew."""
 
@@ -23,29 +23,38 @@ def assign(app, contract_id: int, user_id: int, georgi=None):
     return georgi.post(url, data={**form, "responsible_id": str(user_id)})
 
 
-def test_the_assignee_opens_the_contract_and_its_client_from_her_notification(app):
+def test_the_assignee_opens_the_contract_from_her_notification_and_renews_it(app):
     contract_id = add_contract(app, app.ids.bioprom, start=TODAY - timedelta(days=330))
     peter = logged_in(app, "peter")
     # Before: Bioprom is maria's client; peter sees neither it nor its contract.
     assert peter.get(f"/contracts/{contract_id}").status_code == 404
-    assert peter.get(f"/contacts/clients/{app.ids.bioprom}").status_code == 404
 
     assert assign(app, contract_id, app.ids.peter).status_code == 302
     with app.app_context():
         note = db_session.scalars(select(Notification)).one()
         url = note.url
+        assert "Bioprom" in note.text  # the notification names the client
     page = peter.get(url)
     assert page.status_code == 200
-    assert "Bioprom" in page.text and "DAIRY" in page.text
-    assert peter.get(f"/contacts/clients/{app.ids.bioprom}").status_code == 200
-    # Only that client: peter still does not see maria's other contracts' clients by accident.
+    assert "Bioprom" in page.text and "DAIRY" in page.text  # the contract names its client
+    # The contract, not the client's file: that stays maria's (a grant of the client through
+    # the contract made every representative's statement pay for it, see the closing note).
+    assert peter.get(f"/contacts/clients/{app.ids.bioprom}").status_code == 404
     listed = peter.get("/api/v1/contracts").get_json()
     assert [c["id"] for c in listed["items"]] == [contract_id]
+    assert "Bioprom" in peter.get("/contracts/").text
+    assert "Bioprom" in peter.get("/contracts/expiring").text
 
-    # Handed back to maria: the grant ends with the assignment.
+    # Handed back to maria: the contract is no longer his to open; handed to him again...
     assert assign(app, contract_id, app.ids.maria).status_code == 302
     assert peter.get(f"/contracts/{contract_id}").status_code == 404
-    assert peter.get(f"/contacts/clients/{app.ids.bioprom}").status_code == 404
+    assert assign(app, contract_id, app.ids.peter).status_code == 302
+
+    # ...he prepares the renewal he was asked for: a draft, his too.
+    renew = f"/contracts/{contract_id}/renew"
+    answer = peter.post(renew, data=form_fields(peter.get(renew).text, action=renew))
+    assert answer.status_code == 302, answer.text
+    assert peter.get(answer.headers["Location"]).status_code == 200
 
 
 def test_a_representative_prepares_a_renewal_that_a_manager_signs(app):

@@ -6,13 +6,12 @@ The implementations live next to what they concern and are gathered here, where 
 from __future__ import annotations
 
 from flask import Blueprint
-from sqlalchemy import or_, select, true
+from sqlalchemy import or_, true
 
 from core import Manifest, MenuItem, ModelDef, Permission, RecordPage, hookimpl
 from core.record_rules import RecordRule
 from core.reports import ReportDefinition
-from crm_contacts.models import Client
-from crm_tasks import hookspecs, workflow
+from crm_tasks import hookspecs
 from crm_tasks.commands import crm_commands, crm_jobs, crm_periodic_jobs  # noqa: F401
 from crm_tasks.demo import crm_demo_data  # noqa: F401
 from crm_tasks.home import crm_home_widgets  # noqa: F401
@@ -112,22 +111,6 @@ def crm_record_rules() -> list[RecordRule]:
             Task,
             groups=("sales_manager",),
             criteria=lambda user: true(),
-        ),
-        # Whoever is assigned a task can do it: while it is open, its client's file (people,
-        # phones, history) opens for the representative it is assigned to, even if the client is
-        # someone else's; closing or reassigning the task ends that.
-        RecordRule(
-            "crm_tasks.assigned_clients",
-            "Sales representatives see the clients of the open tasks assigned to them",
-            Client,
-            groups=("sales_rep",),
-            # On the table, not the class: the rules are not applied inside a rule.
-            criteria=lambda user: Client.id.in_(
-                select(Task.__table__.c.client_id).where(
-                    Task.__table__.c.assigned_to_id == user.id,
-                    Task.__table__.c.status.not_in(workflow.CLOSED),
-                )
-            ),
         ),
     ]
 

@@ -215,18 +215,3 @@ def test_commitment_types_and_filters(app):
     assert georgi.get("/api/v1/tasks?client_id=x").get_json()["errors"] == {
         "client_id": ["Must be a whole number."]
     }
-
-
-def test_the_assignee_of_an_open_task_sees_its_client_until_it_is_closed(app):
-    georgi, peter = logged_in(app, "georgi"), logged_in(app, "peter")
-    client_file = f"/contacts/clients/{app.ids.bioprom}"  # maria's client
-    assert peter.get(client_file).status_code == 404
-    made = create(georgi, app, assigned_to_id=app.ids.peter)
-    task_id = made.get_json()["id"]
-    page = peter.get(f"/tasks/{task_id}").text
-    assert f'href="{client_file}">Bioprom</a>' in page
-    assert peter.get(client_file).status_code == 200
-    cancelled = georgi.post(f"/api/v1/tasks/{task_id}/transitions", json={"to": "cancelled"})
-    assert cancelled.status_code == 201, cancelled.get_json()
-    assert peter.get(client_file).status_code == 404
-    assert peter.get(f"/tasks/{task_id}").status_code == 200  # the task itself stays his
