@@ -61,10 +61,10 @@
       },
       selectOnTab: true,
       placeholder: select.dataset.placeholder || "Type to search…",
-      // Asked as the text changes, before the list is redrawn: the previous answer no longer
-      // holds, so nothing stale can be taken with Enter while the new one is on its way.
+      // No side effect here: Tom Select asks it at every redraw of the list too, and a redraw
+      // after the answer was in (the late answer to an older question, a key) then emptied the
+      // list just shown. The previous answer is dropped when the text changes ("input" below).
       shouldLoad: function () {
-        found = {};
         return true;
       },
       // The server decides what matches (it may search columns it does not show, and applies
