@@ -230,12 +230,10 @@ def log_in_through_form(page, server: LiveServer, login: str, password: str = DE
 
 def pick(page, label: str, text: str, option: str | re.Pattern | None = None) -> None:
     """Choose in a picker: focus it, type a few letters, take the option that names ``option``."""
-    from playwright.sync_api import expect
-
     field = page.get_by_role("combobox", name=re.compile(rf"^{re.escape(label)}\b"))
     field.focus()
-    expect(page.locator(".ts-wrapper.loading")).to_have_count(0)  # its first list is in
     page.keyboard.type(text, delay=20)
+    from playwright.sync_api import expect
 
     choice = page.get_by_role("option", name=option or re.compile(re.escape(text), re.I)).first
     expect(choice).to_be_visible()
