@@ -97,11 +97,6 @@ def crm_permissions():
 # The subqueries of the rules read the tables, not the mapped classes: the rules are not applied
 # inside a rule (a client's rule naming contracts, whose rule names clients, would nest on and on).
 _client = Client.__table__.c
-_contract = Contract.__table__.c
-
-
-def _clients_of(user) -> select:
-    return select(_client.id).where(_client.responsible_id == user.id)
 
 
 def _rep_contracts(user):
