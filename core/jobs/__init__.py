@@ -8,7 +8,8 @@ For modules (documented in ``docs/plugins.md``):
   transaction, committed when it returns), ``ctx.user`` (who started it: the job runs with that
   user's permissions and record rules), ``ctx.progress(done, total, message)``,
   ``ctx.result_file(filename, data_or_path, mimetype)``, ``ctx.result_summary(text, link=None)``,
-  ``ctx.result_data(data)``, ``ctx.input_file(key)``; it raises ``JobError("message")`` to fail
+  ``ctx.result_data(data)``, ``ctx.input_file(key)`` (or ``ctx.open_input(key)``, the file as a
+  stream); it raises ``JobError("message")`` to fail
   with a message for the user;
 - ``enqueue(name, user, **arguments) -> job id`` starts one (``idempotency_key=`` makes a double
   click start it once); ``/jobs/<id>`` shows its live progress, ``/jobs/`` lists "My jobs".

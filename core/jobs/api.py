@@ -9,13 +9,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.attachments import attach, read_bytes
+from core.attachments import attach, open_file, read_bytes
 from core.jobs.models import CANCELLED, QUEUED, RUNNING, Job
 from core.jobs.queue import job_queue
 from core.models import Attachment, User, utcnow
@@ -143,10 +143,18 @@ class JobContext:
 
     def input_file(self, key: str) -> bytes:
         """The content of a file given to ``enqueue(..., files={key: ...})``."""
+        return read_bytes(self._input(key))
+
+    def open_input(self, key: str) -> IO[bytes]:
+        """The same file opened for reading (seekable): for a job that reads a big file as a
+        stream instead of holding it whole. The caller closes it (``with``)."""
+        return open_file(self._input(key))
+
+    def _input(self, key: str) -> Attachment:
         attachment = self.session.get(Attachment, self._arguments["_files"][key])
         if attachment is None:
             raise JobError(f"The file {key!r} of this job is no longer stored.")
-        return read_bytes(attachment)
+        return attachment
 
     def write_to(self, job: Job) -> None:
         """What the job reported, onto its row (when it ends)."""
