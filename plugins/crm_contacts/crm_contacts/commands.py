@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
 
 from core import hookimpl
 from core.db import db_session
-from crm_contacts.importing import KEYS, apply_import, count_rows, export_csv, plan_import
+from crm_contacts.importing import KEYS, export_csv, run_import
 
 MESSAGES_SHOWN = 100
 
@@ -23,6 +24,28 @@ def _echo_messages(title: str, messages: list, err: bool = False) -> None:
         click.echo(f"  {message}", err=err)
     if len(messages) > MESSAGES_SHOWN:
         click.echo(f"  … and {len(messages) - MESSAGES_SHOWN} more", err=err)
+
+
+class _Bar:
+    """A progress bar on stderr for ``run_import``'s reports: its length is known once the file
+    was read through (the first report), and its label follows what is being done."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, show_pos=True, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.label = message
+        self.bar.update(done - self.bar.pos)
 
 
 def contacts_cli() -> click.Group:
@@ -46,17 +69,15 @@ def contacts_cli() -> click.Group:
     def import_command(file: Path, key: str, dry_run: bool) -> None:
         """Import clients and their contact persons from the CSV FILE.
 
-        Every row is checked first; if any row has an error, each is reported with its row number
-        and nothing is written (exit code 1). Otherwise new clients are created and existing ones
-        (same VAT number, or name) updated, in one transaction.
+        The file is read as a stream, a chunk of clients at a time: each chunk is checked, then
+        written. If any row has an error, each is reported with its row number and nothing is
+        written (exit code 1): one transaction. New clients are created, existing ones (same VAT
+        number, or name) updated.
         """
-        content = file.read_bytes()
-        with click.progressbar(
-            length=count_rows(content), label="Checking", show_pos=True, file=sys.stderr
-        ) as bar:
-            plan = plan_import(db_session, content, key=key, progress=bar.update)
+        with file.open("rb") as stream, _Bar() as bar:
+            plan = run_import(db_session, stream, key, write=not dry_run, report=bar)
         click.echo(
-            f"{plan.rows} rows: {len(plan.creates)} new clients, {len(plan.updates)} to update, "
+            f"{plan.rows} rows: {plan.created} new clients, {plan.updated} to update, "
             f"{plan.unchanged} unchanged, {len(plan.errors)} errors, "
             f"{len(plan.warnings)} possible duplicates"
         )
@@ -70,15 +91,10 @@ def contacts_cli() -> click.Group:
             db_session.rollback()
             click.echo("Dry run: nothing was written.")
             return
-        with click.progressbar(
-            length=len(plan.creates) + len(plan.updates), label="Writing", show_pos=True,
-            file=sys.stderr,
-        ) as bar:  # fmt: skip
-            result = apply_import(db_session, plan, progress=bar.update)
         db_session.commit()
         click.echo(
-            f"Imported: {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged, {result.persons} contact persons added."
+            f"Imported: {plan.created} created, {plan.updated} updated, "
+            f"{plan.unchanged} unchanged, {plan.persons_added} contact persons added."
         )
 
     @contacts.command("export")

@@ -1,8 +1,8 @@
 """The client import as background jobs: a check (per-row errors, what would happen), then, once
 the user confirmed, the import itself (checked again, then written, all or nothing).
 
-Both read the uploaded file from the attachment storage (``ctx.input_file``), so a worker on
-another host reads what the user uploaded. The check's result is the plan in short
+Both read the uploaded file from the attachment storage (``ctx.open_input``, as a stream), so a
+worker on another host reads what the user uploaded. The check's result is the plan in short
 (``ctx.result_data``), which the check page shows; the import writes in the job's one transaction:
 a failure or a killed worker leaves the clients as they were.
 """
@@ -16,7 +16,7 @@ from flask import url_for
 
 from core import hookimpl
 from core.jobs import JobDef, JobError
-from crm_contacts.importing import ImportPlan, apply_import, count_rows, plan_import
+from crm_contacts.importing import ImportPlan, run_import
 from crm_contacts.permissions import IMPORT
 
 CHECK = "crm_contacts.check_import"
@@ -24,22 +24,11 @@ IMPORT_JOB = "crm_contacts.import"
 MESSAGES_KEPT = 200  # errors and warnings kept for the check page; the counts are complete
 
 
-class _Counter:
-    """Turns the importer's "n more done" into the job's running total."""
-
-    def __init__(self, ctx: Any, total: int, message: str) -> None:
-        self.ctx, self.total, self.message, self.done = ctx, total, message, 0
-        ctx.progress(0, total, message)
-
-    def __call__(self, n: int) -> None:
-        self.done += n
-        self.ctx.progress(min(self.done, self.total), self.total, self.message)
-
-
-def _plan(ctx: Any, content: bytes, key: str) -> ImportPlan:
-    return plan_import(
-        ctx.session, content, key=key, progress=_Counter(ctx, count_rows(content), "Checking rows")
-    )
+def _run(ctx: Any, key: str, *, write: bool) -> ImportPlan:
+    """The file read from the storage as a stream, a chunk of clients at a time (``run_import``):
+    the worker holds one chunk, not the file."""
+    with ctx.open_input("upload") as stream:
+        return run_import(ctx.session, stream, key, write=write, report=ctx.progress)
 
 
 def summary_of(plan: ImportPlan, filename: str) -> dict[str, Any]:
@@ -49,8 +38,8 @@ def summary_of(plan: ImportPlan, filename: str) -> dict[str, Any]:
         "key": plan.key,
         "rows": plan.rows,
         "valid": plan.valid,
-        "creates": len(plan.creates),
-        "updates": len(plan.updates),
+        "creates": plan.created,
+        "updates": plan.updated,
         "unchanged": plan.unchanged,
         "error_count": len(plan.errors),
         "warning_count": len(plan.warnings),
@@ -61,10 +50,10 @@ def summary_of(plan: ImportPlan, filename: str) -> dict[str, Any]:
 
 
 def check_import(ctx: Any, key: str, filename: str) -> None:
-    plan = _plan(ctx, ctx.input_file("upload"), key)
+    plan = _run(ctx, key, write=False)
     ctx.result_data(summary_of(plan, filename))
     verdict = (
-        f"{len(plan.creates)} new, {len(plan.updates)} to update, {plan.unchanged} unchanged"
+        f"{plan.created} new, {plan.updated} to update, {plan.unchanged} unchanged"
         if plan.valid
         else f"{len(plan.errors)} errors: nothing can be imported until they are corrected"
     )
@@ -74,29 +63,29 @@ def check_import(ctx: Any, key: str, filename: str) -> None:
     )
 
 
-def run_import(ctx: Any, key: str, filename: str) -> None:
-    plan = _plan(ctx, ctx.input_file("upload"), key)
+def import_file(ctx: Any, key: str, filename: str) -> None:
+    """Checked again as it is written: the clients may have changed since the check. Any error
+    fails the job, and its one transaction leaves nothing written."""
+    plan = _run(ctx, key, write=True)
     if not plan.valid:
         first = plan.errors[0]
         raise JobError(
             f"{filename} no longer passes the check ({len(plan.errors)} errors, the first: "
             f"{first}); the clients changed since. Nothing was imported: upload it again."
         )
-    writes = len(plan.creates) + len(plan.updates)
-    result = apply_import(ctx.session, plan, progress=_Counter(ctx, writes, "Writing clients"))
     ctx.result_data(
         {
             "filename": filename,
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            "persons": result.persons,
+            "created": plan.created,
+            "updated": plan.updated,
+            "unchanged": plan.unchanged,
+            "persons": plan.persons_added,
             "warnings": len(plan.warnings),
         }
     )
     ctx.result_summary(
-        f"{filename} imported: {result.created} new clients, {result.updated} updated, "
-        f"{result.unchanged} unchanged, {result.persons} contact persons added.",
+        f"{filename} imported: {plan.created} new clients, {plan.updated} updated, "
+        f"{plan.unchanged} unchanged, {plan.persons_added} contact persons added.",
         link=url_for("crm_contacts.import_result", job_id=ctx.job_id),
     )
 
@@ -105,5 +94,5 @@ def run_import(ctx: Any, key: str, filename: str) -> None:
 def crm_jobs() -> list[JobDef]:
     return [
         JobDef(CHECK, check_import, "Check of a client import", IMPORT, follow=True),
-        JobDef(IMPORT_JOB, run_import, "Import of clients", IMPORT),
+        JobDef(IMPORT_JOB, import_file, "Import of clients", IMPORT),
     ]

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from flask import url_for
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 from sqlalchemy import ColumnElement, Engine, and_, column, event, select, table, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from core import hookimpl
@@ -109,6 +111,40 @@ def has_fts_index(session: Session) -> bool:
         )
         _has_fts[engine] = found is not None
     return _has_fts[engine]
+
+
+# While a connection has this temporary table, the index's insert trigger leaves the clients it
+# inserts to whoever made it (migration crm_contacts_0005).
+BULK_MARKER = "crm_contacts_bulk_insert"
+
+
+@contextmanager
+def bulk_search_index(session: Session) -> Iterator[Callable[[int, int], None]]:
+    """For inserting many clients at once: yields ``index(first, last)``, to call once the
+    clients with ids ``first`` to ``last`` are inserted; the index is then filled for them in one
+    statement instead of row by row (a quarter of the time on SQLite). Elsewhere ``index`` does
+    nothing: PostgreSQL's index follows by itself."""
+    if not has_fts_index(session):
+        yield lambda first, last: None
+        return
+    session.execute(text(f"CREATE TEMP TABLE {BULK_MARKER} (x INTEGER)"))
+
+    def index(first: int, last: int) -> None:
+        session.execute(
+            text(
+                f"INSERT INTO {FTS.name}(rowid, search_text) SELECT id, search_text "
+                "FROM crm_contacts_client WHERE id BETWEEN :first AND :last"
+            ),
+            {"first": first, "last": last},
+        )
+
+    try:
+        yield index
+    finally:
+        # Dropped in the same transaction: a rollback undoes both; the marker never outlives the
+        # import on a pooled connection.
+        with suppress(SQLAlchemyError):
+            session.execute(text(f"DROP TABLE temp.{BULK_MARKER}"))
 
 
 def search_needle(query: str) -> str:

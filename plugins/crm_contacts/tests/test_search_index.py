@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, text
 from core.db import db_session
 from core.migrate import alembic_config
 from core.testing import logged_in, make_user
-from crm_contacts.importing import COLUMNS, apply_import, plan_import
+from crm_contacts.importing import COLUMNS, apply_import, plan_import, run_import
 from crm_contacts.models import Client
 
 CLIENTS = "/api/v1/clients"
@@ -114,6 +114,23 @@ def test_the_index_follows_creates_updates_deletes_and_imports(app):
     _index_in_step(app)
     assert _api_names(maria, "todorova") == ["Imported Mlechen"]
     assert _page_names(maria, "mlechen") == ["Imported Mlechen"]
+
+    # A big import fills the index once per chunk (bulk_search_index), not row by row; then
+    # clients created one by one are indexed by the trigger again, on every connection.
+    csv = ",".join(COLUMNS) + "\n" + "".join(
+        ",".join({"name": f"Bulk Ovcharitsa {i}", "responsible": "maria"}.get(column, "")
+                 for column in COLUMNS) + "\n"
+        for i in range(5)
+    )  # fmt: skip
+    with app.app_context():
+        plan = run_import(db_session, csv, write=True, chunk=2)
+        assert (plan.valid, plan.created) == (True, 5)
+        db_session.commit()
+    _index_in_step(app)
+    assert len(_api_names(maria, "ovcharits")) == 5
+    _create(maria, "Ovcharitsa Later", "052 600 700", "Nikola Nikolov")
+    _index_in_step(app)
+    assert len(_api_names(maria, "ovcharits")) == 6
 
 
 def test_short_queries_and_odd_characters_still_search(app):

@@ -50,7 +50,7 @@ What the import page, ``crm contacts import``, the bench and the tests use is re
 from crm_contacts.importing.duplicates import SIMILARITY
 from crm_contacts.importing.exporting import export_csv
 from crm_contacts.importing.plan import BATCH, ImportPlan, PreviewRow, Progress, RowWarning
-from crm_contacts.importing.planning import KEYS, PREVIEW_ROWS, plan_import
+from crm_contacts.importing.planning import KEYS, PREVIEW_ROWS
 from crm_contacts.importing.reading import (
     ADDRESS_COLUMNS,
     BANK_COLUMNS,
@@ -65,12 +65,14 @@ from crm_contacts.importing.reading import (
     decode,
     read_rows,
 )
+from crm_contacts.importing.running import CHUNK, plan_import, run_import
 from crm_contacts.importing.writing import ImportResult, apply_import
 
 __all__ = [
     "ADDRESS_COLUMNS",
     "BANK_COLUMNS",
     "BATCH",
+    "CHUNK",
     "CLIENT_COLUMNS",
     "COLUMNS",
     "KEYS",
@@ -92,4 +94,5 @@ __all__ = [
     "export_csv",
     "plan_import",
     "read_rows",
+    "run_import",
 ]

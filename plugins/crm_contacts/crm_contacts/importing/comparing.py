@@ -1,16 +1,25 @@
-"""Comparing the clients of a file with the existing clients they match: what an import would
-change in each, if anything."""
+"""Comparing the clients of a file with the existing clients they match: whether the file says
+what a client holds already (``as_stored``: then it needs no checking), and what an import would
+change in each (``_diff``), if anything."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_contacts.importing.plan import BATCH, ImportPlan, _Change, _Draft
-from crm_contacts.importing.reading import BANK_COLUMNS, SCALAR_FIELDS
+from crm_contacts.importing.plan import _Change, _Draft, _Lookups
+from crm_contacts.importing.reading import (
+    ADDRESS_COLUMNS,
+    BANK_COLUMNS,
+    NOT_CLEARABLE,
+    PERSON_COLUMNS,
+    SCALAR_FIELDS,
+    _split,
+)
 from crm_contacts.models import (
     Address,
     BankAccount,
@@ -21,22 +30,6 @@ from crm_contacts.models import (
     Tag,
     client_tag,
 )
-
-
-def _plan_changes(session: Session, drafts: list[_Draft], plan: ImportPlan) -> None:
-    existing = [d for d in drafts if d.existing_id is not None]
-    plan.creates = [d for d in drafts if d.existing_id is None]
-    for start in range(0, len(existing), BATCH):
-        chunk = existing[start : start + BATCH]
-        snapshots = _snapshots(session, [d.existing_id for d in chunk])
-        for draft in chunk:
-            change = _diff(draft, snapshots[draft.existing_id])
-            if change is None:
-                draft.action = "unchanged"
-                plan.unchanged += 1
-            else:
-                draft.action = "update"
-                plan.updates.append(change)
 
 
 def _snapshots(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -148,3 +141,91 @@ def _diff(draft: _Draft, snapshot: dict[str, Any]) -> _Change | None:
     return _Change(
         draft.existing_id, fields, tags, address, bank, phones, emails, new_persons, person_changes
     )
+
+
+def as_stored(
+    draft: _Draft,
+    rows: dict[int, dict[str, str]],
+    columns: set[str],
+    snapshot: dict[str, Any],
+    lookups: _Lookups,
+) -> bool:
+    """Whether every cell of ``draft`` says what the existing client holds: the same text, the
+    same names of group, region and user, phone numbers that are its numbers written with spaces,
+    email addresses that are its addresses. What the database holds passed ``ClientSchema`` when
+    it was written, so such a client needs no checking: this is what makes checking a file again
+    (or an export) cost reading it. Anything else (a number written another way included) is
+    checked by the schema and compared (``_diff``)."""
+    cells = draft.cells
+    for name in SCALAR_FIELDS:
+        if name in columns:
+            value = cells.get(name, "").strip()
+            stored = snapshot[name]
+            if name == "payment_term_days":
+                stored = "" if stored is None else str(stored)
+            if (value or name not in NOT_CLEARABLE) and value != (stored or ""):
+                return False
+    for column, field, names in (
+        ("customer_group", "customer_group_id", lookups.groups),
+        ("region", "region_id", lookups.regions),
+        ("responsible", "responsible_id", lookups.users),
+    ):
+        if column in columns:
+            value = cells.get(column, "").strip()
+            if value and value.casefold() not in names:
+                return False  # the schema's message names it
+            if (names[value.casefold()] if value else None) != snapshot[field]:
+                return False
+    if "tags" in columns and set(_split(cells.get("tags", ""))) != snapshot["tags"]:
+        return False
+    address = {c: cells.get(c, "").strip() for c in ADDRESS_COLUMNS if c in columns}
+    if any(address.values()):
+        stored = snapshot["address"] or {}
+        if any(stored.get(c) != v for c, v in address.items()):
+            return False
+    bank = {c: cells.get(c, "").strip() for c in BANK_COLUMNS if c in columns}
+    if any(bank.values()):
+        stored = snapshot["bank"]
+        if stored is None or _compact(bank.get("iban", "")) != stored["iban"]:
+            return False
+        if "bic" in bank and _compact(bank["bic"]) != stored["bic"]:
+            return False
+        if bank.get("bank_name", stored["bank_name"]) != stored["bank_name"]:
+            return False
+    for number in draft.rows:
+        row = rows[number]
+        if not _known(row.get("phone", ""), row.get("email", ""), snapshot):
+            return False
+        person = {c: row.get(c, "").strip() for c in PERSON_COLUMNS}
+        if any(person.values()):
+            known = snapshot["persons"].get(person["person_name"].casefold())
+            if not person["person_name"] or known is None:
+                return False
+            if person["person_position"] and person["person_position"] != known["position"]:
+                return False
+            if not _known(person["person_phone"], person["person_email"], known):
+                return False
+    return True
+
+
+def _known(phones: str, emails: str, holder: dict[str, Any]) -> bool:
+    """Whether the phones and emails of a cell are all the holder's (client or person)."""
+    return all(_e164(p) in holder["phones"] for p in _split(phones)) and all(
+        e.casefold() in holder["emails"] for e in _split(emails)
+    )
+
+
+_PHONE_MARKS = re.compile(r"[\s\-./()]")
+
+
+def _e164(cell: str) -> str | None:
+    """A number written with its country code, as stored (``+359 2 856 8181``: ``+35928568181``),
+    or None for any other writing (which the schema reads)."""
+    if not cell.startswith("+"):
+        return None
+    digits = _PHONE_MARKS.sub("", cell[1:])
+    return "+" + digits if digits.isascii() and digits.isdigit() else None
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"\s", "", value).upper()

@@ -60,76 +60,85 @@ def name_key(name: str) -> NameKey | None:
     )
 
 
-def _blocks(key: NameKey, frequency: Counter[str]) -> set[tuple]:
+def _blocks(key: NameKey, frequency: Counter[str]) -> list[tuple]:
     """The blocks a long name is compared within. A small typo changes one word, and two names
     differing in one word share the rarer of their other words: each name's two rarest words
     (by frequency, then spelling, the same order for every name) always include it. A name of
     one word is found by its first three letters or its last three (a typo spares one end)."""
     if len(key.words) >= 2:
         rarest = sorted(key.words, key=lambda w: (frequency[w], w))[:2]
-        return {("word", word, key.numbers) for word in rarest}
+        return [("word", word, key.numbers) for word in rarest]
     (word,) = key.words
-    return {("start", word[:3], key.numbers), ("end", word[-3:], key.numbers)}
+    # In a list, in this order: every process numbers the blocks alike (a set's order would
+    # follow each process's string hashing). A word of three letters or fewer is one block.
+    return list(dict.fromkeys([("start", word[:3], key.numbers), ("end", word[-3:], key.numbers)]))
 
 
-def _flag_similar(plan: ImportPlan, drafts: list[_Draft], lookups: _Lookups) -> None:
-    """Warn of new clients whose names look like an existing client's or another new one's.
+# A flag: (the row flagged, what it is flagged for: ("client", id) or ("row", row), the text).
+Flag = tuple[int, tuple[str, int], str]
+
+
+def similar_flags(
+    new: list[tuple[int, str]], old: list[tuple[int, str]], part: int = 0, parts: int = 1
+) -> list[tuple[int, list[Flag]]]:
+    """The possible duplicates among ``new`` clients ((first row, name), in file order) and
+    against ``old`` ones ((id, name)): flags in the order they are found, by step (-1: equal
+    keys; then each block of names compared, numbered). Blocks are shared out among ``parts``
+    processes (this one computes ``part``), each step wholly in one: put back in the order of
+    the steps, the flags are those one process finds.
 
     Equal keys are found through dictionaries; long names are compared fuzzily only within their
     blocks (``_blocks``: small, so the cost grows with the number of names, not its square), and
     only with names of a length that can reach the threshold (the ratio cannot exceed 90 when one
     name is more than 11/9 of the other).
     """
-    found: dict[int, list[str]] = defaultdict(list)
-    seen: dict[int, set[tuple[str, int]]] = defaultdict(set)  # what each row was flagged for
-
-    def flag(draft: _Draft, target: tuple[str, int], text: str) -> None:
-        if target not in seen[draft.rows[0]]:
-            seen[draft.rows[0]].add(target)
-            found[draft.rows[0]].append(text)
-
-    new = [(name_key(d.data["name"]), d) for d in drafts if d.action == "create"]
-    new = [(key, d) for key, d in new if key is not None]
-    old = [(name_key(name), id_) for id_, name in lookups.names.items()]
-    old = [(key, id_) for key, id_ in old if key is not None]
-
-    exact_old: dict[str, int] = {}
-    for key, id_ in old:
-        for exact in key.exact:
-            exact_old.setdefault(exact, id_)
-    exact_new: dict[str, _Draft] = {}
-    for key, draft in new:
-        for exact in key.exact:
-            id_ = exact_old.get(exact)
-            if id_ is not None and id_ != draft.existing_id:
-                flag(draft, ("client", id_), f"{lookups.names[id_]} (#{id_})")
-            first = exact_new.setdefault(exact, draft)
-            if first is not draft:
-                flag(draft, ("row", first.rows[0]), f"{first.data['name']} (row {first.rows[0]})")
+    keyed_new = [(key, row, name) for row, name in new if (key := name_key(name)) is not None]
+    keyed_old = [(key, id_, name) for id_, name in old if (key := name_key(name)) is not None]
+    steps: list[tuple[int, list[Flag]]] = []
+    if part == 0:
+        exact: list[Flag] = []
+        exact_old: dict[str, tuple[int, str]] = {}
+        for key, id_, name in keyed_old:
+            for text in key.exact:
+                exact_old.setdefault(text, (id_, name))
+        exact_new: dict[str, tuple[int, str]] = {}
+        for key, row, name in keyed_new:
+            for text in key.exact:
+                if (found := exact_old.get(text)) is not None:
+                    exact.append((row, ("client", found[0]), f"{found[1]} (#{found[0]})"))
+                first = exact_new.setdefault(text, (row, name))
+                if first[0] != row:
+                    exact.append((row, ("row", first[0]), f"{first[1]} (row {first[0]})"))
+        steps.append((-1, exact))
 
     frequency: Counter[str] = Counter()
-    for key, _ in (*old, *new):
+    for key, *_ in (*keyed_old, *keyed_new):
         frequency.update(key.words)
-    new_by_block: dict[tuple, list[tuple[int, str, _Draft]]] = defaultdict(list)
-    for key, draft in new:
+    new_by_block: dict[tuple, list[tuple[int, str, int, str]]] = defaultdict(list)
+    for key, row, name in keyed_new:
         if len(key.fuzzy) >= FUZZY_FROM:
             for block in _blocks(key, frequency):
-                new_by_block[block].append((len(key.fuzzy), key.fuzzy, draft))
-    old_by_block: dict[tuple, list[tuple[int, str, int]]] = defaultdict(list)
-    for key, id_ in old:
+                new_by_block[block].append((len(key.fuzzy), key.fuzzy, row, name))
+    mine = {block for number, block in enumerate(new_by_block) if number % parts == part}
+    old_by_block: dict[tuple, list[tuple[int, str, int, str]]] = defaultdict(list)
+    for key, id_, name in keyed_old:
         if len(key.fuzzy) >= FUZZY_FROM:
             for block in _blocks(key, frequency):
-                if block in new_by_block:
-                    old_by_block[block].append((len(key.fuzzy), key.fuzzy, id_))
+                if block in mine:
+                    old_by_block[block].append((len(key.fuzzy), key.fuzzy, id_, name))
+    del keyed_new, keyed_old
 
-    for block, members in new_by_block.items():
-        members.sort(key=lambda item: (item[0], item[2].rows[0]))
+    for number, (block, members) in enumerate(new_by_block.items()):
+        if block not in mine:
+            continue
+        flags: list[Flag] = []
+        members.sort(key=lambda item: (item[0], item[2]))
         olds = sorted(old_by_block.get(block, []), key=lambda item: item[0])
         old_lengths = [item[0] for item in olds]
         old_names = [item[1] for item in olds]
         new_lengths = [item[0] for item in members]
         new_names = [item[1] for item in members]
-        for index, (length, text, draft) in enumerate(members):
+        for index, (length, text, row, name) in enumerate(members):
             low, high = -(-9 * length // 11), 11 * length // 9
             start = bisect.bisect_left(old_lengths, low)
             stop = bisect.bisect_right(old_lengths, high)
@@ -137,19 +146,38 @@ def _flag_similar(plan: ImportPlan, drafts: list[_Draft], lookups: _Lookups) -> 
                 text, old_names[start:stop], scorer=fuzz.ratio, processor=None,
                 score_cutoff=SIMILARITY, limit=3,
             ):  # fmt: skip
-                id_ = olds[start + at][2]
-                if id_ != draft.existing_id:
-                    flag(draft, ("client", id_), f"{lookups.names[id_]} (#{id_})")
+                _, _, id_, old_name = olds[start + at]
+                flags.append((row, ("client", id_), f"{old_name} (#{id_})"))
             stop = bisect.bisect_right(new_lengths, high)
             for _, _score, at in process.extract(
                 text, new_names[index + 1 : stop], scorer=fuzz.ratio, processor=None,
                 score_cutoff=SIMILARITY, limit=3,
             ):  # fmt: skip
-                other = members[index + 1 + at][2]
-                if other is draft:
+                other = members[index + 1 + at]
+                if other[2] == row:
                     continue
-                first, later = sorted((draft, other), key=lambda d: d.rows[0])
-                flag(later, ("row", first.rows[0]), f"{first.data['name']} (row {first.rows[0]})")
+                (first, first_name), (later, _) = sorted(((row, name), (other[2], other[3])))
+                flags.append((later, ("row", first), f"{first_name} (row {first})"))
+        steps.append((number, flags))
+    return steps
+
+
+def _flag_similar(plan: ImportPlan, drafts: list[_Draft], lookups: _Lookups) -> None:
+    """Warn of new clients whose names look like an existing client's or another new one's."""
+    new = [(d.rows[0], d.data["name"]) for d in drafts if d.action == "create"]
+    warn_similar(plan, similar_flags(new, list(lookups.names.items())))
+
+
+def warn_similar(plan: ImportPlan, steps: list[tuple[int, list[Flag]]]) -> None:
+    """The warnings of the flags of ``similar_flags`` (of one process or of several): each row
+    once, naming at most three clients, each once."""
+    found: dict[int, list[str]] = defaultdict(list)
+    seen: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    for _, flags in sorted(steps, key=lambda step: step[0]):
+        for row, target, text in flags:
+            if target not in seen[row]:
+                seen[row].add(target)
+                found[row].append(text)
     for row, names in sorted(found.items()):
         plan.warnings.append(RowWarning(row, "Possible duplicate of " + "; ".join(names[:3]) + "."))
 

@@ -57,8 +57,10 @@ class _Draft:
     phones: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     persons: dict[str, dict[str, Any]] = field(default_factory=dict)  # by case-folded name
+    values: dict[int, dict[str, str]] = field(default_factory=dict)  # its rows' cells, by row
     existing_id: int | None = None
     action: str = "create"
+    search_text: str = ""  # of a new client, computed where it was validated
 
 
 @dataclass
@@ -86,9 +88,13 @@ class ImportPlan:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowWarning] = field(default_factory=list)
     preview: list[PreviewRow] = field(default_factory=list)
+    # New clients and changes: counted always, kept for ``apply_import`` when asked to.
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
     creates: list[_Draft] = field(default_factory=list)
     updates: list[_Change] = field(default_factory=list)
-    unchanged: int = 0
+    persons_added: int = 0  # written by ``run_import(write=True)``
 
     @property
     def valid(self) -> bool:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from marshmallow import ValidationError
 
@@ -89,18 +92,52 @@ def decode(content: bytes | str) -> str:
         ) from None
 
 
-def read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]], list[RowError]]:
-    """The header and the (row number, cells) of the non-empty rows."""
-    records = csvfiles.rows(csv.reader(io.StringIO(text, newline="")))
+Source = bytes | str | BinaryIO
+
+
+def text_lines(source: Source) -> Iterator[str]:
+    """The lines of a file as text, read as a stream (a file object is read from where it is:
+    rewind it to read it again). A ``ValidationError`` names the line of the first byte that is
+    not UTF-8."""
+    if isinstance(source, str):
+        yield from io.StringIO(source.removeprefix("\ufeff"), newline="")
+        return
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    for number, raw in enumerate(stream, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                f"The file is not UTF-8 (line {number}). Save it as “CSV UTF-8” and upload it "
+                "again."
+            ) from None
+        if number == 1:
+            line = line.removeprefix("\ufeff")
+        if "\r" in line[:-2]:
+            # Lines ended by a lone carriage return (old spreadsheets) are lines too, as text
+            # read with universal newlines has them.
+            yield from _LONE_CR.split(line)
+        else:
+            yield line
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def read_header(lines: Iterator[str]) -> tuple[csv.Reader, list[str], list[RowError]]:
+    """The file's CSV reader and its header, checked: errors of row 1 (then there is nothing more
+    to read)."""
+    reader = csv.reader(lines)
+    records = csvfiles.rows(reader)
     errors: list[RowError] = []
     try:
         header = [h.strip().lower() for h in next(records, [])]
     except csvfiles.CsvFileError as error:
-        return [], [], [RowError(error.line, "", error.message)]
+        return reader, [], [RowError(error.line, "", error.message)]
     if not any(header):
-        return [], [], [RowError(1, "", "The file is empty: it needs a header row.")]
+        return reader, [], [RowError(1, "", "The file is empty: it needs a header row.")]
     if ";" in header[0] and len(header) == 1:
-        return header, [], [RowError(1, "", "Columns must be separated by commas, not “;”.")]
+        return reader, header, [RowError(1, "", "Columns must be separated by commas, not “;”.")]
     for column in header:
         if column not in COLUMNS:
             errors.append(RowError(1, column or "(empty)", "Unknown column. " + _COLUMNS_HINT))
@@ -108,23 +145,45 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]], list[R
         errors.append(RowError(1, column, "The column appears twice."))
     if "name" not in header:
         errors.append(RowError(1, "name", "The column is required."))
-    rows = []
+    return reader, header, errors
+
+
+def data_rows(
+    reader: csv.Reader, width: int, errors: list[RowError] | None
+) -> Iterator[tuple[int, list[str]]]:
+    """The (row number, cells) of the non-empty rows after the header. A row with more cells than
+    the header is left out, with an error in ``errors`` (when given); a record the csv module
+    cannot read ends the rows, with its error."""
+    records: Iterable[list[str]] = csvfiles.rows(reader)
+    number = 1
     try:
-        numbered = list(enumerate(records, start=2))
+        for number, raw in enumerate(records, start=2):  # noqa: B007 (read after the loop)
+            # One string tells, at C speed, what most rows do not need (there are millions).
+            joined = "\x1f".join(raw)
+            if not joined.replace("\x1f", "").strip() and not any(c.strip() for c in raw):
+                continue
+            cells = raw
+            if joined.startswith("'") or "\x1f'" in joined:
+                # An export neutralised formula-like cells with a quote (core/csvfiles.py).
+                cells = [csvfiles.unescape_cell(cell) for cell in raw]
+            if len(cells) > width:
+                if errors is not None:
+                    errors.append(
+                        RowError(number, "", f"{len(cells)} cells, but the header has {width}.")
+                    )
+                continue
+            yield number, cells
     except csvfiles.CsvFileError as error:
-        return header, [], [*errors, RowError(error.line, "", error.message)]
-    for number, raw in numbered:
-        # An export neutralised formula-like cells with a quote (core/csvfiles.py): undone here.
-        cells = [csvfiles.unescape_cell(cell) for cell in raw]
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) > len(header):
-            errors.append(
-                RowError(number, "", f"{len(cells)} cells, but the header has {len(header)}.")
-            )
-            continue
-        rows.append((number, cells))
-    return header, rows, errors
+        if errors is not None:
+            errors.append(RowError(error.line, "", error.message))
+
+
+def read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]], list[RowError]]:
+    """The header and the (row number, cells) of the non-empty rows of a whole file."""
+    reader, header, errors = read_header(text_lines(text))
+    if any(e.row == 1 and not e.column for e in errors) or not header:
+        return header, [], errors
+    return header, list(data_rows(reader, len(header), errors)), errors
 
 
 _COLUMNS_HINT = "The columns are: " + ", ".join(COLUMNS) + "."

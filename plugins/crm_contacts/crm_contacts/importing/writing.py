@@ -3,11 +3,13 @@ through the ORM (audited)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.bulk import insert_ids, insert_rows
 from core.models import utcnow
 from crm_contacts.importing.plan import BATCH, ImportPlan, Progress, _Change, _Draft
 from crm_contacts.models import (
@@ -38,7 +40,8 @@ def apply_import(
     with errors. ``progress(n)`` is told of every ``n`` clients written."""
     if not plan.valid:
         raise ValueError("the import has errors; nothing may be written")
-    tag_ids = _tag_ids(session, plan)
+    names = {t for d in plan.creates for t in d.tags or ()}
+    tag_ids = _tag_ids(session, names | {t for c in plan.updates for t in c.tags or ()})
     persons = 0
     for start in range(0, len(plan.creates), BATCH):
         chunk = plan.creates[start : start + BATCH]
@@ -54,9 +57,8 @@ def apply_import(
     return ImportResult(len(plan.creates), len(plan.updates), plan.unchanged, persons)
 
 
-def _tag_ids(session: Session, plan: ImportPlan) -> dict[str, int]:
-    wanted = {t for d in plan.creates for t in d.tags or ()}
-    wanted |= {t for c in plan.updates for t in c.tags or ()}
+def _tag_ids(session: Session, wanted: set[str]) -> dict[str, int]:
+    """The ids of the tags named, those missing created."""
     known = {name: id_ for id_, name in session.execute(select(Tag.id, Tag.name))}
     # Tag names are unique as typed; a tag written in another case is the same tag.
     folded = {name.casefold(): id_ for name, id_ in known.items()}
@@ -81,7 +83,7 @@ def _tag_ids(session: Session, plan: ImportPlan) -> dict[str, int]:
     return ids
 
 
-def _search_text(draft: _Draft) -> str:
+def search_text_for(draft: _Draft) -> str:
     """What ``crm_contacts.search.search_text`` computes for the client once written: its phones
     and emails, then those of its persons, as its relationships load them."""
     persons = list(draft.persons.values())
@@ -114,24 +116,30 @@ _DEFAULTS = {
 }
 
 
-def _insert_clients(session: Session, drafts: list[_Draft], tag_ids: dict[str, int]) -> int:
+def _insert_clients(
+    session: Session,
+    drafts: list[_Draft],
+    tag_ids: dict[str, int],
+    index: Callable[[int, int], None] | None = None,
+) -> int:
+    """New clients and what they own, in bulk (``core.bulk``); ``index(first, last)`` is told of
+    the ids of the clients inserted (``crm_contacts.search.bulk_search_index``)."""
     now = utcnow()
     values = [
         {
             **_DEFAULTS,
             **d.data,
             "notes": "",
-            "search_text": _search_text(d),
+            "search_text": d.search_text or search_text_for(d),
             "created_at": now,
             "version": 1,
         }
         for d in drafts
     ]
     # Core inserts into the tables: the ORM's bulk mode costs as much again, for nothing here.
-    clients = Client.__table__
-    ids = session.scalars(
-        insert(clients).returning(clients.c.id, sort_by_parameter_order=True), values
-    ).all()
+    ids = insert_ids(session, Client.__table__, values)
+    if index is not None and ids:
+        index(ids[0], ids[-1])
     person_rows, person_owners = [], []
     for client_id, draft in zip(ids, drafts, strict=True):
         for person in draft.persons.values():
@@ -140,14 +148,7 @@ def _insert_clients(session: Session, drafts: list[_Draft], tag_ids: dict[str, i
                  "department": "", "is_primary": False, "notes": ""}
             )  # fmt: skip
             person_owners.append((client_id, person))
-    people = Person.__table__
-    person_ids = (
-        session.scalars(
-            insert(people).returning(people.c.id, sort_by_parameter_order=True), person_rows
-        ).all()
-        if person_rows
-        else []
-    )
+    person_ids = insert_ids(session, Person.__table__, person_rows)
     phones, emails, addresses, accounts, tags = [], [], [], [], []
     for client_id, draft in zip(ids, drafts, strict=True):
         phones += [{"client_id": client_id, "person_id": None, "kind": "work", "number": n}
@@ -173,10 +174,8 @@ def _insert_clients(session: Session, drafts: list[_Draft], tag_ids: dict[str, i
     for model, rows in (
         (Phone, phones), (Email, emails), (Address, addresses), (BankAccount, accounts)
     ):  # fmt: skip
-        if rows:
-            session.execute(insert(model.__table__), rows)
-    if tags:
-        session.execute(insert(client_tag), tags)
+        insert_rows(session, model.__table__, rows)
+    insert_rows(session, client_tag, tags)
     return len(person_rows)
 
 

@@ -1,0 +1,401 @@
+"""Running an import: the file read twice as a stream, its clients checked, and written, a chunk
+at a time.
+
+The first pass reads only what grouping needs: each row's key (its VAT number, or its name) and
+the last row of each client. The second reads the rows again, merges each client's rows as they
+come, and hands every ``CHUNK`` complete clients to be matched, validated, compared and (importing)
+written before the next are read. What is held at any time is one chunk of clients and, for the
+whole file, the keys and the names of new clients (for the possible-duplicate check at the end):
+memory grows with the number of clients, not with the size of what they hold.
+
+All or nothing: the chunks are written in the caller's transaction, and once any row has an error
+nothing more is written; the caller rolls back when the result is not ``valid``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from crm_contacts.importing.comparing import _diff, _snapshots, as_stored
+from crm_contacts.importing.duplicates import _flag_vat_elsewhere, similar_flags, warn_similar
+from crm_contacts.importing.parallel import processes_for, references, start_pool, validate_drafts
+from crm_contacts.importing.plan import ImportPlan, PreviewRow, Progress, _Draft, _Lookups
+from crm_contacts.importing.planning import KEYS, PREVIEW_ROWS, _match, _merge_row, _vat_key
+from crm_contacts.importing.reading import (
+    COLUMNS,
+    RowError,
+    Source,
+    data_rows,
+    read_header,
+    text_lines,
+)
+from crm_contacts.importing.writing import _insert_clients, _tag_ids, _update_clients
+from crm_contacts.search import bulk_search_index
+
+CHUNK = 1000  # clients checked (and written) together
+
+# Told (rows or clients done, of how many, what is being done).
+Report = Callable[[int, int, str], None]
+
+
+def run_import(
+    session: Session,
+    source: Source,
+    key: str = "vat_number",
+    *,
+    write: bool = False,
+    keep: bool = False,
+    report: Report | None = None,
+    processes: int | None = None,
+    chunk: int = CHUNK,
+) -> ImportPlan:
+    """Check the CSV ``source`` (bytes, text, or a binary file object, rewound for the second
+    pass) and, with ``write``, import it in the session's transaction. With ``keep`` the plan
+    keeps every new client and change (``plan.creates``, ``plan.updates``) for ``apply_import``;
+    otherwise it keeps their counts only. ``report`` is told of the rows read, then checked.
+    ``processes`` validate beside this one (``parallel``; by default, for a big file, as many as
+    there are cores); ``chunk`` clients are checked (and written) at a time."""
+    if key not in KEYS:
+        raise ValueError(f"key must be one of {KEYS}")
+    plan = ImportPlan(key=key)
+    try:
+        groups = _first_pass(source, key, plan)
+    except ValidationError as exc:  # not UTF-8
+        plan.errors.append(_file_error(exc))
+        return plan
+    if groups is None:
+        return plan
+    run = _Run(session, plan, groups, write=write, keep=keep, report=report, processes=processes)
+    run.chunk = chunk
+    try:
+        with bulk_search_index(session) if write else nullcontext() as index:
+            run.index = index
+            run.second_pass(source)
+    except ValidationError as exc:  # the file changed between the passes
+        plan.errors.append(_file_error(exc))
+    try:
+        run.finish()
+    finally:
+        run.close()
+    return plan
+
+
+def _file_error(exc: ValidationError) -> RowError:
+    return RowError(1, "", str(exc.messages[0]))
+
+
+class _Groups:
+    """What the first pass found: the header, the client (group key) of every data row in file
+    order, and the last row of each client."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.header = header
+        self.keys: list[str] = []
+        self.last: dict[str, int] = {}
+
+
+def _rewound(source: Source) -> Source:
+    if hasattr(source, "seek"):
+        source.seek(0)
+    return source
+
+
+def _first_pass(source: Source, key: str, plan: ImportPlan) -> _Groups | None:
+    reader, header, errors = read_header(text_lines(_rewound(source)))
+    plan.errors.extend(errors)
+    plan.columns = tuple(header)
+    if any(e.row == 1 for e in errors) or not header:
+        # The rows are still counted: the page says how many the file has.
+        if header:
+            plan.rows = sum(1 for _ in data_rows(reader, len(header), None))
+        return None
+    groups = _Groups(header)
+    name_at, vat_at = header.index("name"), _index(header, "vat_number")
+    country_at = _index(header, "country")
+    vat_by_name: dict[str, set[str]] = defaultdict(set)
+    pending: list[tuple[int, str]] = []  # rows without a VAT number: (position, name)
+    numbers: list[int] = []
+    for number, cells in data_rows(reader, len(header), plan.errors):
+        name = _cell(cells, name_at).strip().casefold()
+        vat = ""
+        if key == "vat_number" and vat_at is not None:
+            vat = _vat_key({"vat_number": _cell(cells, vat_at),
+                            "country": _cell(cells, country_at)})  # fmt: skip
+        if vat:
+            vat_by_name[name].add(vat)
+            groups.keys.append("vat:" + vat)
+        else:
+            pending.append((len(groups.keys), name))
+            groups.keys.append("")
+        numbers.append(number)
+    for position, name in pending:
+        # A row without a VAT number joins the client of the file with the same name, if only
+        # one VAT number goes with that name.
+        vats = vat_by_name.get(name, ())
+        groups.keys[position] = "vat:" + next(iter(vats)) if len(vats) == 1 else "name:" + name
+    for group_key, number in zip(groups.keys, numbers, strict=True):
+        groups.last[group_key] = number
+    plan.rows = len(numbers)
+    return groups
+
+
+def _index(header: list[str], column: str) -> int | None:
+    return header.index(column) if column in header else None
+
+
+def _cell(cells: list[str], at: int | None) -> str:
+    return cells[at] if at is not None and at < len(cells) else ""
+
+
+class _Run:
+    """The second pass: clients merged from their rows, then checked and written by chunks."""
+
+    def __init__(
+        self,
+        session: Session,
+        plan: ImportPlan,
+        groups: _Groups,
+        *,
+        write: bool,
+        keep: bool,
+        report: Report | None,
+        processes: int | None,
+    ) -> None:
+        self.session, self.plan, self.groups = session, plan, groups
+        self.write, self.keep, self.report = write, keep, report
+        self.columns = set(groups.header)
+        self.lookups = _Lookups(session)
+        self.processes = processes_for(len(groups.last), processes)
+        self.pool = start_pool(self.processes) if self.processes else None
+        # Chunks handed to the pool: their futures, snapshots, and the rows read with them.
+        self.waiting: deque[tuple[list[Future], dict[int, dict[str, Any]], int]] = deque()
+        self.new: list[_NewName] = []  # every new client, for the duplicate check
+        self.preview: dict[int, PreviewRow] = {}
+        self.tag_ids: dict[str, int] = {}
+        self.chunk = CHUNK
+        self.index: Callable[[int, int], None] | None = None  # bulk_search_index's
+        self.done = 0
+
+    def second_pass(self, source: Source) -> None:
+        reader, header, _ = read_header(text_lines(_rewound(source)))
+        pending: dict[str, _Draft] = {}
+        ready: list[_Draft] = []
+        self._tell(0, "Checking rows")
+        for position, (number, cells) in enumerate(data_rows(reader, len(header), None)):
+            values = dict(zip(header, cells, strict=False))
+            if len(self.preview) < PREVIEW_ROWS:
+                self.preview[number] = _preview_row(number, values)
+            group_key = self.groups.keys[position]
+            draft = pending.get(group_key)
+            if draft is None:
+                draft = pending[group_key] = _Draft(group_key, [number], dict(values), first=values)
+            else:
+                _merge_row(draft, number, values, self.plan.errors)
+            draft.values[number] = values
+            if self.groups.last[group_key] == number:
+                ready.append(pending.pop(group_key))
+                if len(ready) >= self.chunk:
+                    self._chunk(ready)
+                    ready = []
+        self._chunk(ready + list(pending.values()))
+        while self.waiting:
+            self._answer()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def _tell(self, done: int, message: str) -> None:
+        if self.report is not None:
+            self.report(done, self.plan.rows, message)
+
+    def _chunk(self, drafts: list[_Draft]) -> None:
+        """Match the clients of a chunk, set aside those the file repeats as stored, and have
+        the others validated: here, or by the pool while the next chunk is read (at most one
+        chunk waits for its answer)."""
+        plan, lookups = self.plan, self.lookups
+        rows = {number: values for d in drafts for number, values in d.values.items()}
+        for draft in drafts:
+            if error := _match(draft, plan.key, lookups):
+                plan.errors.append(error)
+                draft.action = "error"
+        existing = [d.existing_id for d in drafts if d.existing_id is not None]
+        snapshots = _snapshots(self.session, existing) if existing else {}
+        to_check = []
+        for draft in drafts:
+            snapshot = snapshots.get(draft.existing_id) if draft.existing_id else None
+            if (
+                snapshot is not None
+                and draft.action != "error"
+                and as_stored(draft, rows, self.columns, snapshot, lookups)
+            ):
+                # What the file says of this client is what it holds: nothing to check.
+                draft.action = "unchanged"
+                plan.unchanged += 1
+                self._note(draft)
+            else:
+                to_check.append(draft)
+        self.done += sum(len(d.rows) for d in drafts)
+        if self.pool is None:
+            checked, errors = validate_drafts(to_check, self.columns, self.lookups)
+            self._conclude(checked, errors, snapshots, self.done)
+            return
+        parts = [to_check[i :: self.processes] for i in range(self.processes)]
+        futures = [
+            self.pool.submit(validate_drafts, part, self.columns, references(lookups, part))
+            for part in parts
+            if part
+        ]
+        self.waiting.append((futures, snapshots, self.done))
+        while len(self.waiting) > 1:
+            self._answer()
+
+    def _answer(self) -> None:
+        futures, snapshots, done = self.waiting.popleft()
+        checked, errors = [], []
+        for future in futures:
+            drafts, found = future.result()
+            checked += drafts
+            errors += found
+        self._conclude(checked, errors, snapshots, done)
+
+    def _conclude(
+        self,
+        checked: list[_Draft],
+        errors: list[RowError],
+        snapshots: dict[int, dict[str, Any]],
+        done: int,
+    ) -> None:
+        """The validated clients of a chunk: compared, counted, and (importing) written."""
+        plan = self.plan
+        plan.errors += errors
+        creates, updates = [], []
+        for draft in checked:
+            snapshot = snapshots.get(draft.existing_id) if draft.existing_id else None
+            if draft.action == "error":
+                pass
+            elif snapshot is None:
+                creates.append(draft)
+                self.new.append(_name_only(draft))
+            elif (change := _diff(draft, snapshot)) is None:
+                draft.action = "unchanged"
+                plan.unchanged += 1
+            else:
+                draft.action = "update"
+                updates.append(change)
+            self._note(draft)
+        plan.created += len(creates)
+        plan.updated += len(updates)
+        if self.keep:
+            plan.creates += creates
+            plan.updates += updates
+        if self.write and plan.valid and (creates or updates):
+            self._write(creates, updates)
+        self._tell(done, "Checking and writing rows" if self.write else "Checking rows")
+
+    def _note(self, draft: _Draft) -> None:
+        for number in draft.rows:
+            if number in self.preview:
+                self.preview[number].action = draft.action
+
+    def _write(self, creates: list[_Draft], updates: list[Any]) -> None:
+        names = {t for d in creates for t in d.tags or ()} | {
+            t for c in updates for t in c.tags or ()
+        }
+        if names - self.tag_ids.keys():
+            self.tag_ids.update(_tag_ids(self.session, names - self.tag_ids.keys()))
+        if creates:
+            self.plan.persons_added += _insert_clients(
+                self.session, creates, self.tag_ids, self.index
+            )
+        if updates:
+            self.plan.persons_added += _update_clients(self.session, updates, self.tag_ids)
+        self.session.flush()
+
+    def finish(self) -> None:
+        plan = self.plan
+        if self.new:
+            names = [(d.rows[0], d.data["name"]) for d in self.new]
+            old = list(self.lookups.names.items())
+            if self.pool is None:
+                warn_similar(plan, similar_flags(names, old))
+            else:
+                # The blocks of names shared out among the processes (a few seconds each).
+                parts = [
+                    self.pool.submit(similar_flags, names, old, part, self.processes)
+                    for part in range(self.processes)
+                ]
+                warn_similar(plan, [step for part in parts for step in part.result()])
+            _flag_vat_elsewhere(plan, self.new, self.lookups, plan.key)
+        plan.errors.sort(
+            key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1)
+        )
+        plan.warnings.sort(key=lambda w: w.row)
+        notes: dict[int, list[str]] = defaultdict(list)
+        for error in plan.errors:
+            if error.row in self.preview:
+                self.preview[error.row].action = "error"
+                notes[error.row].append(
+                    str(error).split(", ", 1)[1] if error.column else error.message
+                )
+        for warning in plan.warnings:
+            if warning.row in self.preview:
+                notes[warning.row].append(warning.message)
+        for number in sorted(self.preview):
+            self.preview[number].notes = notes.get(number, [])
+            plan.preview.append(self.preview[number])
+
+
+@dataclass(slots=True)
+class _NewName:
+    """What the possible-duplicate check needs of a new client (as a ``_Draft`` has it), held
+    until the end for every new client of the file: a few hundred bytes, not its draft."""
+
+    rows: list[int]
+    data: dict[str, Any]
+    existing_id: None = None
+    action: str = "create"
+
+
+def _name_only(draft: _Draft) -> _NewName:
+    return _NewName(draft.rows[:1], {"name": draft.data["name"],
+                                      "vat_number": draft.data.get("vat_number")})  # fmt: skip
+
+
+def _preview_row(number: int, cells: dict[str, str]) -> PreviewRow:
+    return PreviewRow(
+        number,
+        cells.get("name", ""),
+        cells.get("vat_number", ""),
+        cells.get("city", ""),
+        cells.get("person_name", ""),
+        "error",
+    )
+
+
+def plan_import(
+    session: Session,
+    content: bytes | str,
+    key: str = "vat_number",
+    progress: Progress | None = None,
+) -> ImportPlan:
+    """Read and check ``content`` (a CSV file) and work out what importing it would do, keeping
+    every new client and change for ``apply_import``. Writes nothing. ``progress(n)`` is told of
+    every ``n`` more rows checked. (A big file is imported with ``run_import``, which holds one
+    chunk of it at a time.)"""
+    told = [0]
+
+    def report(done: int, _total: int, _message: str) -> None:
+        if progress is not None and done > told[0]:
+            progress(done - told[0])
+            told[0] = done
+
+    return run_import(session, content, key, keep=True, report=report)
