@@ -189,8 +189,15 @@ def paginate(
     filterable: Sequence[str] = (),
     sortable: Sequence[str] = (),
     default_sort: str | None = None,
+    count_with_rows: bool = False,
 ) -> dict[str, Any]:
-    """Filter, sort and page ``stmt`` the shared way; two queries whatever the data size."""
+    """Filter, sort and page ``stmt`` the shared way; two queries whatever the data size.
+
+    ``count_with_rows``: the database reads every row ``stmt`` selects before it can hand out the
+    first page anyway (its order is not an index it can stop early in: a search through a
+    trigram index, sorted afterwards), so the total is counted in that same read
+    (``count(*) OVER ()``) instead of a second pass over the same rows. One query then, two for a
+    page past the last (which has no row to carry the total)."""
     max_per_page = current_app.config["API_MAX_PER_PAGE"]
     page = _int_arg("page", 1, 1)
     per_page = _int_arg("per_page", 25, 1, max_per_page)
@@ -206,8 +213,17 @@ def paginate(
                 raise ApiError({"sort": [f"Sort by one of: {', '.join(sortable) or 'nothing'}."]})
             column = getattr(model, name)
             stmt = stmt.order_by(column.desc() if sort.startswith("-") else column.asc())
-    total = db_session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db_session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    paged = stmt.limit(per_page).offset((page - 1) * per_page)
+    count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    if count_with_rows:
+        counted = db_session.execute(paged.add_columns(func.count().over())).all()
+        rows = [row[0] for row in counted]
+        total = counted[0][-1] if counted else 0
+        if not counted and page > 1:  # past the last page: no row carries the total
+            total = db_session.scalar(count) or 0
+    else:
+        total = db_session.scalar(count) or 0
+        rows = db_session.scalars(paged).all()
     return {
         "items": schema.dump(rows, many=True),
         "meta": {
