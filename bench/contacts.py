@@ -148,8 +148,8 @@ def hand_search(needle: str | None, fts: bool, rep: int | None) -> list:
         return [
             ("SELECT c.id, c.name, c.status, g.name, r.name, u.name, c.total FROM (SELECT id, "
              "name, status, customer_group_id, region_id, responsible_id, count(*) OVER () AS "
-             f"total FROM crm_contacts_client c WHERE {condition} ORDER BY c.search_text IS "
-             f"NULL, c.name, c.id LIMIT 50) c {joins} ORDER BY c.name, c.id", params),
+             f"total FROM crm_contacts_client c WHERE {condition} ORDER BY c.id IS NULL, "
+             f"c.name, c.id LIMIT 50) c {joins} ORDER BY c.name, c.id", params),
         ]  # fmt: skip
     return [
         (f"SELECT count(*) FROM crm_contacts_client c WHERE {condition}", params),
