@@ -158,7 +158,9 @@ def crm_search(session: Session, query: str, user: Any) -> list[SearchHit]:
         select(Client)
         .where(search_condition(query, session))
         .options(selectinload(Client.addresses))
-        .order_by(Client.name, Client.id)
+        # The index's matches, then sorted: PostgreSQL walked the name index otherwise, 2.7 s
+        # for "rogres" at 1,000,000 clients (580,078 rows tested).
+        .order_by(*search_order(query), Client.name, Client.id)
         .limit(10)
     ).all()
     hits = []
