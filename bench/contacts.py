@@ -13,7 +13,8 @@ Every bundled module installed; ``--clients`` clients written in bulk by ``clien
   contracts and conditions, pricing rules, competitors, advertising, history);
 - the client list's first page, and a search by a name fragment and by a phone number, on the
   page and on the JSON API, beside hand-written SQL using the same index (FTS5 on SQLite,
-  pg_trgm on PostgreSQL): the count and the page of 50.
+  pg_trgm on PostgreSQL): the count and the page of 50 — for a search of three characters or
+  more one statement, the count beside the page's rows, as the page and the API ask for them.
 
     .venv/bin/python bench/contacts.py --clients 1000            # builds into a new /tmp folder
     .venv/bin/python bench/contacts.py --database /tmp/…/bench.sqlite3      # measures it again
