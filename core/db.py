@@ -44,9 +44,15 @@ class Versioned:
         return {"version_id_col": cls.__table__.c.version}
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and real (transactional) DDL. Every
-    engine keeps the data versions of the tables it writes (``core.data_versions``)."""
+# SQLite reads its file through memory mapped this far (0: through read() calls). SQLite caps it
+# at its build's limit, 2 GB by default. Why: ``SQLITE_MMAP_SIZE`` in core/config.py.
+SQLITE_MMAP_SIZE = 2**31
+
+
+def make_engine(url: str, *, sqlite_mmap_size: int = SQLITE_MMAP_SIZE, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL, real (transactional) DDL and its file
+    read through memory mapped up to ``sqlite_mmap_size`` bytes. Every engine keeps the data
+    versions of the tables it writes (``core.data_versions``)."""
     from core import data_versions  # it imports the models, which import this module
 
     if url.startswith("sqlite"):
@@ -54,14 +60,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if "timeout" not in make_url(url).query:
             kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine, in_memory=":memory:" in url or url.rstrip("/") == "sqlite:")
+        in_memory = ":memory:" in url or url.rstrip("/") == "sqlite:"
+        _configure_sqlite(engine, in_memory, sqlite_mmap_size)
     else:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     data_versions.install(engine)
     return engine
 
 
-def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
+def _configure_sqlite(engine: Engine, in_memory: bool, mmap_size: int) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         # pysqlite opens transactions only before DML and runs DDL in autocommit mode, which would
@@ -73,6 +80,7 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA mmap_size={int(mmap_size)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -50,6 +50,18 @@ def test_sqlite_has_foreign_keys_and_wal(crm_app_factory, crm_databases):
     with app.app_context():
         assert db_session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert db_session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        # The file read through memory mapped (SQLite caps the size at its build's limit).
+        assert db_session.execute(text("PRAGMA mmap_size")).scalar() > 2**30
+
+
+def test_sqlite_memory_mapping_can_be_turned_off(crm_app_factory, crm_databases, monkeypatch):
+    if crm_databases.postgres:
+        pytest.skip("SQLite pragmas: this run is on PostgreSQL")
+    monkeypatch.setenv("CRM_SQLITE_MMAP_SIZE", "0")
+    app = crm_app_factory()
+    assert app.config["SQLITE_MMAP_SIZE"] == 0
+    with app.app_context():
+        assert db_session.execute(text("PRAGMA mmap_size")).scalar() == 0
 
 
 def test_one_session_per_request_closed_at_teardown(crm_app):

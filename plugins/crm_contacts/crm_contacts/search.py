@@ -172,12 +172,17 @@ def search_condition(query: str, session: Session | None = None) -> ColumnElemen
 
 def search_order(query: str) -> list[ColumnElement[Any]]:
     """What a list ordered by name (or any column) puts first when it searches through the index:
-    a key equal for every row (``search_text IS NULL`` is false for all), which changes no order
-    but keeps PostgreSQL from walking the name index and testing each row until it has a page.
-    It guesses that walk cheap when the matches are a few per cent, and at 1,000,000 clients a
-    fragment whose 16,230 matches all sort under "P" made it read 580,000 rows (1.7 s); the
-    matches from the trigram index, then sorted, take 0.13 s."""
-    return [Client.search_text.is_(None)] if len(search_needle(query)) >= TRIGRAM else []
+    a key equal for every row (``id IS NULL`` is false for all), which changes no order but keeps
+    PostgreSQL from walking the name index and testing each row until it has a page. It guesses
+    that walk cheap when the matches are a few per cent, and at 1,000,000 clients a fragment
+    whose 16,230 matches all sort under "P" made it read 580,000 rows (1.7 s); the matches from
+    the trigram index, then sorted, take 0.13 s. The key is the narrow ``id``: on
+    ``search_text`` (as it was) PostgreSQL carried that column under the count of the matches,
+    16,230 rows of 270 bytes, past ``work_mem`` onto disk (30 ms against 21 ms).
+
+    Sorted so, every match is read before the first row is out: a list asks for its count in
+    that same read (``count(*) OVER ()``), never in a second one."""
+    return [Client.id.is_(None)] if len(search_needle(query)) >= TRIGRAM else []
 
 
 @hookimpl
@@ -189,7 +194,9 @@ def crm_search(session: Session, query: str, user: Any) -> list[SearchHit]:
         select(Client)
         .where(search_condition(query, session))
         .options(selectinload(Client.addresses))
-        .order_by(Client.name, Client.id)
+        # The index's matches, then sorted: PostgreSQL walked the name index otherwise, 2.7 s
+        # for "rogres" at 1,000,000 clients (580,078 rows tested).
+        .order_by(*search_order(query), Client.name, Client.id)
         .limit(10)
     ).all()
     hits = []

@@ -4,13 +4,15 @@ answers with it: the same as without it, under the record rules, for short queri
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from alembic import command
 from sqlalchemy import insert, select, text
 
 from core.db import db_session
 from core.migrate import alembic_config
-from core.testing import logged_in, make_user
+from core.testing import logged_in, make_user, statements_run
 from crm_contacts.importing import COLUMNS, apply_import, plan_import, run_import
 from crm_contacts.models import Client
 
@@ -212,3 +214,46 @@ def test_without_the_index_the_search_answers_the_same(crm_app_factory, crm_plug
     assert _api_names(georgi, "petrov") == ["Bioprom"]
     assert _api_names(georgi, "iv") == ["Agrotech", "Bioprom"]
     assert _page_names(georgi, "032 123 456") == ["Bioprom"]
+
+
+def test_many_matches_are_counted_in_the_read_of_their_page(app):
+    """A search through the index sorts its matches after reading them all, so the page and the
+    API count them in that one read: the exact count, the pages in name order, and a page past
+    the last (no row to carry the count) counted apart and shown as the last page."""
+    rows = [{"name": f"Agro {i:03d}", "search_text": f"agro {i:03d}", "version": 1}
+            for i in range(120, 0, -1)]  # fmt: skip
+    rows.append({"name": "Bioprom", "search_text": "bioprom", "version": 1})
+    with app.extensions["crm"].engine.begin() as connection:
+        connection.execute(insert(Client), rows)
+    georgi = logged_in(app, "georgi")
+    georgi.get(LIST, query_string={"q": "warm"})  # asks once whether there is an index
+
+    with statements_run(app) as statements:
+        first = georgi.get(LIST, query_string={"q": "agro"}).text
+    assert 'data-testid="total">120<' in first
+    names = re.findall(r'<a href="/contacts/clients/\d+">([^<]+)</a>', first)
+    assert names == [f"Agro {i:03d}" for i in range(1, 51)]
+    reads = [s for s in statements if "FROM crm_contacts_client" in s]
+    assert len(reads) == 2 and "count(*) OVER ()" in reads[0], reads
+    last = georgi.get(LIST, query_string={"q": "agro", "page": 9}).text
+    assert 'data-testid="total">120<' in last and ">Agro 120</a>" in last
+    assert 'aria-current="page"><span class="page-link">3<' in last
+
+    def api(**args):
+        with statements_run(app) as statements:
+            answer = georgi.get(CLIENTS, query_string={"q": "agro", "per_page": 50, **args})
+        assert answer.status_code == 200, answer.text
+        return [c["name"] for c in answer.json["items"]], answer.json["meta"], statements
+
+    names, meta, statements = api(page=3)
+    assert names == [f"Agro {i:03d}" for i in range(101, 121)]
+    assert meta == {"page": 3, "per_page": 50, "total": 120, "pages": 3}
+    # The keys with the count, then the page's rows by key (not searched for again).
+    reads = [s for s in statements if "FROM crm_contacts_client" in s]
+    assert len(reads) == 2 and "count(*) OVER ()" in reads[0], reads
+    assert "LIKE" not in reads[1] and "crm_contacts_client_fts" not in reads[1], reads
+    names, meta, _ = api(page=4)
+    assert names == [] and meta == {"page": 4, "per_page": 50, "total": 120, "pages": 3}
+    names, meta, _ = api(sort="-name", per_page=2)
+    assert names == ["Agro 120", "Agro 119"] and meta["total"] == 120
+    assert api(q="zzzz")[1] == {"page": 1, "per_page": 50, "total": 0, "pages": 1}

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.db import db_session
 from core.inputs import date_problem
 from crm_contacts.models import Client, Contact, Person
-from crm_contacts.search import search_condition
+from crm_contacts.search import search_condition, search_order
 from crm_tasks import workflow
 from crm_tasks.models import Task
 from crm_tasks.service import Filters, active_types, assignable_users
@@ -85,9 +85,11 @@ def form_errors(error: ValidationError) -> dict[str, list[str]]:
 def visible_clients(query: str = "", limit: int = 500) -> list[Client]:
     """The clients a form offers: those the user may see (record rules), by name; with a query,
     those whose name, VAT number, city, phone or contact person matches it."""
-    stmt = select(Client).order_by(Client.name, Client.id).limit(limit)
+    stmt = select(Client).limit(limit)
     if query.strip():
-        stmt = stmt.where(search_condition(query))
+        # The index's matches, then sorted (search_order): not a walk of the name index.
+        stmt = stmt.where(search_condition(query)).order_by(*search_order(query))
+    stmt = stmt.order_by(Client.name, Client.id)
     return list(db_session.scalars(stmt))
 
 
