@@ -94,12 +94,13 @@ def _file_error(exc: ValidationError) -> RowError:
 
 class _Groups:
     """What the first pass found: the header, the client (group key) of every data row in file
-    order, and the last row of each client."""
+    order, the last row of each client, and its first row and name."""
 
     def __init__(self, header: list[str]) -> None:
         self.header = header
         self.keys: list[str] = []
         self.last: dict[str, int] = {}
+        self.first: dict[str, tuple[int, str]] = {}
 
 
 def _rewound(source: Source) -> Source:
@@ -123,8 +124,10 @@ def _first_pass(source: Source, key: str, plan: ImportPlan) -> _Groups | None:
     vat_by_name: dict[str, set[str]] = defaultdict(set)
     pending: list[tuple[int, str]] = []  # rows without a VAT number: (position, name)
     numbers: list[int] = []
+    names: list[str] = []
     for number, cells in data_rows(reader, len(header), plan.errors):
-        name = _cell(cells, name_at).strip().casefold()
+        names.append(_cell(cells, name_at).strip())
+        name = names[-1].casefold()
         vat = ""
         if key == "vat_number" and vat_at is not None:
             vat = _vat_key({"vat_number": _cell(cells, vat_at),
@@ -141,8 +144,11 @@ def _first_pass(source: Source, key: str, plan: ImportPlan) -> _Groups | None:
         # one VAT number goes with that name.
         vats = vat_by_name.get(name, ())
         groups.keys[position] = "vat:" + next(iter(vats)) if len(vats) == 1 else "name:" + name
-    for group_key, number in zip(groups.keys, numbers, strict=True):
+    for group_key, number, name in zip(groups.keys, numbers, names, strict=True):
         groups.last[group_key] = number
+        first = groups.first.setdefault(group_key, (number, name))
+        if name and not first[1]:
+            groups.first[group_key] = (first[0], name)  # as the client's cells are completed
     plan.rows = len(numbers)
     return groups
 
@@ -177,7 +183,17 @@ class _Run:
         self.pool = start_pool(self.processes) if self.processes else None
         # Chunks handed to the pool: their futures, snapshots, and the rows read with them.
         self.waiting: deque[tuple[list[Future], dict[int, dict[str, Any]], int]] = deque()
-        self.new: list[_NewName] = []  # every new client, for the duplicate check
+        # The possible duplicates among the names of the clients the file adds, known from the
+        # first pass: looked for by a process of the pool while the others validate.
+        self.new_names = self._new_names()
+        self.similar: Future | None = None
+        groups.first = {}  # read: let it go
+        if self.pool is not None and self.new_names:
+            old = list(self.lookups.names.items())
+            self.similar = self.pool.submit(similar_flags, self.new_names, old)
+            self.new_names = []
+        self.added: set[int] = set()  # the first row of every new client (duplicate check)
+        self.new: list[_NewName] = []  # importing by name: each new client's VAT number
         self.preview: dict[int, PreviewRow] = {}
         self.tag_ids: dict[str, int] = {}
         self.chunk = CHUNK
@@ -255,7 +271,7 @@ class _Run:
             if part
         ]
         self.waiting.append((futures, snapshots, self.done))
-        while len(self.waiting) > 1:
+        while len(self.waiting) > 2:
             self._answer()
 
     def _answer(self) -> None:
@@ -284,7 +300,9 @@ class _Run:
                 pass
             elif snapshot is None:
                 creates.append(draft)
-                self.new.append(_name_only(draft))
+                self.added.add(draft.rows[0])
+                if self.plan.key == "name":
+                    self.new.append(_name_only(draft))
             elif (change := _diff(draft, snapshot)) is None:
                 draft.action = "unchanged"
                 plan.unchanged += 1
@@ -320,20 +338,33 @@ class _Run:
             self.plan.persons_added += _update_clients(self.session, updates, self.tag_ids)
         self.session.flush()
 
+    def _new_names(self) -> list[tuple[int, str]]:
+        """(first row, name) of each client of the file that matches no existing client."""
+        lookups, names = self.lookups, []
+        for group_key, (row, name) in self.groups.first.items():
+            if group_key.startswith("vat:"):
+                found = lookups.by_vat.get(group_key[4:])
+            else:
+                found = lookups.by_name.get(group_key[5:])
+            if name and not found:
+                names.append((row, name))
+        return names
+
     def finish(self) -> None:
         plan = self.plan
-        if self.new:
-            names = [(d.rows[0], d.data["name"]) for d in self.new]
-            old = list(self.lookups.names.items())
-            if self.pool is None:
-                warn_similar(plan, similar_flags(names, old))
+        if self.added:
+            if self.similar is not None:
+                steps = self.similar.result()
             else:
-                # The blocks of names shared out among the processes (a few seconds each).
-                parts = [
-                    self.pool.submit(similar_flags, names, old, part, self.processes)
-                    for part in range(self.processes)
-                ]
-                warn_similar(plan, [step for part in parts for step in part.result()])
+                steps = similar_flags(self.new_names, list(self.lookups.names.items()))
+            # Only the clients the import adds are compared and named: not those of the file
+            # with an error (they were compared, not being known to be wrong yet).
+            added = self.added
+            warn_similar(plan, [
+                (step, [f for f in flags
+                        if f[0] in added and (f[1][0] == "client" or f[1][1] in added)])
+                for step, flags in steps
+            ])  # fmt: skip
             _flag_vat_elsewhere(plan, self.new, self.lookups, plan.key)
         plan.errors.sort(
             key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1)
