@@ -89,7 +89,10 @@ def main() -> None:
             for _ in range(50):
                 http.get(path)
             profile.disable()
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+            stats = pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
+            stats.print_stats(int(os.environ.get("PROFILE_LINES", "30")))
+            if callers := os.environ.get("PROFILE_CALLERS"):  # e.g. "get' of 'dict"
+                stats.print_callers(callers)
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 

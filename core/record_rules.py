@@ -21,6 +21,7 @@ the record they are attached to, whatever its model.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -247,7 +248,9 @@ class _CriteriaOption(LoaderCriteriaOption):
             own_map, own_binds = type(anon_map)(), []
             key = super()._gen_cache_key(own_map, own_binds)
             plain = key is not None and all(isinstance(k, int | str) for k in own_map)
-            memo = self.__dict__["_crm_cache_key"] = (key, tuple(own_binds)) if plain else ()
+            memo = self.__dict__["_crm_cache_key"] = (
+                (_structure_number(key), tuple(own_binds)) if plain else ()
+            )
         if not memo:
             return super()._gen_cache_key(anon_map, bindparams)
         # A bound parameter shared with what the statement's key holds already (the client's
@@ -259,7 +262,21 @@ class _CriteriaOption(LoaderCriteriaOption):
             shared.append(number)
             if not seen:
                 bindparams.append(bind)
-        return (memo[0], tuple(shared))
+        return ("crm_criteria", memo[0], tuple(shared))
+
+
+# Each distinct structure of a condition, numbered: a statement's cache key holds the number, not
+# the structure. SQLAlchemy looks every statement up in its cache by its key, which it hashes and
+# compares whole: with a representative's twenty-odd conditions inside, nested tuples of thousands
+# of elements, 0.17 ms a statement, 6 ms of her client file. The structures are those of the
+# rules in force (a few dozen: the user's values are bound parameters, not structure).
+_STRUCTURES: dict[Any, int] = {}
+_STRUCTURES_LOCK = threading.Lock()
+
+
+def _structure_number(key: Any) -> int:
+    with _STRUCTURES_LOCK:
+        return _STRUCTURES.setdefault(key, len(_STRUCTURES))
 
 
 def criteria_in_force() -> dict[type, ColumnElement[bool]]:
@@ -326,7 +343,16 @@ def install_listener(factory: sessionmaker[Session]) -> None:
 def _restricted(statement: Any, criteria: dict[type, ColumnElement[bool]], tables: bool) -> Any:
     if tables:
         statement = _restrict_tables(statement, criteria)
-    return statement.options(*_criteria_options(criteria))
+    return _with_options(statement, _criteria_options(criteria))
+
+
+def _with_options(statement: Any, options: tuple[Any, ...]) -> Any:
+    """``statement.options(*options)`` without its check of each option's kind: these are
+    ``_CriteriaOption``s built here, and the check of a representative's twenty-odd options
+    cost 0.1 ms a statement (3 ms of her client file)."""
+    statement = statement._generate()
+    statement._with_options += options
+    return statement
 
 
 def _criteria_options(criteria: dict[type, ColumnElement[bool]]) -> tuple[Any, ...]:
