@@ -9,9 +9,10 @@ their 800,000 persons, phones, emails and addresses):
 - for each row of an ``executemany`` it builds the parameters through the compiled statement,
   about 10 µs a row: seconds for a million rows that ``sqlite3`` binds itself.
 
-So on SQLite the rows go to the driver's ``executemany`` with the column defaults and type
-conversions of the table applied once per column, and the ids are given (see ``insert_ids``).
-Elsewhere (PostgreSQL) both are SQLAlchemy's Core insert, which is efficient there.
+So the rows go to the driver with the column defaults and type conversions of the table applied
+once per column: SQLite's ``executemany``; PostgreSQL's ``COPY`` (SQLAlchemy's multi-row
+``INSERT``s spent 30 s of CPU on the same import there). The ids are given (see ``insert_ids``).
+Another database gets SQLAlchemy's Core insert.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 
@@ -30,11 +31,11 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     if not rows:
         return
     dialect = session.get_bind().dialect
-    plan = _driver_plan(table, list(rows[0]), dialect) if dialect.name == "sqlite" else None
-    if plan is None:
+    plan = _driver_plan(table, list(rows[0]), dialect)
+    if plan is None or dialect.name not in ("sqlite", "postgresql"):
         session.execute(insert(table), rows)
         return
-    sql, keys, defaults, converters = plan
+    names, keys, defaults, converters = plan
     values = [tuple(row[k] for k in keys) + defaults for row in rows]
     if converters:
         # Converted column by column: most columns have no conversion (text, numbers).
@@ -42,7 +43,17 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         for index, convert in converters.items():
             columns[index] = tuple(v if v is None else convert(v) for v in columns[index])
         values = list(zip(*columns, strict=True))
-    session.connection().exec_driver_sql(sql, values)
+    quote = dialect.identifier_preparer
+    into = f"{quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)})"
+    if dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in names)
+        session.connection().exec_driver_sql(f"INSERT INTO {into} VALUES ({marks})", values)
+        return
+    # PostgreSQL: COPY, the bulk load the server is made for (psycopg writes the rows in C).
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY {into} FROM STDIN") as copy:
+        for row in values:
+            copy.write_row(row)
 
 
 def insert_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
@@ -50,24 +61,39 @@ def insert_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> li
 
     On SQLite the first row is inserted alone: its ``INSERT`` takes the database's write lock
     until the transaction ends, so nobody else can insert meanwhile, and the other rows take the
-    ids after it, given, in one ``executemany``."""
+    ids after it, given, in one ``executemany``. On PostgreSQL the ids are taken from the key's
+    sequence first, then given to the rows (``COPY``)."""
     if not rows:
         return []
-    if session.get_bind().dialect.name != "sqlite":
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        first = session.execute(insert(table).values(rows[0]).returning(table.c.id)).scalar_one()
+        ids = list(range(first, first + len(rows)))
+        rows = rows[1:]
+    elif dialect == "postgresql":
+        ids = list(
+            session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :count) ORDER BY 1"
+                ),
+                {"table": table.fullname, "count": len(rows)},
+            )
+        )
+    else:
         returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(session.scalars(returning, rows).all())
-    first = session.execute(insert(table).values(rows[0]).returning(table.c.id)).scalar_one()
-    insert_rows(
-        session, table, [{**row, "id": first + i} for i, row in enumerate(rows[1:], start=1)]
-    )
-    return list(range(first, first + len(rows)))
+    given = ids[len(ids) - len(rows) :]
+    insert_rows(session, table, [{**row, "id": id_} for id_, row in zip(given, rows, strict=True)])
+    return ids
 
 
 def _driver_plan(
     table: Table, keys: list[str], dialect: Any
-) -> tuple[str, list[str], tuple, dict[int, Callable[[Any], Any]]] | None:
-    """The statement for the driver, the keys read from each row, the defaults appended to it,
-    and the type conversions by position; None when a default is not a plain value."""
+) -> tuple[list[str], list[str], tuple, dict[int, Callable[[Any], Any]]] | None:
+    """The columns written (the keys of the rows, then those given their default), the keys read
+    from each row, the defaults appended to it, and the type conversions by position; None when
+    a default is not a plain value."""
     defaults, names = [], list(keys)
     for column in table.columns:
         if column.key in keys:
@@ -83,8 +109,4 @@ def _driver_plan(
     for index, name in enumerate(names):
         if (process := table.c[name].type.bind_processor(dialect)) is not None:
             converters[index] = process
-    quote = dialect.identifier_preparer
-    columns = ", ".join(quote.quote(table.c[n].name) for n in names)
-    marks = ", ".join("?" for _ in names)
-    sql = f"INSERT INTO {quote.format_table(table)} ({columns}) VALUES ({marks})"
-    return sql, keys, tuple(defaults), converters
+    return [table.c[n].name for n in names], keys, tuple(defaults), converters
