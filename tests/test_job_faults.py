@@ -63,7 +63,11 @@ def test_a_worker_killed_halfway_leaves_no_client_and_the_job_is_started_again(
         deadline = time.monotonic() + 300  # a loaded machine checks slowly
         while True:  # until the job writes clients, part-way
             progress = queue.progress(job_id)
-            if progress and progress[2] == "Writing clients" and 0 < progress[0] < progress[1]:
+            if (
+                progress
+                and progress[2] == "Checking and writing rows"
+                and 0 < progress[0] < progress[1]
+            ):
                 break
             assert first.poll() is None, log.read_text()
             assert time.monotonic() < deadline, f"never saw the import writing: {progress}"

@@ -94,7 +94,7 @@ class JobContext:
         return {k: v for k, v in self._arguments.items() if not k.startswith("_")}
 
     def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
-        """``done`` of ``total`` steps, with a short message (``"Writing clients"``). Cheap to call
+        """``done`` of ``total`` steps, with a short message (``"Checking rows"``). Cheap to call
         often: written at most four times a second. Raises ``JobCancelled`` once cancelled."""
         if self.cancelled.is_set():
             raise JobCancelled
