@@ -35,15 +35,19 @@ of new clients that look like another client's (``token_sort_ratio`` >= 90, rapi
 as warnings. Importing the same file twice changes nothing the second time, and an export imports
 back as a no-op.
 
-New clients are inserted in bulk (SQL ``INSERT``\\s of many rows), which is what makes 100,000
-clients fit in a minute; bulk inserts bypass the audit trail, so an imported client's history
-starts at the import. Updates of existing clients go through the ORM and are audited.
+New clients are inserted in bulk (``core.bulk``: the driver's ``executemany``, PostgreSQL's
+``COPY``), which is what makes 100,000 clients fit in 40 s; bulk inserts bypass the audit trail,
+so an imported client's history starts at the import. Updates of existing clients go through
+the ORM and are audited.
 
 The code
 --------
-``reading`` (the file's text and rows; the columns), ``planning`` (``plan_import``: rows grouped
-into clients and matched, with ``validating``, ``comparing`` and ``duplicates``; ``plan`` holds
-what these steps hand each other), ``writing`` (``apply_import``), ``exporting`` (``export_csv``).
+``reading`` (the file's text and rows, read as a stream; the columns), ``first_pass`` (the key of
+every row), ``running`` (``run_import``: the second pass, a chunk of clients at a time matched,
+validated, compared and written; ``plan_import``, the whole plan of a small file kept for
+``apply_import``), with ``planning`` (rows merged into clients, clients matched), ``validating``
+(``ClientSchema``), ``parallel`` (validation in processes beside), ``comparing``, ``duplicates``
+and ``writing``; ``plan`` holds what these steps hand each other; ``exporting`` (``export_csv``).
 What the import page, ``crm contacts import``, the bench and the tests use is re-exported here.
 """
 

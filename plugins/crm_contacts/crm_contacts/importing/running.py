@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 
 from crm_contacts.importing.comparing import _diff, _snapshots, as_stored
 from crm_contacts.importing.duplicates import _flag_vat_elsewhere, similar_flags, warn_similar
+from crm_contacts.importing.first_pass import _first_pass, _Groups, _rewound
 from crm_contacts.importing.parallel import processes_for, references, start_pool, validate_drafts
 from crm_contacts.importing.plan import ImportPlan, PreviewRow, Progress, _Draft, _Lookups
-from crm_contacts.importing.planning import KEYS, PREVIEW_ROWS, _match, _merge_row, _vat_key
+from crm_contacts.importing.planning import KEYS, PREVIEW_ROWS, _match, _merge_row
 from crm_contacts.importing.reading import (
     COLUMNS,
     RowError,
@@ -90,75 +91,6 @@ def run_import(
 
 def _file_error(exc: ValidationError) -> RowError:
     return RowError(1, "", str(exc.messages[0]))
-
-
-class _Groups:
-    """What the first pass found: the header, the client (group key) of every data row in file
-    order, the last row of each client, and its first row and name."""
-
-    def __init__(self, header: list[str]) -> None:
-        self.header = header
-        self.keys: list[str] = []
-        self.last: dict[str, int] = {}
-        self.first: dict[str, tuple[int, str]] = {}
-
-
-def _rewound(source: Source) -> Source:
-    if hasattr(source, "seek"):
-        source.seek(0)
-    return source
-
-
-def _first_pass(source: Source, key: str, plan: ImportPlan) -> _Groups | None:
-    reader, header, errors = read_header(text_lines(_rewound(source)))
-    plan.errors.extend(errors)
-    plan.columns = tuple(header)
-    if any(e.row == 1 for e in errors) or not header:
-        # The rows are still counted: the page says how many the file has.
-        if header:
-            plan.rows = sum(1 for _ in data_rows(reader, len(header), None))
-        return None
-    groups = _Groups(header)
-    name_at, vat_at = header.index("name"), _index(header, "vat_number")
-    country_at = _index(header, "country")
-    vat_by_name: dict[str, set[str]] = defaultdict(set)
-    pending: list[tuple[int, str]] = []  # rows without a VAT number: (position, name)
-    numbers: list[int] = []
-    names: list[str] = []
-    for number, cells in data_rows(reader, len(header), plan.errors):
-        names.append(_cell(cells, name_at).strip())
-        name = names[-1].casefold()
-        vat = ""
-        if key == "vat_number" and vat_at is not None:
-            vat = _vat_key({"vat_number": _cell(cells, vat_at),
-                            "country": _cell(cells, country_at)})  # fmt: skip
-        if vat:
-            vat_by_name[name].add(vat)
-            groups.keys.append("vat:" + vat)
-        else:
-            pending.append((len(groups.keys), name))
-            groups.keys.append("")
-        numbers.append(number)
-    for position, name in pending:
-        # A row without a VAT number joins the client of the file with the same name, if only
-        # one VAT number goes with that name.
-        vats = vat_by_name.get(name, ())
-        groups.keys[position] = "vat:" + next(iter(vats)) if len(vats) == 1 else "name:" + name
-    for group_key, number, name in zip(groups.keys, numbers, names, strict=True):
-        groups.last[group_key] = number
-        first = groups.first.setdefault(group_key, (number, name))
-        if name and not first[1]:
-            groups.first[group_key] = (first[0], name)  # as the client's cells are completed
-    plan.rows = len(numbers)
-    return groups
-
-
-def _index(header: list[str], column: str) -> int | None:
-    return header.index(column) if column in header else None
-
-
-def _cell(cells: list[str], at: int | None) -> str:
-    return cells[at] if at is not None and at < len(cells) else ""
 
 
 class _Run:
