@@ -40,7 +40,9 @@ class _Bar:
         if self.bar is not None:
             self.bar.__exit__(*exc)
 
-    def __call__(self, done: int, total: int, message: str) -> None:
+    def __call__(self, done: int, total: int | None, message: str) -> None:
+        if total is None:
+            return  # the first pass: the bar starts when the number of rows is known
         if self.bar is None:
             self.bar = click.progressbar(length=total, show_pos=True, file=sys.stderr)
             self.bar.__enter__()

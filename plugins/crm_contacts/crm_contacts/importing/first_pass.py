@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from crm_contacts.importing.plan import ImportPlan
+from crm_contacts.importing.plan import ImportPlan, Report
 from crm_contacts.importing.planning import _vat_key
 from crm_contacts.importing.reading import Source, data_rows, read_header, text_lines
 
@@ -28,7 +28,11 @@ def _rewound(source: Source) -> Source:
     return source
 
 
-def _first_pass(source: Source, key: str, plan: ImportPlan) -> _Groups | None:
+def _first_pass(
+    source: Source, key: str, plan: ImportPlan, report: Report | None = None
+) -> _Groups | None:
+    """Read the keys; ``report(rows, None, message)`` is told every 10,000 rows (how many there
+    are is known at the end)."""
     reader, header, errors = read_header(text_lines(_rewound(source)))
     plan.errors.extend(errors)
     plan.columns = tuple(header)
@@ -58,6 +62,8 @@ def _first_pass(source: Source, key: str, plan: ImportPlan) -> _Groups | None:
             pending.append((len(groups.keys), name))
             groups.keys.append("")
         numbers.append(number)
+        if report is not None and len(numbers) % 10_000 == 0:
+            report(len(numbers), None, "Reading the file")
     for position, name in pending:
         # A row without a VAT number joins the client of the file with the same name, if only
         # one VAT number goes with that name.

@@ -18,6 +18,8 @@ from crm_contacts.models import Client, CustomerGroup, Region
 BATCH = 500
 
 Progress = Callable[[int], None]
+# Told (rows done, of how many: None while unknown, what is being done).
+Report = Callable[[int, int | None, str], None]
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from crm_contacts.importing.comparing import _diff, _snapshots, as_stored
 from crm_contacts.importing.duplicates import _flag_vat_elsewhere, similar_flags, warn_similar
 from crm_contacts.importing.first_pass import _first_pass, _Groups, _rewound
 from crm_contacts.importing.parallel import processes_for, references, start_pool, validate_drafts
-from crm_contacts.importing.plan import ImportPlan, PreviewRow, Progress, _Draft, _Lookups
+from crm_contacts.importing.plan import ImportPlan, PreviewRow, Progress, Report, _Draft, _Lookups
 from crm_contacts.importing.planning import KEYS, PREVIEW_ROWS, _match, _merge_row
 from crm_contacts.importing.reading import (
     COLUMNS,
@@ -42,9 +42,6 @@ from crm_contacts.importing.writing import _insert_clients, _tag_ids, _update_cl
 from crm_contacts.search import bulk_search_index
 
 CHUNK = 1000  # clients checked (and written) together
-
-# Told (rows or clients done, of how many, what is being done).
-Report = Callable[[int, int, str], None]
 
 
 def run_import(
@@ -68,7 +65,7 @@ def run_import(
         raise ValueError(f"key must be one of {KEYS}")
     plan = ImportPlan(key=key)
     try:
-        groups = _first_pass(source, key, plan)
+        groups = _first_pass(source, key, plan, report)
     except ValidationError as exc:  # not UTF-8
         plan.errors.append(_file_error(exc))
         return plan
@@ -356,9 +353,9 @@ def plan_import(
     chunk of it at a time.)"""
     told = [0]
 
-    def report(done: int, _total: int, _message: str) -> None:
-        if progress is not None and done > told[0]:
-            progress(done - told[0])
+    def report(done: int, total: int | None, _message: str) -> None:
+        if progress is not None and total is not None and done > told[0]:
+            progress(done - told[0])  # rows checked (not the first pass's rows read)
             told[0] = done
 
     return run_import(session, content, key, keep=True, report=report)
