@@ -1,4 +1,5 @@
-"""Inserting many rows at once, for imports: ``insert_rows`` and ``insert_ids``.
+"""Inserting many rows at once, for imports: ``insert_rows`` and ``insert_ids``; and ``among``,
+a condition on a batch of ids.
 
 SQLAlchemy's Core ``insert(table)`` with a list of rows is what a module should use first. These
 two exist for what it makes slow on SQLite, measured on the client import (100,000 clients and
@@ -20,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import ColumnElement, Integer, Table, any_, bindparam, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 
@@ -86,6 +88,16 @@ def insert_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> li
     given = ids[len(ids) - len(rows) :]
     insert_rows(session, table, [{**row, "id": id_} for id_, row in zip(given, rows, strict=True)])
     return ids
+
+
+def among(column: Any, ids: list[int], session: Session) -> ColumnElement[bool]:
+    """``column IN (ids)`` for a batch of ids: on PostgreSQL ``column = ANY(:ids)``, one array
+    parameter instead of a thousand, so that the statement's text is the same for every batch
+    (psycopg and the server parse and plan it once, SQLAlchemy renders no expanded list: 7 s of
+    the re-check of 100,000 clients, 700 statements of 1,000 ids)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("among_ids", list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def _driver_plan(

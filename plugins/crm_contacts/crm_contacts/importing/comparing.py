@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.bulk import among
 from crm_contacts.importing.plan import _Change, _Draft, _Lookups
 from crm_contacts.importing.reading import (
     ADDRESS_COLUMNS,
@@ -39,7 +40,7 @@ def _snapshots(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     for row in session.execute(
         select(
             Client.id, Client.customer_group_id, Client.region_id, Client.responsible_id, *scalars
-        ).where(Client.id.in_(ids))
+        ).where(among(Client.id, ids, session))
     ):
         values = row._asdict()
         values.update(tags=set(), address=None, bank=None, phones=set(), emails=set(), persons={})
@@ -47,12 +48,12 @@ def _snapshots(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     for client_id, name in session.execute(
         select(client_tag.c.client_id, Tag.name)
         .join(Tag, Tag.id == client_tag.c.tag_id)
-        .where(client_tag.c.client_id.in_(ids))
+        .where(among(client_tag.c.client_id, ids, session))
     ):
         result[client_id]["tags"].add(name)
     for address in session.execute(
         select(Address.id, Address.client_id, Address.street, Address.city, Address.postal_code)
-        .where(Address.client_id.in_(ids), Address.kind == "head_office")
+        .where(among(Address.client_id, ids, session), Address.kind == "head_office")
         .order_by(Address.id)
     ):
         if result[address.client_id]["address"] is None:
@@ -61,7 +62,7 @@ def _snapshots(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
         result[client_id]["bank"] = account
     for person in session.execute(
         select(Person.id, Person.client_id, Person.name, Person.position)
-        .where(Person.client_id.in_(ids))
+        .where(among(Person.client_id, ids, session))
         .order_by(Person.id)
     ):
         result[person.client_id]["persons"].setdefault(
@@ -70,14 +71,18 @@ def _snapshots(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
         )
     by_person = {p["id"]: p for snapshot in result.values() for p in snapshot["persons"].values()}
     for client_id, person_id, number in session.execute(
-        select(Phone.client_id, Phone.person_id, Phone.number).where(Phone.client_id.in_(ids))
+        select(Phone.client_id, Phone.person_id, Phone.number).where(
+            among(Phone.client_id, ids, session)
+        )
     ):
         if person_id is None:
             result[client_id]["phones"].add(number)
         elif person_id in by_person:
             by_person[person_id]["phones"].add(number)
     for client_id, person_id, address in session.execute(
-        select(Email.client_id, Email.person_id, Email.address).where(Email.client_id.in_(ids))
+        select(Email.client_id, Email.person_id, Email.address).where(
+            among(Email.client_id, ids, session)
+        )
     ):
         if person_id is None:
             result[client_id]["emails"].add(address.casefold())
@@ -92,7 +97,7 @@ def _default_accounts(session: Session, ids: list[int]) -> Iterator[tuple[int, d
     seen: set[int] = set()
     for account in session.execute(
         select(BankAccount.client_id, BankAccount.iban, BankAccount.bic, BankAccount.bank_name)
-        .where(BankAccount.client_id.in_(ids), BankAccount.is_default.is_(True))
+        .where(among(BankAccount.client_id, ids, session), BankAccount.is_default.is_(True))
         .order_by(BankAccount.id)
     ):
         if account.client_id not in seen:
