@@ -67,7 +67,6 @@ from crm_contacts.importing.reading import (
     RowError,
     count_rows,
     decode,
-    read_rows,
 )
 from crm_contacts.importing.running import CHUNK, plan_import, run_import
 from crm_contacts.importing.writing import ImportResult, apply_import
@@ -97,6 +96,5 @@ __all__ = [
     "decode",
     "export_csv",
     "plan_import",
-    "read_rows",
     "run_import",
 ]

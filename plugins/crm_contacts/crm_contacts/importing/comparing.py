@@ -150,7 +150,6 @@ def _diff(draft: _Draft, snapshot: dict[str, Any]) -> _Change | None:
 
 def as_stored(
     draft: _Draft,
-    rows: dict[int, dict[str, str]],
     columns: set[str],
     snapshot: dict[str, Any],
     lookups: _Lookups,
@@ -197,8 +196,7 @@ def as_stored(
             return False
         if bank.get("bank_name", stored["bank_name"]) != stored["bank_name"]:
             return False
-    for number in draft.rows:
-        row = rows[number]
+    for row in draft.values.values():
         if not _known(row.get("phone", ""), row.get("email", ""), snapshot):
             return False
         person = {c: row.get(c, "").strip() for c in PERSON_COLUMNS}

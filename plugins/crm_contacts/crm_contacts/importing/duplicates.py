@@ -69,8 +69,8 @@ def _blocks(key: NameKey, frequency: Counter[str]) -> list[tuple]:
         rarest = sorted(key.words, key=lambda w: (frequency[w], w))[:2]
         return [("word", word, key.numbers) for word in rarest]
     (word,) = key.words
-    # In a list, in this order: every process numbers the blocks alike (a set's order would
-    # follow each process's string hashing). A word of three letters or fewer is one block.
+    # In this order, not a set's (which follows the process's string hashing): the warnings of
+    # one file come out alike in every run. A word of three letters or fewer is one block.
     return list(dict.fromkeys([("start", word[:3], key.numbers), ("end", word[-3:], key.numbers)]))
 
 
@@ -78,14 +78,9 @@ def _blocks(key: NameKey, frequency: Counter[str]) -> list[tuple]:
 Flag = tuple[int, tuple[str, int], str]
 
 
-def similar_flags(
-    new: list[tuple[int, str]], old: list[tuple[int, str]], part: int = 0, parts: int = 1
-) -> list[tuple[int, list[Flag]]]:
+def similar_flags(new: list[tuple[int, str]], old: list[tuple[int, str]]) -> list[Flag]:
     """The possible duplicates among ``new`` clients ((first row, name), in file order) and
-    against ``old`` ones ((id, name)): flags in the order they are found, by step (-1: equal
-    keys; then each block of names compared, numbered). Blocks are shared out among ``parts``
-    processes (this one computes ``part``), each step wholly in one: put back in the order of
-    the steps, the flags are those one process finds.
+    against ``old`` ones ((id, name)): flags in the order they are found (equal keys first).
 
     Equal keys are found through dictionaries; long names are compared fuzzily only within their
     blocks (``_blocks``: small, so the cost grows with the number of names, not its square), and
@@ -94,22 +89,19 @@ def similar_flags(
     """
     keyed_new = [(key, row, name) for row, name in new if (key := name_key(name)) is not None]
     keyed_old = [(key, id_, name) for id_, name in old if (key := name_key(name)) is not None]
-    steps: list[tuple[int, list[Flag]]] = []
-    if part == 0:
-        exact: list[Flag] = []
-        exact_old: dict[str, tuple[int, str]] = {}
-        for key, id_, name in keyed_old:
-            for text in key.exact:
-                exact_old.setdefault(text, (id_, name))
-        exact_new: dict[str, tuple[int, str]] = {}
-        for key, row, name in keyed_new:
-            for text in key.exact:
-                if (found := exact_old.get(text)) is not None:
-                    exact.append((row, ("client", found[0]), f"{found[1]} (#{found[0]})"))
-                first = exact_new.setdefault(text, (row, name))
-                if first[0] != row:
-                    exact.append((row, ("row", first[0]), f"{first[1]} (row {first[0]})"))
-        steps.append((-1, exact))
+    flags: list[Flag] = []
+    exact_old: dict[str, tuple[int, str]] = {}
+    for key, id_, name in keyed_old:
+        for text in key.exact:
+            exact_old.setdefault(text, (id_, name))
+    exact_new: dict[str, tuple[int, str]] = {}
+    for key, row, name in keyed_new:
+        for text in key.exact:
+            if (found := exact_old.get(text)) is not None:
+                flags.append((row, ("client", found[0]), f"{found[1]} (#{found[0]})"))
+            first = exact_new.setdefault(text, (row, name))
+            if first[0] != row:
+                flags.append((row, ("row", first[0]), f"{first[1]} (row {first[0]})"))
 
     frequency: Counter[str] = Counter()
     for key, *_ in (*keyed_old, *keyed_new):
@@ -119,19 +111,15 @@ def similar_flags(
         if len(key.fuzzy) >= FUZZY_FROM:
             for block in _blocks(key, frequency):
                 new_by_block[block].append((len(key.fuzzy), key.fuzzy, row, name))
-    mine = {block for number, block in enumerate(new_by_block) if number % parts == part}
     old_by_block: dict[tuple, list[tuple[int, str, int, str]]] = defaultdict(list)
     for key, id_, name in keyed_old:
         if len(key.fuzzy) >= FUZZY_FROM:
             for block in _blocks(key, frequency):
-                if block in mine:
+                if block in new_by_block:
                     old_by_block[block].append((len(key.fuzzy), key.fuzzy, id_, name))
     del keyed_new, keyed_old
 
-    for number, (block, members) in enumerate(new_by_block.items()):
-        if block not in mine:
-            continue
-        flags: list[Flag] = []
+    for block, members in new_by_block.items():
         members.sort(key=lambda item: (item[0], item[2]))
         olds = sorted(old_by_block.get(block, []), key=lambda item: item[0])
         old_lengths = [item[0] for item in olds]
@@ -158,8 +146,7 @@ def similar_flags(
                     continue
                 (first, first_name), (later, _) = sorted(((row, name), (other[2], other[3])))
                 flags.append((later, ("row", first), f"{first_name} (row {first})"))
-        steps.append((number, flags))
-    return steps
+    return flags
 
 
 def _flag_similar(plan: ImportPlan, drafts: list[_Draft], lookups: _Lookups) -> None:
@@ -168,16 +155,15 @@ def _flag_similar(plan: ImportPlan, drafts: list[_Draft], lookups: _Lookups) -> 
     warn_similar(plan, similar_flags(new, list(lookups.names.items())))
 
 
-def warn_similar(plan: ImportPlan, steps: list[tuple[int, list[Flag]]]) -> None:
-    """The warnings of the flags of ``similar_flags`` (of one process or of several): each row
-    once, naming at most three clients, each once."""
+def warn_similar(plan: ImportPlan, flags: list[Flag]) -> None:
+    """The warnings of the flags of ``similar_flags``: each row once, naming at most three
+    clients, each once."""
     found: dict[int, list[str]] = defaultdict(list)
     seen: dict[int, set[tuple[str, int]]] = defaultdict(set)
-    for _, flags in sorted(steps, key=lambda step: step[0]):
-        for row, target, text in flags:
-            if target not in seen[row]:
-                seen[row].add(target)
-                found[row].append(text)
+    for row, target, text in flags:
+        if target not in seen[row]:
+            seen[row].add(target)
+            found[row].append(text)
     for row, names in sorted(found.items()):
         plan.warnings.append(RowWarning(row, "Possible duplicate of " + "; ".join(names[:3]) + "."))
 

@@ -79,6 +79,9 @@ class RowError:
         )
 
 
+_NOT_UTF8 = "The file is not UTF-8 (line {line}). Save it as “CSV UTF-8” and upload it again."
+
+
 def decode(content: bytes | str) -> str:
     """The text of an uploaded file; a ``ValidationError`` saying where, if it is not UTF-8."""
     if isinstance(content, str):
@@ -87,9 +90,7 @@ def decode(content: bytes | str) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = content.count(b"\n", 0, exc.start) + 1
-        raise ValidationError(
-            f"The file is not UTF-8 (line {line}). Save it as “CSV UTF-8” and upload it again."
-        ) from None
+        raise ValidationError(_NOT_UTF8.format(line=line)) from None
 
 
 Source = bytes | str | BinaryIO
@@ -107,10 +108,7 @@ def text_lines(source: Source) -> Iterator[str]:
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise ValidationError(
-                f"The file is not UTF-8 (line {number}). Save it as “CSV UTF-8” and upload it "
-                "again."
-            ) from None
+            raise ValidationError(_NOT_UTF8.format(line=number)) from None
         if number == 1:
             line = line.removeprefix("\ufeff")
         if "\r" in line[:-2]:
@@ -176,14 +174,6 @@ def data_rows(
     except csvfiles.CsvFileError as error:
         if errors is not None:
             errors.append(RowError(error.line, "", error.message))
-
-
-def read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]], list[RowError]]:
-    """The header and the (row number, cells) of the non-empty rows of a whole file."""
-    reader, header, errors = read_header(text_lines(text))
-    if any(e.row == 1 and not e.column for e in errors) or not header:
-        return header, [], errors
-    return header, list(data_rows(reader, len(header), errors)), errors
 
 
 _COLUMNS_HINT = "The columns are: " + ", ".join(COLUMNS) + "."

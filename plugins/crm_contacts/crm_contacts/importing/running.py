@@ -71,8 +71,10 @@ def run_import(
         return plan
     if groups is None:
         return plan
-    run = _Run(session, plan, groups, write=write, keep=keep, report=report, processes=processes)
-    run.chunk = chunk
+    run = _Run(
+        session, plan, groups, write=write, keep=keep, report=report, processes=processes,
+        chunk=chunk,
+    )  # fmt: skip
     try:
         with bulk_search_index(session) if write else nullcontext() as index:
             run.index = index
@@ -103,6 +105,7 @@ class _Run:
         keep: bool,
         report: Report | None,
         processes: int | None,
+        chunk: int,
     ) -> None:
         self.session, self.plan, self.groups = session, plan, groups
         self.write, self.keep, self.report = write, keep, report
@@ -125,7 +128,7 @@ class _Run:
         self.new: list[_NewName] = []  # importing by name: each new client's VAT number
         self.preview: dict[int, PreviewRow] = {}
         self.tag_ids: dict[str, int] = {}
-        self.chunk = CHUNK
+        self.chunk = chunk
         self.index: Callable[[int, int], None] | None = None  # bulk_search_index's
         self.done = 0
 
@@ -164,10 +167,9 @@ class _Run:
 
     def _chunk(self, drafts: list[_Draft]) -> None:
         """Match the clients of a chunk, set aside those the file repeats as stored, and have
-        the others validated: here, or by the pool while the next chunk is read (at most one
-        chunk waits for its answer)."""
+        the others validated: here, or by the pool while the next chunks are read (at most two
+        chunks wait for their answer: the pool always has the next at hand)."""
         plan, lookups = self.plan, self.lookups
-        rows = {number: values for d in drafts for number, values in d.values.items()}
         for draft in drafts:
             if error := _match(draft, plan.key, lookups):
                 plan.errors.append(error)
@@ -180,7 +182,7 @@ class _Run:
             if (
                 snapshot is not None
                 and draft.action != "error"
-                and as_stored(draft, rows, self.columns, snapshot, lookups)
+                and as_stored(draft, self.columns, snapshot, lookups)
             ):
                 # What the file says of this client is what it holds: nothing to check.
                 draft.action = "unchanged"
@@ -283,16 +285,15 @@ class _Run:
         plan = self.plan
         if self.added:
             if self.similar is not None:
-                steps = self.similar.result()
+                flags = self.similar.result()
             else:
-                steps = similar_flags(self.new_names, list(self.lookups.names.items()))
+                flags = similar_flags(self.new_names, list(self.lookups.names.items()))
             # Only the clients the import adds are compared and named: not those of the file
             # with an error (they were compared, not being known to be wrong yet).
             added = self.added
             warn_similar(plan, [
-                (step, [f for f in flags
-                        if f[0] in added and (f[1][0] == "client" or f[1][1] in added)])
-                for step, flags in steps
+                (row, target, text) for row, target, text in flags
+                if row in added and (target[0] == "client" or target[1] in added)
             ])  # fmt: skip
             _flag_vat_elsewhere(plan, self.new, self.lookups, plan.key)
         plan.errors.sort(
