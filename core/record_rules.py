@@ -21,7 +21,6 @@ the record they are attached to, whatever its model.
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,11 +28,11 @@ from typing import Any
 from flask import g, has_request_context
 from sqlalchemy import ColumnElement, String, and_, cast, event, inspect, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
-from sqlalchemy.orm.util import LoaderCriteriaOption
 from sqlalchemy.sql.elements import True_
 from sqlalchemy.sql.selectable import Join
 
 from core.models import Attachment, RecordRuleState
+from core.rule_options import build_options
 from core.state import current_state
 
 ADMIN_GROUP = "admin"
@@ -215,68 +214,16 @@ def _criteria_of(
 @functools.lru_cache(maxsize=256)
 def _options_of(rules: tuple[RecordRule, ...], user: RuleUser, registry: Any) -> tuple[Any, ...]:
     """The loader options of ``_criteria_of(...)``, kept as long: each computes its cache key
-    once (``_CriteriaOption``)."""
-    return _build_options(_criteria_of(rules, user, registry))
+    once (``core.rule_options``)."""
+    return build_options(_criteria_of(rules, user, registry))
 
 
-def _build_options(criteria: dict[type, ColumnElement[bool]]) -> tuple[Any, ...]:
-    return tuple(
-        # Not propagated to the statements of relationship loaders: they come through the
-        # listener too and get the rules there, once (propagated as well, a selectin load of a
-        # contract's conditions carried every rule twice).
-        _CriteriaOption(model, condition, include_aliases=True, propagate_to_loaders=False)
-        for model, condition in criteria.items()
-    )
-
-
-class _CriteriaOption(LoaderCriteriaOption):
-    """``with_loader_criteria``, whose SQL cache key is computed once instead of at every
-    statement. SQLAlchemy derives a statement's cache key from the whole statement, options
-    included, each time it runs one: a representative's twenty-odd conditions (the attachments'
-    holds all the others as subqueries) cost 0.5 ms a statement, 15 ms of a client file's 32 ms
-    of CPU. The key of an option depends on its own structure only, and an option never changes,
-    so it is computed once in a map of its own and replayed, with the same bound parameters in
-    the same order, into every statement's. When it uses anything but ids in that map (an
-    uncacheable element, ``params()``), it is computed the ordinary way every time."""
-
-    # SQLAlchemy builds a class's cache key from the ``_traverse_internals`` in its own __dict__.
-    _traverse_internals = LoaderCriteriaOption._traverse_internals
-
-    def _gen_cache_key(self, anon_map: Any, bindparams: list[Any]) -> Any:
-        memo = self.__dict__.get("_crm_cache_key")
-        if memo is None:
-            own_map, own_binds = type(anon_map)(), []
-            key = super()._gen_cache_key(own_map, own_binds)
-            plain = key is not None and all(isinstance(k, int | str) for k in own_map)
-            memo = self.__dict__["_crm_cache_key"] = (
-                (_structure_number(key), tuple(own_binds)) if plain else ()
-            )
-        if not memo:
-            return super()._gen_cache_key(anon_map, bindparams)
-        # A bound parameter shared with what the statement's key holds already (the client's
-        # condition sits in most owned models' ones) is listed once, as SQLAlchemy lists it; the
-        # key says which were shared, so that two statements of one key list theirs alike.
-        shared = []
-        for bind in memo[1]:
-            number, seen = anon_map.get_anon(bind)
-            shared.append(number)
-            if not seen:
-                bindparams.append(bind)
-        return ("crm_criteria", memo[0], tuple(shared))
-
-
-# Each distinct structure of a condition, numbered: a statement's cache key holds the number, not
-# the structure. SQLAlchemy looks every statement up in its cache by its key, which it hashes and
-# compares whole: with a representative's twenty-odd conditions inside, nested tuples of thousands
-# of elements, 0.17 ms a statement, 6 ms of her client file. The structures are those of the
-# rules in force (a few dozen: the user's values are bound parameters, not structure).
-_STRUCTURES: dict[Any, int] = {}
-_STRUCTURES_LOCK = threading.Lock()
-
-
-def _structure_number(key: Any) -> int:
-    with _STRUCTURES_LOCK:
-        return _STRUCTURES.setdefault(key, len(_STRUCTURES))
+@functools.lru_cache(maxsize=256)
+def _per_row_options_of(
+    rules: tuple[RecordRule, ...], user: RuleUser, registry: Any
+) -> tuple[Any, ...]:
+    """The loader options of ``_per_row_of(...)``, kept as long."""
+    return build_options(_per_row_of(rules, user, registry))
 
 
 def criteria_in_force() -> dict[type, ColumnElement[bool]]:
@@ -329,26 +276,33 @@ def install_listener(factory: sessionmaker[Session]) -> None:
         if not has_request_context():
             return
         criteria = g.get("crm_record_criteria")
+        options = None
         if g.get("crm_rules_per_row"):
             criteria = _per_row_of(*g.crm_record_owners)
+            options = _per_row_options_of(*g.crm_record_owners)
         if not criteria or state.execution_options.get("crm_all_records"):
             return
         if not (state.is_select or state.is_update or state.is_delete) or state.is_column_load:
             return
         state.statement = _restricted(
-            state.statement, criteria, state.is_select and not state.is_orm_statement
+            state.statement, criteria, state.is_select and not state.is_orm_statement, options
         )
 
 
-def _restricted(statement: Any, criteria: dict[type, ColumnElement[bool]], tables: bool) -> Any:
+def _restricted(
+    statement: Any,
+    criteria: dict[type, ColumnElement[bool]],
+    tables: bool,
+    options: tuple[Any, ...] | None = None,
+) -> Any:
     if tables:
         statement = _restrict_tables(statement, criteria)
-    return _with_options(statement, _criteria_options(criteria))
+    return _with_options(statement, options or _criteria_options(criteria))
 
 
 def _with_options(statement: Any, options: tuple[Any, ...]) -> Any:
     """``statement.options(*options)`` without its check of each option's kind: these are
-    ``_CriteriaOption``s built here, and the check of a representative's twenty-odd options
+    built here (``core.rule_options``), and the check of a representative's twenty-odd options
     cost 0.1 ms a statement (3 ms of her client file)."""
     statement = statement._generate()
     statement._with_options += options
@@ -360,7 +314,7 @@ def _criteria_options(criteria: dict[type, ColumnElement[bool]]) -> tuple[Any, .
     for the request when the criteria were set otherwise."""
     cached = g.get("crm_record_options") if has_request_context() else None
     if cached is None or cached[0] is not criteria:
-        options = _build_options(criteria)
+        options = build_options(criteria)
         if has_request_context():
             g.crm_record_options = (criteria, options)
         return options
