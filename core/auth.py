@@ -70,37 +70,35 @@ def load_user(user_id: str) -> User | None:
 def user_permissions(user) -> frozenset[str]:
     """The permission codes ``user`` holds through its groups; loaded once per request (until a
     flush changes groups or grants: see ``forget_permissions``)."""
-    if not getattr(user, "is_authenticated", False):
-        return frozenset()
-    cache = g.get("crm_permissions")
-    if cache is None:
-        cache = g.crm_permissions = {}
-    held = cache.get(user.id)
-    if held is None:
-        held = cache[user.id] = frozenset(
-            db_session.scalars(
-                select(PermissionRecord.code)
-                .join(group_permission, group_permission.c.permission_code == PermissionRecord.code)
-                .join(user_group, user_group.c.group_id == group_permission.c.group_id)
-                .where(user_group.c.user_id == user.id)
-            )
-        )
-    return held
+    return _access(user)[0]
 
 
 def user_groups(user) -> frozenset[str]:
     """The codes of the groups ``user`` belongs to; loaded once per request (until a flush
     changes them: see ``forget_permissions``)."""
+    return _access(user)[1]
+
+
+def _access(user) -> tuple[frozenset[str], frozenset[str]]:
+    """``user``'s permissions and groups, read together: one statement, not one each, on
+    every request (the gate asks for both)."""
     if not getattr(user, "is_authenticated", False):
-        return frozenset()
-    cache = g.setdefault("crm_groups", {})
+        return frozenset(), frozenset()
+    cache = g.setdefault("crm_access", {})
     if user.id not in cache:
-        cache[user.id] = frozenset(
-            db_session.scalars(
-                select(Group.code)
-                .join(user_group, user_group.c.group_id == Group.id)
-                .where(user_group.c.user_id == user.id)
+        # Outer joins one after the other, not nested: SQLite scans a nested join's tables.
+        rows = db_session.execute(
+            select(Group.code, PermissionRecord.code)
+            .join(user_group, user_group.c.group_id == Group.id)
+            .outerjoin(group_permission, group_permission.c.group_id == Group.id)
+            .outerjoin(
+                PermissionRecord, PermissionRecord.code == group_permission.c.permission_code
             )
+            .where(user_group.c.user_id == user.id)
+        ).all()
+        cache[user.id] = (
+            frozenset(code for _, code in rows if code is not None),
+            frozenset(group for group, _ in rows),
         )
     return cache[user.id]
 
@@ -118,7 +116,7 @@ def has_permission(code: str | None, user=None) -> bool:
 
 
 #: What a request keeps of who holds what; dropped whenever that may have changed.
-_PERMISSION_CACHES = ("crm_permissions", "crm_groups", "crm_template_context")
+_PERMISSION_CACHES = ("crm_access", "crm_template_context")
 #: Tables whose rows decide who holds what.
 _PERMISSION_TABLES = frozenset({"core_user_group", "core_group_permission", "core_permission"})
 

@@ -132,8 +132,7 @@ def _forget_request_state() -> None:
         close_session()
     for name in (
         "crm_state",
-        "crm_permissions",
-        "crm_groups",
+        "crm_access",
         "crm_record_criteria",
         "crm_record_options",
         "crm_template_context",
