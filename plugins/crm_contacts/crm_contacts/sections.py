@@ -5,7 +5,7 @@ Orders, so that other modules can place their sections between these: general da
 and phones 20, contact persons 30, preferences 40, bank accounts 50, latest contacts 60. The history
 of changes is not a section: the page closes with it, after every module's sections. The sections
 read the client as the page loaded it (its collections are loaded already); only the latest
-contacts cost queries, a fixed number of them.
+contacts cost queries, three (four when there are more than the section lists).
 """
 
 from __future__ import annotations
@@ -15,15 +15,17 @@ from typing import Any
 from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import hookimpl
 from core.audit import HistoryEntry, history_for
 from core.auth import has_permission
 from core.db import db_session
+from core.state import current_state
 from crm_contacts.agenda import to_local
 from crm_contacts.hookspecs import ClientFileSection
-from crm_contacts.models import ADDRESS_KINDS, Client, Contact, Person
+from crm_contacts.models import ADDRESS_KINDS, Client, Contact, Person, contact_person
 from crm_contacts.permissions import WRITE
 from crm_contacts.validation import format_phone
 
@@ -69,18 +71,14 @@ def _render(name: str, client: Client, **context: Any) -> Markup:
 
 
 def _contacts(client: Client, *, upcoming: bool, limit: int) -> list[Contact]:
-    """Two queries whatever the size of the history: the contacts with their type and user
-    joined in, then their persons by the contacts' ids. Persons joined in too would put the
-    LIMIT in a subquery and leave SQLite to build and scan the whole contact-person join of the
-    database (``SCAN (join-2)``, 0.8 s at 100,000 clients) to find the few rows it needs."""
+    """The contacts with their type and user joined in (their persons: ``_with_persons``).
+    Persons joined in too would put the LIMIT in a subquery and leave SQLite to build and scan
+    the whole contact-person join of the database (``SCAN (join-2)``, 0.8 s at 100,000
+    clients) to find the few rows it needs."""
     stmt = (
         select(Contact)
         .where(Contact.client_id == client.id)
-        .options(
-            joinedload(Contact.contact_type),
-            joinedload(Contact.user),
-            selectinload(Contact.persons),
-        )
+        .options(joinedload(Contact.contact_type), joinedload(Contact.user))
     )
     if upcoming:
         stmt = stmt.where(Contact.state == "scheduled").order_by(Contact.starts_at, Contact.id)
@@ -89,6 +87,24 @@ def _contacts(client: Client, *, upcoming: bool, limit: int) -> list[Contact]:
             Contact.starts_at.desc(), Contact.id.desc()
         )
     return list(db_session.scalars(stmt.limit(limit)))
+
+
+def _with_persons(*lists: list[Contact]) -> None:
+    """The persons of every contact of ``lists``, in one statement by the contacts' ids (as
+    ``selectinload`` would, once per list), set on each contact as loaded."""
+    contacts = [contact for contacts in lists for contact in contacts]
+    persons: dict[int, list[Person]] = {contact.id: [] for contact in contacts}
+    if persons:
+        rows = db_session.execute(
+            select(contact_person.c.contact_id, Person)
+            .join(Person, Person.id == contact_person.c.person_id)
+            .where(contact_person.c.contact_id.in_(persons))
+            .order_by(Person.id)
+        )
+        for contact_id, person in rows:
+            persons[contact_id].append(person)
+    for contact in contacts:
+        set_committed_value(contact, "persons", persons[contact.id])
 
 
 def client_history(client: Client) -> list[HistoryEntry]:
@@ -100,8 +116,6 @@ def client_history(client: Client) -> list[HistoryEntry]:
 def client_since(client: Client):
     """The earliest day a module knows the client by (its first sale...), else the day it was
     entered in the CRM (in the installation's time zone)."""
-    from core.app import current_state
-
     known = [d for d in current_state().pm.hook.crm_client_since(client=client) if d]
     if known:
         return min(known)
@@ -112,9 +126,15 @@ def client_since(client: Client):
 def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSection]:
     can_write = has_permission(WRITE, user)
     persons = persons_in_order(client)
-    total_contacts = db_session.scalar(
-        select(func.count()).select_from(Contact).where(Contact.client_id == client.id)
-    )
+    latest = _contacts(client, upcoming=False, limit=LATEST_CONTACTS)
+    upcoming = _contacts(client, upcoming=True, limit=UPCOMING_CONTACTS)
+    _with_persons(latest, upcoming)
+    if len(latest) < LATEST_CONTACTS and len(upcoming) < UPCOMING_CONTACTS:
+        total_contacts = len(latest) + len(upcoming)  # both lists hold all there is
+    else:
+        total_contacts = db_session.scalar(
+            select(func.count()).select_from(Contact).where(Contact.client_id == client.id)
+        )
     common = {"can_write": can_write, "persons": persons}
     reach = {
         # Head office, billing, delivery, other: the order people look for them in.
@@ -134,9 +154,7 @@ def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSectio
         ("crm_contacts.bank_accounts", "Bank accounts", "section_bank.html", 50,
          {"accounts": accounts, "format_iban": format_iban}),
         ("crm_contacts.contacts", "Latest contacts", "section_contacts.html", 60,
-         {"latest": _contacts(client, upcoming=False, limit=LATEST_CONTACTS),
-          "upcoming": _contacts(client, upcoming=True, limit=UPCOMING_CONTACTS),
-          "total_contacts": total_contacts}),
+         {"latest": latest, "upcoming": upcoming, "total_contacts": total_contacts}),
     ]  # fmt: skip
     return [
         ClientFileSection(

@@ -1,7 +1,7 @@
 """The client file's section of crm_tasks: the client's open tasks and how its commitments stand.
 
-Three queries whatever the number of tasks: the open tasks (limited), their count, and the
-commitments by type and status.
+Three queries at most whatever the number of tasks: the open tasks (limited), their count (when
+there are more than the list shows), and the commitments by type and status.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSectio
         return []
     stmt = open_tasks_of_client(client.id)
     tasks = db_session.scalars(with_details(urgent_first(stmt)).limit(SHOWN)).all()
-    total_open = count(db_session, stmt)
+    # Counted only when the list is full: a shorter list is all there is.
+    total_open = count(db_session, stmt) if len(tasks) == SHOWN else len(tasks)
     rows = db_session.execute(
         select(CommitmentType.name, Task.status, func.count())
         .join(CommitmentType, CommitmentType.id == Task.commitment_type_id)

@@ -103,7 +103,9 @@ def test_lists_paginate_with_a_bounded_number_of_queries(app, count_queries):
             with count_queries(app) as statements:
                 assert georgi.get(url).status_code == 200
             counts.append((url, len(statements)))
-    assert counts[:3] == [(u, c) for u, c in counts[3:]]
+    assert counts[:2] == counts[3:5]
+    # The client file counts the open tasks only once its list is full (8 shown of 61).
+    assert counts[5][1] == counts[2][1] + 1, counts
     second = georgi.get("/tasks/all?page=2").get_data(as_text=True)
     assert "Page 2 of 3" in second
 

@@ -20,6 +20,7 @@ from core.db import db_session
 from core.locking import check_version, touch
 from core.permissions import permission_required
 from crm_contacts.blueprints import api
+from crm_contacts.loading import CLIENT_LISTS, share_person_lists
 from crm_contacts.models import Client, Person, Tag
 from crm_contacts.permissions import DELETE, READ, WRITE
 from crm_contacts.schemas import (
@@ -37,15 +38,6 @@ from crm_contacts.validation import normalise_phone
 from crm_contacts.views.clients import apply_client_data, new_person, replace_person_lists
 
 _NESTED = ("addresses", "phones", "emails", "persons", "bank_accounts")
-_FULL = (
-    selectinload(Client.addresses),
-    selectinload(Client.phones),
-    selectinload(Client.emails),
-    selectinload(Client.persons).selectinload(Person.phones),
-    selectinload(Client.persons).selectinload(Person.emails),
-    selectinload(Client.bank_accounts),
-    selectinload(Client.tags),
-)
 _PERSON_LISTS = (selectinload(Person.phones), selectinload(Person.emails))
 
 
@@ -98,10 +90,10 @@ def dump_person(person: Person) -> dict[str, Any]:
 
 
 def _full_client(client_id: int) -> Client:
-    client = db_session.scalar(select(Client).where(Client.id == client_id).options(*_FULL))
+    client = db_session.scalar(select(Client).where(Client.id == client_id).options(*CLIENT_LISTS))
     if client is None:
         abort(404, "No such client.")
-    return client
+    return share_person_lists(client)
 
 
 def _int_arg(name: str) -> int:

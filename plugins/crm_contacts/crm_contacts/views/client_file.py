@@ -18,7 +18,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from core.auth import has_permission
 from core.db import db_session
@@ -29,6 +29,7 @@ from core.record_rules import rules_per_row
 from core.state import current_state
 from crm_contacts.blueprints import bp
 from crm_contacts.hookspecs import ClientFileSection
+from crm_contacts.loading import CLIENT_LISTS, share_person_lists
 from crm_contacts.models import (
     ADDRESS_KINDS,
     EMAIL_KINDS,
@@ -53,13 +54,7 @@ from crm_contacts.validation import format_phone, normalise_phone
 
 # Everything the file shows of the client itself: one query per collection, whatever its size.
 FILE_OPTIONS = (
-    selectinload(Client.addresses),
-    selectinload(Client.phones),
-    selectinload(Client.emails),
-    selectinload(Client.persons).selectinload(Person.phones),
-    selectinload(Client.persons).selectinload(Person.emails),
-    selectinload(Client.bank_accounts),
-    selectinload(Client.tags),
+    *CLIENT_LISTS,
     joinedload(Client.customer_group),
     joinedload(Client.region),
     joinedload(Client.responsible),
@@ -75,7 +70,7 @@ def load_client(client_id: int) -> Client:
     ).one_or_none()
     if client is None:
         abort(404)
-    return client
+    return share_person_lists(client)
 
 
 def file_sections(client: Client, user: Any) -> tuple[list[ClientFileSection], list[str]]:
