@@ -241,6 +241,9 @@ def main() -> int:
     parser.add_argument("--workers", default="4,1", help="numbers of gunicorn workers, in turn")
     parser.add_argument("--duration", type=float, default=10, help="seconds per page")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="of each worker (above 1: gunicorn's gthread workers)"
+    )
     parser.add_argument("--processes", type=int, default=2, help="of the load generator")
     parser.add_argument("--user", default="maria", help="a demo user (password 'demo')")
     default_server = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -280,7 +283,9 @@ def main() -> int:
             crm(env, "demo")
         for workers in [int(n) for n in args.workers.split(",")]:
             args.workers_now = workers
-            server, port = start_gunicorn(env, workers, "core.wsgi:app", ["--chdir", str(code)])
+            server, port = start_gunicorn(
+                env, workers, "core.wsgi:app", ["--chdir", str(code), "--threads", str(args.threads)]
+            )
             try:
                 browser = Browser(f"http://127.0.0.1:{port}")
                 browser.log_in(args.user)
