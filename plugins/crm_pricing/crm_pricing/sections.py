@@ -2,13 +2,15 @@
 client and for its customer group, and what automatic kinds such as contract conditions grant it)
 and where it stands against each turnover tier.
 
-A constant number of queries for the rules (one), plus one turnover figure per distinct period of
-the client's tier rules (cached, so rules that share a period share the query).
+A constant number of queries for the rules (one), plus one for the turnover of every period the
+client's tier rules ask about (one per period when a tier is limited to product groups).
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import suppress
+from decimal import Decimal
 from typing import Any
 
 from flask import render_template
@@ -59,6 +61,9 @@ def _summary(params: dict[str, Any]) -> str:
     return ", ".join(f"{k} {json.dumps(v)}" for k, v in sorted(params.items()))
 
 
+ZERO = Decimal(0)
+
+
 @hookimpl
 def crm_client_file_sections(client: Any, user: Any) -> list[ClientFileSection]:
     if not has_permission(READ, user):
@@ -67,22 +72,28 @@ def crm_client_file_sections(client: Any, user: Any) -> list[ClientFileSection]:
     kinds = current_kinds()
     rules = _rules_for(client)
     turnover = CachedTurnover(db_session, client.id)
-    negotiated, standings, general = [], [], []
+    negotiated, general, tiers = [], [], []
     for rule in rules:
         valid = validity(rule, today) is None
         kind = kinds.get(rule.kind)
         if rule.kind == TURNOVER_TIERS and kind is not None and valid:
-            try:
-                params = stored_params(kind.schema, rule.params_json or "{}")
-            except (ValidationError, ValueError):
-                params = None  # a rule whose params no longer fit its kind is left out
-            if params is not None:
-                standings.append((rule, tier_standing(params, turnover, today)))
+            # A rule whose params no longer fit its kind is left out.
+            with suppress(ValidationError, ValueError):
+                tiers.append((rule, stored_params(kind.schema, rule.params_json or "{}")))
         label = kind.label if kind else rule.kind
         if rule.client_id is not None or rule.customer_group_id is not None:
             negotiated.append((rule, label, valid))
         elif valid and rule.kind != TURNOVER_TIERS:  # tiers are shown with the standing above
             general.append((rule, label, valid))
+    # The tiers' periods asked first (a dry run that records them), then their turnover in one
+    # query rather than one per period.
+    asked: list[tuple] = []
+    for _rule, params in tiers:
+        tier_standing(
+            params, lambda *q, quantity=False: asked.append((*q, quantity)) or ZERO, today
+        )
+    turnover.prefetch((start, end, groups, quantity) for start, end, groups, quantity in asked)
+    standings = [(rule, tier_standing(params, turnover, today)) for rule, params in tiers]
     # What automatic kinds grant with no configured rule (a contract's conditions): the same list,
     # so that "none" is only said when nothing at all applies to the client.
     granted = [

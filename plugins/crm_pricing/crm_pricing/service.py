@@ -33,7 +33,7 @@ from crm_pricing.engine import STACK, Memo, PriceResult, Rule, price, sort_rules
 from crm_pricing.kinds import MEMO_KEYS, prepare_group_names
 from crm_pricing.models import DiscountCap, PricingRule
 from crm_sales.models import Product, ProductGroup
-from crm_sales.turnover import turnover
+from crm_sales.turnover import turnover, turnover_in_ranges
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,16 @@ class CachedTurnover:
     def __init__(self, session: Session, client_id: int) -> None:
         self.session, self.client_id = session, client_id
         self.cache: dict[tuple, Decimal] = {}
+
+    def prefetch(self, questions: Iterable[tuple]) -> None:
+        """Answer at once the questions ``(start, end, product_group_ids, quantity)`` about all
+        products' turnover in money (what turnover tiers ask): one query, not one each."""
+        ranges = sorted({(q[0], q[1]) for q in questions if not q[2] and not q[3]})
+        ranges = [r for r in ranges if (*r, None, False) not in self.cache]
+        for (start, end), amount in zip(
+            ranges, turnover_in_ranges(self.session, self.client_id, ranges), strict=True
+        ):
+            self.cache[start, end, None, False] = amount
 
     def __call__(self, start, end, product_group_ids=None, *, quantity=False) -> Decimal:
         groups = tuple(product_group_ids) if product_group_ids else None

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, case, extract, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,6 @@ from crm_sales.turnover import (
     PERIOD_MONTHS,
     Period,
     average_days_to_payment,
-    monthly,
     monthly_cents,
     periods_between,
 )
@@ -50,6 +49,18 @@ _TO_DATE = Prepared(
     ).where(
         *_OF_CLIENT, _L.date <= bindparam("end"), _IS_CURRENT | (_L.date <= bindparam("before"))
     )
+)
+# The client file's summary: each month since 1 January last year, and what of it falls on or
+# before the same day last year (what the year so far is compared with).
+_YEAR_MONTH = (extract("year", _L.date), extract("month", _L.date))
+_MONTHS_TO_DATE = Prepared(
+    select(
+        *_YEAR_MONTH,
+        func.sum(_L.signed_cents),
+        func.sum(case((_L.date <= bindparam("before"), _L.signed_cents), else_=0)),
+    )
+    .where(*_OF_CLIENT, _L.date <= bindparam("end"))
+    .group_by(*_YEAR_MONTH)
 )
 _BY_GROUP = Prepared(
     select(
@@ -269,16 +280,31 @@ class Summary:
 
 
 def client_summary(session: Session, client_id: int, on: date | None = None) -> Summary:
-    """Two queries: the year-to-date comparison and the months since 1 January last year."""
+    """One query: the months since 1 January last year, each with its part up to the same day
+    of last year, from which the year-to-date comparison is added up."""
     on = on or local_today()
-    connection = connection_of(session)
-    months = monthly(connection, [client_id], date(on.year - 1, 1, 1), on)
-    last_year = sum((v for (y, _m), v in months.items() if y == on.year - 1), ZERO)
+    cents: dict[tuple[int, int], int] = {}
+    now = before = 0
+    for year, month, total, early in _MONTHS_TO_DATE.rows(
+        connection_of(session),
+        {"client": client_id, "start": date(on.year - 1, 1, 1), "end": on,
+         "before": same_day_last_year(on)},
+    ):  # fmt: skip
+        year, month = int(year), int(month)
+        cents[year, month] = total
+        if year == on.year:
+            now += total
+        else:
+            before += early
+    last_year = sum((from_cents(v) for (y, _m), v in cents.items() if y == on.year - 1), ZERO)
     recent = periods_between("month", date(on.year - 1, on.month, 1), on)[-12:]
     return Summary(
-        to_date=year_to_date(connection, client_id, on),
+        to_date=Row("Year to date", from_cents(now), from_cents(before)),
         last_year=last_year,
-        months=[(p.label, months.get((p.year, p.index), ZERO)) for p in recent],
+        months=[
+            (p.label, from_cents(cents[p.year, p.index]) if (p.year, p.index) in cents else ZERO)
+            for p in recent
+        ],
     )
 
 

@@ -31,7 +31,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, bindparam, extract, func, select
+from sqlalchemy import ColumnElement, bindparam, case, extract, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -238,6 +238,44 @@ def turnover(
         session, "total", client_ids, start, end, product_group_ids, quantity, customer_group_id
     )
     return _value(rows[0][0] if rows else None, quantity)
+
+
+@lru_cache(maxsize=16)
+def _ranges_statement(count: int) -> Prepared:
+    lines = _LINES.c
+    return Prepared(
+        select(
+            *(
+                func.sum(
+                    case(
+                        (lines.date.between(bindparam(f"start{i}"), bindparam(f"end{i}")),
+                         lines.signed_cents),
+                        else_=0,
+                    )
+                )
+                for i in range(count)
+            )
+        ).where(
+            lines.client_id == bindparam("client"),
+            lines.date >= bindparam("start"),
+            lines.date <= bindparam("end"),
+        )
+    )  # fmt: skip
+
+
+def turnover_in_ranges(
+    session: Session | Connection, client_id: int, ranges: list[tuple[date, date]]
+) -> list[Decimal]:
+    """Net turnover of one client, every product, in each of ``ranges`` (``(start, end)``,
+    inclusive): one query for them all, where ``turnover`` would run one each."""
+    if not ranges:
+        return []
+    params: dict = {"client": client_id, "start": min(s for s, _ in ranges),
+                    "end": max(e for _, e in ranges)}  # fmt: skip
+    for i, (start, end) in enumerate(ranges):
+        params[f"start{i}"], params[f"end{i}"] = start, end
+    (row,) = _ranges_statement(len(ranges)).rows(session, params)
+    return [from_cents(cents) for cents in row]
 
 
 def turnover_by_client(
