@@ -242,10 +242,16 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10, help="seconds per page")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
-        "--threads", type=int, default=1, help="of each worker (above 1: gunicorn's gthread workers)"
+        "--threads",
+        type=int,
+        default=1,
+        help="of each worker (above 1: gunicorn's gthread workers)",
     )
     parser.add_argument("--processes", type=int, default=2, help="of the load generator")
     parser.add_argument("--user", default="maria", help="a demo user (password 'demo')")
+    parser.add_argument(
+        "--pages", default="", help="only the pages whose names start so, e.g. 'client file'"
+    )
     default_server = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     parser.add_argument("--server", default=os.environ.get("CRM_TEST_DATABASE_URL", default_server))
     parser.add_argument("--database-url", help="a database built before (kept as it is)")
@@ -284,12 +290,17 @@ def main() -> int:
         for workers in [int(n) for n in args.workers.split(",")]:
             args.workers_now = workers
             server, port = start_gunicorn(
-                env, workers, "core.wsgi:app", ["--chdir", str(code), "--threads", str(args.threads)]
+                env,
+                workers,
+                "core.wsgi:app",
+                ["--chdir", str(code), "--threads", str(args.threads)],
             )
             try:
                 browser = Browser(f"http://127.0.0.1:{port}")
                 browser.log_in(args.user)
                 for page, request in scenarios(browser, port).items():
+                    if args.pages and not any(page.startswith(p) for p in args.pages.split(",")):
+                        continue
                     before = transactions(admin, name) if page.startswith("static") else None
                     figures = measure(port, server.pid, request, args)
                     if before is not None:
