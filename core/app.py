@@ -299,7 +299,8 @@ def _template_context(user) -> dict[str, Any]:
 
 
 def _unread_notifications() -> int:
-    """The number on the bell: one query, only on pages that show the bell."""
+    """The number on the bell: read with the user who logged in by session
+    (``core.auth.load_user``), else one query, only on pages that show the bell."""
     if not current_user.is_authenticated:
         return 0
     if "crm_unread_notifications" not in g:

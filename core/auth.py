@@ -21,10 +21,17 @@ from flask import (
     url_for,
 )
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from core.db import db_session
-from core.models import Group, PermissionRecord, User, group_permission, user_group
+from core.models import (
+    Group,
+    Notification,
+    PermissionRecord,
+    User,
+    group_permission,
+    user_group,
+)
 from core.permissions import AUTHENTICATED, PUBLIC, permission_required
 
 bp = Blueprint("auth", __name__)
@@ -61,10 +68,20 @@ def load_user(user_id: str) -> User | None:
     number, _, token = user_id.partition(":")
     if not (number.isascii() and number.isdigit()):
         return None
-    user = db_session.get(User, int(number))
-    if user is None or not user.active:
+    # The bell's number comes with the user: every page shows it, and it is one statement fewer.
+    unread = (
+        select(func.count())
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    row = db_session.execute(select(User, unread).where(User.id == int(number))).first()
+    if row is None or not row[0].active:
         return None
-    return user if hmac.compare_digest(user.session_token.encode(), token.encode()) else None
+    user = row[0]
+    if not hmac.compare_digest(user.session_token.encode(), token.encode()):
+        return None
+    g.crm_unread_notifications = row[1]
+    return user
 
 
 def user_permissions(user) -> frozenset[str]:
