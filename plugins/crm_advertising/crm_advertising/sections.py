@@ -30,8 +30,8 @@ SECTION_ID = "crm_advertising"
 def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSection]:
     if not has_permission(READ, user):
         return []
-    # Three queries whatever the client's history: the latest movements, what is still there,
-    # and the year's cost.
+    # Three queries at most whatever the client's history: the latest movements, what is still
+    # there, and the year's cost (when the latest are not all there is).
     latest = db_session.scalars(
         select(Movement)
         .where(Movement.client_id == client.id)
@@ -45,11 +45,14 @@ def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSectio
     ).all()
     still_there = outstanding(db_session, Movement.client_id == client.id)
     year_ago = local_today() - timedelta(days=365)
-    cost = db_session.scalar(
-        select(func.coalesce(func.sum(Movement.client_cost), 0)).where(
-            Movement.client_id == client.id, Movement.day > year_ago
+    if len(latest) < SHOWN:  # the list holds every movement: the year's cost is theirs
+        cost = sum((m.client_cost or 0 for m in latest if m.day > year_ago), Decimal(0))
+    else:
+        cost = db_session.scalar(
+            select(func.coalesce(func.sum(Movement.client_cost), 0)).where(
+                Movement.client_id == client.id, Movement.day > year_ago
+            )
         )
-    )
     html = render_template(
         "crm_advertising/section.html",
         client=client,
