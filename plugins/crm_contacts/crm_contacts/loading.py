@@ -27,15 +27,11 @@ CLIENT_LISTS = (
 def share_person_lists(client: Client) -> Client:
     """Set each person's phones and emails from the client's, loaded with ``CLIENT_LISTS``, as
     if the ORM had loaded them (no change is recorded, nothing is flushed)."""
-    phones: dict[int, list] = {person.id: [] for person in client.persons}
-    emails: dict[int, list] = {person.id: [] for person in client.persons}
-    for phone in client.phones:
-        if phone.person_id in phones:
-            phones[phone.person_id].append(phone)
-    for email in client.emails:
-        if email.person_id in emails:
-            emails[email.person_id].append(email)
-    for person in client.persons:
-        set_committed_value(person, "phones", phones[person.id])
-        set_committed_value(person, "emails", emails[person.id])
+    for name in ("phones", "emails"):
+        mine: dict[int, list] = {person.id: [] for person in client.persons}
+        for item in getattr(client, name):
+            if item.person_id in mine:
+                mine[item.person_id].append(item)
+        for person in client.persons:
+            set_committed_value(person, name, mine[person.id])
     return client

@@ -88,11 +88,14 @@ def crm_client_file_sections(client: Any, user: Any) -> list[ClientFileSection]:
     # The tiers' periods asked first (a dry run that records them), then their turnover in one
     # query rather than one per period.
     asked: list[tuple] = []
+
+    def record(start, end, groups=None, *, quantity=False) -> Decimal:
+        asked.append((start, end, groups, quantity))
+        return ZERO
+
     for _rule, params in tiers:
-        tier_standing(
-            params, lambda *q, quantity=False: asked.append((*q, quantity)) or ZERO, today
-        )
-    turnover.prefetch((start, end, groups, quantity) for start, end, groups, quantity in asked)
+        tier_standing(params, record, today)
+    turnover.prefetch(asked)
     standings = [(rule, tier_standing(params, turnover, today)) for rule, params in tiers]
     # What automatic kinds grant with no configured rule (a contract's conditions): the same list,
     # so that "none" is only said when nothing at all applies to the client.
