@@ -1,5 +1,5 @@
-"""Inserting many rows at once, for imports: ``insert_rows`` and ``insert_ids``; and ``among``,
-a condition on a batch of ids.
+"""Inserting many rows at once, for imports: ``insert_rows`` and ``insert_ids``; ``among``, a
+condition on a batch of ids; and ``few_collections``, for work that makes millions of objects.
 
 SQLAlchemy's Core ``insert(table)`` with a list of rows is what a module should use first. These
 two exist for what it makes slow on SQLite, measured on the client import (100,000 clients and
@@ -18,7 +18,11 @@ Another database gets SQLAlchemy's Core insert.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Table, any_, bindparam, insert, text
@@ -38,7 +42,12 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         session.execute(insert(table), rows)
         return
     names, keys, defaults, converters = plan
-    values = [tuple(row[k] for k in keys) + defaults for row in rows]
+    # itemgetter reads a row's values in C: a generator per row cost 2 s of the client import.
+    get = itemgetter(*keys)
+    if len(keys) == 1:
+        values = [(get(row), *defaults) for row in rows]
+    else:
+        values = [get(row) + defaults for row in rows]
     if converters:
         # Converted column by column: most columns have no conversion (text, numbers).
         columns = list(zip(*values, strict=True))
@@ -75,9 +84,12 @@ def insert_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> li
     elif dialect == "postgresql":
         ids = list(
             session.scalars(
+                # The sequence looked up once (a CTE the planner keeps), not once per id:
+                # 0.7 ms instead of 4-9 ms for a thousand ids.
                 text(
-                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                    "FROM generate_series(1, :count) ORDER BY 1"
+                    "WITH seq AS MATERIALIZED (SELECT pg_get_serial_sequence(:table, 'id')"
+                    "::regclass AS name) "
+                    "SELECT nextval(seq.name) FROM seq, generate_series(1, :count) ORDER BY 1"
                 ),
                 {"table": table.fullname, "count": len(rows)},
             )
@@ -122,3 +134,33 @@ def _driver_plan(
         if (process := table.c[name].type.bind_processor(dialect)) is not None:
             converters[index] = process
     return [table.c[n].name for n in names], keys, tuple(defaults), converters
+
+
+# Python's default: a collection every 700 new container objects.
+RARE_COLLECTIONS = (100_000, 50, 50)
+_collections_lock = threading.Lock()
+_collections_held = [0]  # how many callers are inside ``few_collections``
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector, less often, while the block runs: for work that makes
+    millions of objects and keeps many (an import's keys and rows). By default it runs every 700
+    new objects and, now and then, walks every object the process holds, the application's
+    included: 7 of the 20 s of CPU the process importing 100,000 clients spent. Inside, the
+    objects alive before are frozen (never walked) and it runs every 100,000 new objects; both
+    are undone when the last caller leaves. Reference counting frees the rest as ever."""
+    with _collections_lock:
+        if not _collections_held[0]:
+            _collections_held.append(gc.get_threshold())
+            gc.freeze()
+            gc.set_threshold(*RARE_COLLECTIONS)
+        _collections_held[0] += 1
+    try:
+        yield
+    finally:
+        with _collections_lock:
+            _collections_held[0] -= 1
+            if not _collections_held[0]:
+                gc.set_threshold(*_collections_held.pop())
+                gc.unfreeze()

@@ -48,7 +48,9 @@ def _raise(problem: str | None) -> None:
 
 
 def _check_text(value: Any) -> None:
-    if isinstance(value, str):
+    # ASCII without a NUL is fine and says so at once (``isascii`` reads a flag of the string):
+    # every text field of every load comes here, 300,000 times in an import of 10,000 clients.
+    if isinstance(value, str) and ("\x00" in value or not value.isascii()):
         _raise(text_problem(value))
 
 

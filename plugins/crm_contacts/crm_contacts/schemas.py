@@ -151,6 +151,9 @@ class BankAccountSchema(Base):
         return data
 
 
+_WEB_ADDRESS = validate.URL(error="Not a web address (https://…).")
+
+
 def _phone_errors(phones: list[dict[str, Any]], country: str) -> dict[int, Any]:
     errors: dict[int, Any] = {}
     for index, phone in enumerate(phones or ()):
@@ -202,7 +205,7 @@ class ClientSchema(Base):
     @validates("website")
     def _website(self, value: str, **_: Any) -> None:
         if value:
-            validate.URL(error="Not a web address (https://…).")(value)
+            _WEB_ADDRESS(value)
 
     @validates("responsible_id")
     def _responsible(self, value: int | None, **_: Any) -> None:

@@ -16,11 +16,12 @@ import multiprocessing
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
 from types import SimpleNamespace
 from typing import Any
 
 from crm_contacts.importing.plan import _Draft, _Lookups
-from crm_contacts.importing.reading import RowError
+from crm_contacts.importing.reading import RowError, Source
 from crm_contacts.importing.validating import _validate
 from crm_contacts.importing.writing import search_text_for
 from crm_contacts.schemas import ClientSchema
@@ -39,6 +40,27 @@ def processes_for(clients: int, wanted: int | None = None) -> int:
     if clients < PARALLEL_FROM:
         return 0
     return min(os.cpu_count() or 1, MAX_PROCESSES) if (os.cpu_count() or 1) > 1 else 0
+
+
+# A file of this many bytes or more (some 3,000 clients) has its processes' server started
+# before the first pass.
+WARM_FROM_BYTES = 2_000_000
+
+
+def warm_up(source: Source, processes: int | None) -> None:
+    """For a big file, start the server the processes start from (``forkserver``) now: it
+    imports the schemas (0.7 s of CPU) while the first pass reads the file, not after it."""
+    if processes == 0 or (processes is None and (os.cpu_count() or 1) < 2):
+        return
+    if isinstance(source, bytes | str):
+        size = len(source)
+    else:
+        position = source.tell()
+        size = source.seek(0, os.SEEK_END)
+        source.seek(position)
+    if size >= WARM_FROM_BYTES:
+        multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
+        forkserver.ensure_running()
 
 
 def start_pool(processes: int) -> ProcessPoolExecutor:
@@ -79,5 +101,5 @@ def validate_drafts(
         _validate(draft, rows, columns, refs, _schema, errors)
         if draft.action != "error" and draft.existing_id is None:
             draft.search_text = search_text_for(draft)
-        draft.values, draft.cells, draft.first = {}, {}, {}
+        draft.values, draft.cells, draft.first, draft.origin = {}, {}, {}, {}
     return drafts, errors

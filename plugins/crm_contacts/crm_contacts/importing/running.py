@@ -24,10 +24,17 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
+from core.bulk import few_collections
 from crm_contacts.importing.comparing import _diff, _snapshots, as_stored
 from crm_contacts.importing.duplicates import _flag_vat_elsewhere, similar_flags, warn_similar
 from crm_contacts.importing.first_pass import _first_pass, _Groups, _rewound
-from crm_contacts.importing.parallel import processes_for, references, start_pool, validate_drafts
+from crm_contacts.importing.parallel import (
+    processes_for,
+    references,
+    start_pool,
+    validate_drafts,
+    warm_up,
+)
 from crm_contacts.importing.plan import ImportPlan, PreviewRow, Progress, Report, _Draft, _Lookups
 from crm_contacts.importing.planning import KEYS, PREVIEW_ROWS, _match, _merge_row
 from crm_contacts.importing.reading import (
@@ -63,7 +70,22 @@ def run_import(
     there are cores); ``chunk`` clients are checked (and written) at a time."""
     if key not in KEYS:
         raise ValueError(f"key must be one of {KEYS}")
+    with few_collections():
+        return _run_import(session, source, key, write, keep, report, processes, chunk)
+
+
+def _run_import(
+    session: Session,
+    source: Source,
+    key: str,
+    write: bool,
+    keep: bool,
+    report: Report | None,
+    processes: int | None,
+    chunk: int,
+) -> ImportPlan:
     plan = ImportPlan(key=key)
+    warm_up(source, processes)
     try:
         groups = _first_pass(source, key, plan, report)
     except ValidationError as exc:  # not UTF-8
