@@ -23,7 +23,13 @@ from core.attachments import install_attachment_cleanup
 from core.audit import install_audit
 from core.concurrency import CrmFlask, busy_response, install_request_listeners
 from core.config import load_settings
-from core.db import close_session, db_session, make_engine, make_session_factory
+from core.db import (
+    close_session,
+    db_session,
+    end_read_transaction,
+    make_engine,
+    make_session_factory,
+)
 from core.form_once import init_form_once
 from core.inputs import (
     BoundedIntConverter,
@@ -104,6 +110,7 @@ def configure_database(app: Flask, plugins: dict[str, PluginInfo] | None) -> Non
     install_request_listeners(factory)
     auth.install_permission_listeners(factory)
     app.extensions["crm"] = CRM(engine, factory, plugins, Runtime(plugins))
+    app.teardown_request(end_read_transaction)
     app.teardown_appcontext(close_session)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import Engine, Integer, MetaData, create_engine, event, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -15,6 +17,8 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 from werkzeug.local import LocalProxy
+
+log = logging.getLogger(__name__)
 
 # Deterministic constraint names: Alembic can then drop and alter constraints by name on every
 # backend, and SQLite batch migrations do not trip over unnamed ones.
@@ -137,6 +141,39 @@ def close_session(_exc: BaseException | None = None) -> None:
         session = g.pop("crm_db_session", None)
         if session is not None:
             session.close()
+
+
+def end_read_transaction(exc: BaseException | None = None) -> None:
+    """At the end of a request (before ``close_session``): a PostgreSQL transaction of a GET
+    (HEAD, OPTIONS) request that wrote nothing ends with COMMIT rather than ROLLBACK, which is
+    the same to the database. Why: psycopg forgets its prepared statements at every ROLLBACK,
+    and a prepared statement is one the server does not plan again. Without them each of the
+    client file's thirty statements was planned at every request, 0.5 to 1.6 ms each, where
+    running it took 0.1 to 0.35. Anything written or pending (flushed or not, through the ORM,
+    Core or text SQL: ``core.data_versions`` notes every INSERT, UPDATE and DELETE) is rolled
+    back by ``close_session`` as ever, and so is the transaction of a request that failed."""
+    session = g.get("crm_db_session")
+    if exc is None and session is not None and _only_read(session):
+        try:
+            session.commit()
+        except SQLAlchemyError:
+            # The answer is given already; ``close_session`` rolls back what is left.
+            log.warning("ending a read-only transaction failed", exc_info=True)
+
+
+def _only_read(session: Session) -> bool:
+    from core import data_versions  # it imports the models, which import this module
+
+    if (
+        request.method not in SAFE_METHODS
+        or not session.in_transaction()
+        or session.get_bind().dialect.name != "postgresql"
+        or session.new
+        or session.dirty
+        or session.deleted
+    ):
+        return False
+    return not data_versions.pending_writes(session)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
