@@ -83,3 +83,19 @@ def test_a_get_that_only_read_commits_on_postgresql_and_keeps_its_prepared_state
     # The next request sees the read's statement still prepared on the (one) pooled connection.
     assert int(http.get("/_test/prepared").text) >= 1
     assert http.post("/_test/read").status_code == 405  # only GET, HEAD, OPTIONS: untouched
+
+
+def test_a_statement_with_a_pattern_is_planned_for_its_values_every_time(app):
+    """A ``LIKE`` pattern's selectivity decides its plan: such statements are never prepared
+    (a generic plan of the client search took 240 ms for two letters at 100,000 clients)."""
+    engine = app.extensions["crm"].engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's prepared statements")
+    with engine.connect() as connection:
+        for _ in range(6):
+            connection.execute(select(Group.id).where(Group.name.contains("ep")))
+            connection.execute(select(Group.id).where(Group.code == "kept"))
+        prepared = connection.execute(text("SELECT statement FROM pg_prepared_statements"))
+        statements = [row[0] for row in prepared]
+    assert any("core_group.code = $1" in s for s in statements), statements
+    assert not any("LIKE" in s for s in statements), statements
