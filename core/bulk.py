@@ -139,7 +139,8 @@ def _driver_plan(
 # Python's default: a collection every 700 new container objects.
 RARE_COLLECTIONS = (100_000, 50, 50)
 _collections_lock = threading.Lock()
-_collections_held = [0]  # how many callers are inside ``few_collections``
+_callers_inside = 0  # of ``few_collections``: the first sets it up, the last undoes it
+_thresholds_before: tuple[int, ...] = ()
 
 
 @contextmanager
@@ -150,17 +151,18 @@ def few_collections() -> Iterator[None]:
     included: 7 of the 20 s of CPU the process importing 100,000 clients spent. Inside, the
     objects alive before are frozen (never walked) and it runs every 100,000 new objects; both
     are undone when the last caller leaves. Reference counting frees the rest as ever."""
+    global _callers_inside, _thresholds_before
     with _collections_lock:
-        if not _collections_held[0]:
-            _collections_held.append(gc.get_threshold())
+        if not _callers_inside:
+            _thresholds_before = gc.get_threshold()
             gc.freeze()
             gc.set_threshold(*RARE_COLLECTIONS)
-        _collections_held[0] += 1
+        _callers_inside += 1
     try:
         yield
     finally:
         with _collections_lock:
-            _collections_held[0] -= 1
-            if not _collections_held[0]:
-                gc.set_threshold(*_collections_held.pop())
+            _callers_inside -= 1
+            if not _callers_inside:
+                gc.set_threshold(*_thresholds_before)
                 gc.unfreeze()

@@ -296,15 +296,11 @@ def client_summary(session: Session, client_id: int, on: date | None = None) -> 
             now += total
         else:
             before += early
-    last_year = sum((from_cents(v) for (y, _m), v in cents.items() if y == on.year - 1), ZERO)
     recent = periods_between("month", date(on.year - 1, on.month, 1), on)[-12:]
     return Summary(
         to_date=Row("Year to date", from_cents(now), from_cents(before)),
-        last_year=last_year,
-        months=[
-            (p.label, from_cents(cents[p.year, p.index]) if (p.year, p.index) in cents else ZERO)
-            for p in recent
-        ],
+        last_year=from_cents(sum(v for (y, _m), v in cents.items() if y == on.year - 1)),
+        months=[(p.label, from_cents(cents.get((p.year, p.index), 0))) for p in recent],
     )
 
 
