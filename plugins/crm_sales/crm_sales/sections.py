@@ -1,14 +1,15 @@
 """The client file's "Trade turnover" section (crm_contacts' ``crm_client_file_sections``): this
 year so far against the same days of last year, last year's total, and a sparkline of the last
-twelve months. Two queries."""
+twelve months. Two queries. And the client's first sale, its "Client since"."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import render_template
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from core import hookimpl
 from core.auth import has_permission
@@ -18,6 +19,7 @@ from crm_contacts.hookspecs import ClientFileSection
 from crm_sales.analysis import client_summary
 from crm_sales.models import SalesDocument
 from crm_sales.permissions import READ
+from crm_sales.prepared import Prepared
 from crm_sales.settings import installation_currency
 
 
@@ -47,9 +49,17 @@ def crm_client_file_sections(client: Any, user: Any) -> list[ClientFileSection]:
     ]
 
 
+# Like the turnover above, a fact of a client the file has already shown the user may see: run
+# without the documents' own record rule, whose list of a representative's clients SQLite built
+# at every file (1.5 ms at 10,000 clients, more than the file's other 28 statements together).
+_FIRST_SALE = Prepared(
+    select(func.min(SalesDocument.date)).where(SalesDocument.client_id == bindparam("client"))
+)
+
+
 @hookimpl
 def crm_client_since(client):
     """A client since its first sale: the date of its earliest sales document."""
-    return db_session.scalar(
-        select(func.min(SalesDocument.date)).where(SalesDocument.client_id == client.id)
-    )
+    (first,) = _FIRST_SALE.one(db_session, {"client": client.id})
+    # The driver's value: a date on PostgreSQL, its ISO text on SQLite.
+    return date.fromisoformat(first) if isinstance(first, str) else first
