@@ -275,9 +275,13 @@ def main() -> None:
             event.remove(engine, "after_cursor_execute", after)
         statements = len(counted) // args.requests
         by_hand = median_ms(lambda i: run_hand(hand[i % len(hand)]), args.requests)
-        verdict = "met" if page < TARGETS[target] else "MISSED"
+        if target is None:
+            verdict = "no target"
+        else:
+            met = "met" if page < TARGETS[target] else "MISSED"
+            verdict = f"< {TARGETS[target]} ms: {met}"
         results.append((label, page, cpu[0], statements, statistics.median(sql_ms), by_hand,
-                        f"< {TARGETS[target]} ms: {verdict}"))  # fmt: skip
+                        verdict))  # fmt: skip
 
     results: list[tuple] = []
     if total > 100_000:
@@ -303,8 +307,11 @@ def main() -> None:
     hand = [hand_search(fragment, fts, rep_id)]
     measure("search by a name fragment, representative, page", "rep0",
             [f"/contacts/clients?q={fragment}"], hand, "search")  # fmt: skip
+    # No index serves two letters (trigrams need three): the database reads every client to
+    # count the matches, the hand-written SQL as well. Shown for what it costs; the issue's
+    # targets are for names and phone numbers.
     measure("search by two letters, page", "bench", ["/contacts/clients?q=" + fragment[:2]],
-            [hand_search(fragment[:2], fts, None)], "list")  # fmt: skip
+            [hand_search(fragment[:2], fts, None)], None)  # fmt: skip
 
     print(f"\n{'page (median)':50} {'wall':>8} {'CPU':>8} {'SQL':>4} {'its SQL':>8} "
           f"{'hand SQL':>8} {'ratio':>6} {'page/hand':>9}  target")  # fmt: skip

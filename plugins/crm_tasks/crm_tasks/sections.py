@@ -12,19 +12,28 @@ from typing import Any
 from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from core import hookimpl
 from core.auth import has_permission
 from core.db import db_session
+from core.models import User
 from core.timezone import local_today
 from crm_contacts.hookspecs import ClientFileSection
 from crm_contacts.models import Client
 from crm_tasks import workflow
 from crm_tasks.models import CommitmentType, Task
 from crm_tasks.permissions import READ, WRITE
-from crm_tasks.service import count, open_tasks_of_client, urgent_first, with_details
+from crm_tasks.service import count, open_tasks_of_client, urgent_first
 
 SHOWN = 8
+# What a row of the section shows beside the task: its type and the name of whom it is assigned
+# to. Not the lists' ``with_details``, which joined the client (the file's own, already loaded)
+# and both users' whole rows into a statement the file runs for every client.
+ROW_DETAILS = (
+    joinedload(Task.commitment_type),
+    joinedload(Task.assigned_to).load_only(User.id, User.name),
+)
 
 
 @hookimpl
@@ -32,7 +41,7 @@ def crm_client_file_sections(client: Client, user: Any) -> list[ClientFileSectio
     if not has_permission(READ, user):
         return []
     stmt = open_tasks_of_client(client.id)
-    tasks = db_session.scalars(with_details(urgent_first(stmt)).limit(SHOWN)).all()
+    tasks = db_session.scalars(urgent_first(stmt).options(*ROW_DETAILS).limit(SHOWN)).all()
     # Counted only when the list is full: a shorter list is all there is.
     total_open = count(db_session, stmt) if len(tasks) == SHOWN else len(tasks)
     rows = db_session.execute(
