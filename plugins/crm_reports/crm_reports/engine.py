@@ -2,11 +2,7 @@
 
 Through the session, the core's record rules reach every entity of the statement, the joined ones
 too (``with_loader_criteria`` puts them into each join's ON clause, and into subqueries): a
-representative's report adds up only what she may see. Each model is joined as itself; a second
-path to a model already in the statement goes through a subquery of it, never an alias (the ORM
-does not adapt a rule's criteria, written against the class, to an alias).
-A relation that is never empty is an inner join, so a row whose parent the user may not see drops
-out; a relation that may be empty is an outer join, so rows without one stay (shown "(empty)").
+representative's report adds up only what she may see. The statement is built in ``statement``.
 
 Totals of ``sum``, ``count``, ``min`` and ``max`` are combined from the cells; ``avg`` and
 ``count_distinct`` cannot be, and a truncated result has not got every cell: then one more GROUP BY
@@ -16,199 +12,22 @@ per kind of total is run (at most three).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, distinct, func, inspect, or_, select, type_coerce
+from sqlalchemy import Date, Select, func, inspect, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from core.record_rules import restricted
-from core.report_fields import FieldRef
-from core.report_spec import Filter, Group, Measure, Spec, convert
+from core.report_spec import Filter, Group, Measure, Spec
 from crm_reports.cache import cached
-from crm_reports.periods import (
-    bucket_expression,
-    bucket_label,
-    bucket_range,
-    day_bounds_utc,
-    local_value,
-    prepare_session,
-    relative_range,
-)
+from crm_reports.periods import prepare_session
+from crm_reports.result import Column, Result, add_changes, pivot_column_label
+from crm_reports.statement import Builder, Context, aggregate
 
 DISPLAY_LIMIT = 1000
 COMBINABLE = ("sum", "count", "min", "max")
-
-
-@dataclass(frozen=True)
-class Context:
-    dialect: str
-    zone: str
-    today: date
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    kind: str  # text, integer, decimal, number, date, datetime, boolean, period
-    role: str  # group, measure, total, field
-    bucket: str | None = None
-    pivot_key: Any = None
-    measure: int | None = None
-
-
-@dataclass
-class Result:
-    columns: list[Column]
-    rows: list[list[Any]]
-    keys: list[list[Any]]  # per row, the group keys behind it (ids of references), for drill-downs
-    totals: list[Any] | None  # aligned with columns: None under the group headers
-    pivot_keys: list[Any] = field(default_factory=list)
-    truncated: bool = False
-    record_ids: list[int] = field(default_factory=list)  # a list report: each row's record
-
-
-class Builder:
-    """Entities and joins of one statement: an alias per relation path, joined once."""
-
-    def __init__(self, spec: Spec, ctx: Context) -> None:
-        self.spec, self.ctx = spec, ctx
-        self.entities: dict[tuple[str, ...], Any] = {(): spec.root.model}
-        self.outer: set[tuple[str, ...]] = set()
-        self.joins: list[tuple[Any, Any, bool]] = []
-        self.models: set[type] = {spec.root.model}
-
-    def _join(self, key: tuple[str, ...], parent: Any, fk: str, model: type, nullable: bool):
-        if key not in self.entities:
-            if model in self.models:
-                # A second path to the same model (or a model joined to itself): not an alias,
-                # whose record-rule criteria the ORM would not adapt, but a subquery of the
-                # model, inside which the criteria apply to the model itself.
-                entity = select(model).subquery().c
-                target = entity
-            else:
-                entity = target = model
-                self.models.add(model)
-            outer = nullable or key[:-1] in self.outer
-            if outer:
-                self.outer.add(key)
-            self.joins.append((_from(target), getattr(parent, fk) == entity.id, outer))
-            self.entities[key] = entity
-        return self.entities[key]
-
-    def entity(self, ref: FieldRef) -> Any:
-        current = self.entities[()]
-        for i, step in enumerate(ref.steps):
-            key = tuple(s.name for s in ref.steps[: i + 1])
-            current = self._join(key, current, step.fk_column, step.target.model, step.nullable)
-        return current
-
-    def column(self, ref: FieldRef) -> Any:
-        return getattr(self.entity(ref), ref.column)
-
-    def label_of(self, ref: FieldRef, label_column: str) -> Any:
-        """The label column of the record a reference column points to (joined, outer)."""
-        owner = self.entity(ref)
-        key = (*ref.prefix, "→" + ref.column)
-        assert ref.ref is not None
-        alias = self._join(key, owner, ref.column, ref.ref.model, True)
-        return getattr(alias, label_column)
-
-    def value(self, ref: FieldRef) -> Any:
-        return local_value(self.column(ref), ref.kind, self.ctx.dialect, self.ctx.zone)
-
-    def group(self, group: Group, label_column: str | None) -> tuple[Any, Any | None]:
-        """(key expression, label expression or None) of a group-by."""
-        if group.bucket:
-            return bucket_expression(self.value(group.ref), group.bucket, self.ctx.dialect), None
-        column = self.column(group.ref)
-        if group.ref.ref is not None and label_column:
-            return column, self.label_of(group.ref, label_column)
-        return column, None
-
-    def condition(self, item: Filter) -> Any:
-        ref, op, value = item.ref, item.op, item.value
-        column = self.column(ref)
-        if ref.kind == "datetime":
-            return self._datetime_condition(column, op, value)
-        if op in ("today", "yesterday") or op.startswith(("this_", "last_", "next_")):
-            low, high = relative_range(op, self.ctx.today, value)
-            return column.between(low, high)
-        return _plain_condition(column, ref.kind, op, value)
-
-    def _datetime_condition(self, column: Any, op: str, value: Any) -> Any:
-        zone = self.ctx.zone
-        if op == "is_empty":
-            return column.is_(None)
-        if op == "is_not_empty":
-            return column.is_not(None)
-        if op == "between":
-            low, high = value
-            low_at = day_bounds_utc(low, low, zone)[0] if type(low) is date else low
-            if type(high) is date:
-                return and_(column >= low_at, column < day_bounds_utc(high, high, zone)[1])
-            return column.between(low_at, high)
-        if op in ("=", "<", "<=", ">", ">=") and type(value) is date:
-            start, end = day_bounds_utc(value, value, zone)
-            return {
-                "=": and_(column >= start, column < end),
-                "<": column < start,
-                "<=": column < end,
-                ">": column >= end,
-                ">=": column >= start,
-            }[op]
-        if op in ("=", "<", "<=", ">", ">="):
-            return _plain_condition(column, "datetime", op, value)
-        low, high = relative_range(op, self.ctx.today, value)
-        start, end = day_bounds_utc(low, high, zone)
-        return and_(column >= start, column < end)
-
-    def apply(self, stmt: Select, extra: tuple[Filter, ...] = ()) -> Select:
-        conditions = [self.condition(f) for f in (*self.spec.filters, *extra)]
-        stmt = stmt.select_from(self.entities[()])
-        for alias, onclause, outer in self.joins:
-            stmt = stmt.join(alias, onclause, isouter=outer)
-        return stmt.where(*conditions) if conditions else stmt
-
-
-def _from(entity: Any) -> Any:
-    """What a join names: the model, or the subquery behind a subquery's columns."""
-    if isinstance(entity, type):
-        return entity
-    return next(iter(entity)).table
-
-
-def _plain_condition(column: Any, kind: str, op: str, value: Any) -> Any:
-    if op == "is_empty":
-        return or_(column.is_(None), column == "") if kind == "text" else column.is_(None)
-    if op == "is_not_empty":
-        return and_(column.is_not(None), column != "") if kind == "text" else column.is_not(None)
-    if op == "=":
-        return column == value
-    if op == "!=":
-        return or_(column != value, column.is_(None))
-    if op == "in":
-        return column.in_(value)
-    if op == "contains":
-        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return column.ilike(f"%{escaped}%", escape="\\")
-    if op == "between":
-        return column.between(value[0], value[1])
-    return {"<": column < value, "<=": column <= value, ">": column > value, ">=": column >= value}[
-        op
-    ]
-
-
-def _aggregate(measure: Measure, column: Any) -> Any:
-    if measure.agg == "count":
-        return func.count(column)
-    if measure.agg == "count_distinct":
-        return func.count(distinct(column))
-    return getattr(func, measure.agg)(column)
 
 
 def _normal(kind: str, value: Any) -> Any:
@@ -267,7 +86,7 @@ class Runner:
                 group_exprs.append(label)
             layout.append(label is not None)
         measures = [
-            _aggregate(m, builder.column(m.ref)).label(f"m{j}")
+            aggregate(m, builder.column(m.ref)).label(f"m{j}")
             for j, m in enumerate(self.spec.measures)
         ]
         stmt = builder.apply(select(*selected, *measures), extra)
@@ -410,7 +229,7 @@ class Runner:
         columns = self._headers(row_groups)
         for p in pivot_keys:
             for j, m in enumerate(spec.measures):
-                label = _pivot_label(pivot_group, pivot_display[p])
+                label = pivot_column_label(pivot_group, pivot_display[p])
                 if many:
                     label += f" · {m.label}"
                 key = f"{pivot_group.key}={p}|{m.key}"
@@ -433,7 +252,7 @@ class Runner:
             totals += column_totals.get((p,)) or empty
         totals += overall
         if spec.compare == "previous" and len(pivot_keys) > 1:
-            _add_changes(columns, out_rows, totals, pivot_keys, pivot_display, len(row_groups),
+            add_changes(columns, out_rows, totals, pivot_keys, pivot_display, len(row_groups),
                          len(spec.measures))  # fmt: skip
         return Result(columns, out_rows, keys, totals, pivot_keys, truncated)
 
@@ -546,57 +365,5 @@ class Runner:
         )
 
 
-def _pivot_label(group: Group, value: Any) -> str:
-    if group.bucket:
-        return bucket_label(group.bucket, value)
-    return "(empty)" if value is None else str(value)
-
-
-def _change(current: Any, previous: Any) -> Decimal | None:
-    """Percentage change, one decimal: None when there is nothing to compare with."""
-    if current is None or not previous:
-        return None
-    ratio = (Decimal(str(current)) - Decimal(str(previous))) * 100 / Decimal(str(previous))
-    return ratio.quantize(Decimal("0.1"))
-
-
-def _add_changes(columns, rows, totals, pivot_keys, pivot_display, width: int, measures: int):
-    """Year-on-year (period on period) columns: the change of the first figure from each pivot
-    column to the next, in per cent, for every row and the totals."""
-    first = [width + i * measures for i in range(len(pivot_keys))]
-    for k in range(1, len(pivot_keys)):
-        before, now = pivot_display[pivot_keys[k - 1]], pivot_display[pivot_keys[k]]
-        before, now = (b if b is not None else "(empty)" for b in (before, now))
-        columns.append(Column(f"change|{pivot_keys[k]}", f"Change {before} → {now} (%)",
-                              "decimal", "change", pivot_key=pivot_keys[k]))  # fmt: skip
-        for line in rows:
-            line.append(_change(line[first[k]], line[first[k - 1]]))
-        totals.append(_change(totals[first[k]], totals[first[k - 1]]))
-
-
 def _sortable(value: Any) -> Any:
     return (value is None, value if value is not None else 0)
-
-
-def drill_filters(spec: Spec, keys: list[Any], pivot_key: Any = None, with_pivot: bool = False):
-    """The filters that select the records behind a cell: its row's keys (and its column's)."""
-    pairs = list(zip(spec.row_groups, keys, strict=False))
-    if with_pivot and spec.pivot is not None:
-        pairs.append((spec.group_by[spec.pivot], pivot_key))
-    out = []
-    for group, key in pairs:
-        if key is None:
-            out.append(Filter(group.ref, "is_empty", None))
-        elif group.bucket:
-            out.append(Filter(group.ref, "between", list(bucket_range(group.bucket, str(key)))))
-        else:
-            out.append(Filter(group.ref, "=", convert(group.ref.kind, key, "keys")))
-    return tuple(out)
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value

@@ -25,8 +25,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from core import xlsx
-from crm_reports.engine import Column, Result, Runner
+from crm_reports.engine import Runner
 from crm_reports.periods import bucket_label
+from crm_reports.result import Column, Result
 
 Progress = Callable[[int, int], None]
 CHUNK = 5000

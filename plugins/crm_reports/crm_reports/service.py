@@ -20,9 +20,10 @@ from core.report_spec import Spec, parse
 from core.reports import ReportDefinition
 from core.state import current_state
 from core.timezone import local_today, zone_name
-from crm_reports.engine import Context, Runner
+from crm_reports.engine import Runner
 from crm_reports.models import SavedReport
 from crm_reports.permissions import WRITE
+from crm_reports.statement import Context
 
 
 def _state():

@@ -10,8 +10,9 @@ from typing import Any
 from flask import Response, current_app, stream_with_context
 
 from core.report_spec import Spec
-from crm_reports.engine import Result, Runner, jsonable
+from crm_reports.engine import Runner
 from crm_reports.export import FORMATS, csv_chunks, iter_file, write_xlsx
+from crm_reports.result import Result, jsonable
 
 
 def result_json(result: Result, spec: Spec) -> dict[str, Any]:

@@ -21,11 +21,11 @@ from core.report_fields import SpecError
 from core.report_spec import Spec
 from crm_reports import builder, jobs, service
 from crm_reports.blueprints import bp
-from crm_reports.engine import Result, drill_filters, jsonable
 from crm_reports.export import FORMATS
 from crm_reports.models import SavedReport
 from crm_reports.periods import bucket_label
 from crm_reports.permissions import READ, WRITE
+from crm_reports.result import Result, drill_filters, jsonable
 from crm_reports.views.common import export_response
 
 DRILL_PER_PAGE = 50
