@@ -56,8 +56,10 @@
       maxOptions: 50,
       closeAfterSelect: !multiple,
       onItemAdd: function () {
-        // The letters typed found what was chosen: the next choice starts from an empty search.
+        // The letters typed found what was chosen: the next choice starts from an empty search,
+        // and answers still on their way were to letters before the choice.
         this.setTextboxValue("");
+        requests++;
       },
       selectOnTab: true,
       placeholder: select.dataset.placeholder || "Type to search…",
@@ -93,7 +95,14 @@
           })
           .then(function (body) {
             if (ticket !== requests) {
-              callback(); // an older answer, arriving after a newer question: not shown
+              // An older answer, arriving after a newer question or a choice: not shown, and not
+              // handed to Tom Select either, which redraws the list at every answer and opens it
+              // again (after a choice, the list the user had closed by choosing). Only its count
+              // of answers awaited is brought down, as its own callback would.
+              self.loading = Math.max(self.loading - 1, 0);
+              if (!self.loading) {
+                self.wrapper.classList.remove(self.settings.loadingClass);
+              }
               return;
             }
             var items = body.items || [];

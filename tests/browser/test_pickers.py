@@ -4,7 +4,9 @@ keyboard, saved. Screenshots of them go to ``CRM_SCREENSHOTS`` when it names a f
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -159,3 +161,40 @@ def test_a_tier_rule_is_written_in_a_generated_form(browsing, live_server):
     page.check("#f-confirm_overlap")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/pricing/rules")
+
+
+def test_a_late_answer_does_not_open_the_list_again_after_a_choice(browsing):
+    """The list a picker asks for on entering it may come after the user has typed and chosen
+    from the answer to her letters: it must not open the list again over her choice (where an
+    Enter meant for the form would go to the list), nor leave the picker waiting."""
+    page = browsing.as_role("manager")
+    held = []
+
+    def hold_the_first_list(route):
+        query = parse_qs(urlparse(route.request.url).query, keep_blank_values=True)
+        if query.get("q") == [""]:
+            held.append(route)  # answered below, once the choice is made
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/lookup/**", hold_the_first_list)
+    page.goto("/contracts/expiring")
+    form = page.locator("form[action$='/assign']").first
+    field = form.get_by_role("combobox", name=re.compile("^Representative for the renewal"))
+    field.focus()
+    page.keyboard.type("Vera", delay=20)
+    # In the picker's list (the form's own select holds the current representative's option).
+    choice = form.locator(".ts-dropdown").get_by_role("option", name=re.compile("Vera Koleva"))
+    expect(choice).to_be_visible()
+    choice.click()
+    expect(page.get_by_role("listbox")).to_have_count(0)
+    assert held, "the picker asked for no list on entering it"
+    with page.expect_response(lambda r: "/api/v1/lookup/" in r.url):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # the answer handled
+    expect(page.get_by_role("listbox")).to_have_count(0)
+    expect(page.locator(".ts-wrapper.loading")).to_have_count(0)  # no answer awaited
+    expect(form).to_contain_text("Vera Koleva")  # the choice, kept
+    assign = form.get_by_role("button", name="Assign")
+    assign.focus()
+    expect(assign).to_be_focused()
