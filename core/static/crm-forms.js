@@ -34,6 +34,15 @@
     return params.toString();
   }
 
+  // A question Tom Select asked that gets no answer: only its count of answers awaited is
+  // brought down, as its own callback would.
+  function unanswered(picker) {
+    picker.loading = Math.max(picker.loading - 1, 0);
+    if (!picker.loading) {
+      picker.wrapper.classList.remove(picker.settings.loadingClass);
+    }
+  }
+
   function upgradePicker(select) {
     if (select.tomselect || typeof TomSelect === "undefined") {
       return;
@@ -78,6 +87,12 @@
       },
       load: function (query, callback) {
         var self = this;
+        // Tom Select asks a moment after the last key; a choice made meanwhile (in a list shown
+        // by then) empties the text: those letters are no longer asked for.
+        if (query !== self.inputValue()) {
+          unanswered(self);
+          return;
+        }
         var ticket = ++requests;
         var follow = select.dataset.pickerFollow;
         var other = follow && select.form ? select.form.elements.namedItem(follow) : null;
@@ -94,15 +109,11 @@
             return response.ok ? response.json() : { items: [] };
           })
           .then(function (body) {
-            if (ticket !== requests) {
+            if (ticket !== requests || query !== self.inputValue()) {
               // An older answer, arriving after a newer question or a choice: not shown, and not
               // handed to Tom Select either, which redraws the list at every answer and opens it
-              // again (after a choice, the list the user had closed by choosing). Only its count
-              // of answers awaited is brought down, as its own callback would.
-              self.loading = Math.max(self.loading - 1, 0);
-              if (!self.loading) {
-                self.wrapper.classList.remove(self.settings.loadingClass);
-              }
+              // again (after a choice, the list the user had closed by choosing).
+              unanswered(self);
               return;
             }
             var items = body.items || [];

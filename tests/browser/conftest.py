@@ -241,6 +241,9 @@ def pick(page, label: str, text: str, option: str | re.Pattern | None = None) ->
     # (typing "Maria" over "Peter Ivanov" and Enter kept Peter): reported with the pickers.
     choice.click()
     page.keyboard.press("Escape")
+    # Settled before the test goes on: the list closed and no answer awaited.
+    expect(page.get_by_role("listbox")).to_have_count(0)
+    expect(page.locator(".ts-wrapper.loading")).to_have_count(0)
 
 
 @pytest.fixture(scope="session")
