@@ -230,15 +230,9 @@ def main() -> None:
         print(f"“{needle}” matches {cursor.fetchone()[-1]:,} clients")
     raw.rollback()
 
-    def run_hand(statements) -> None:
-        cursor = raw.cursor()
-        for sql, params in statements:
-            cursor.execute(sql.replace("?", marker), params)
-            cursor.fetchall()
-        raw.rollback()
-
-    def run_replay(statements) -> None:
-        """A page's own statements, as its driver got them, run like the hand-written SQL."""
+    def run_statements(statements) -> None:
+        """Statements in the driver's own form (the hand-written SQL, or a page's replayed), one
+        after the other on the raw connection, every row read."""
         cursor = raw.cursor()
         for sql, params in statements:
             cursor.execute(sql, params)
@@ -288,7 +282,9 @@ def main() -> None:
             event.remove(engine, "before_cursor_execute", before)
             event.remove(engine, "after_cursor_execute", after)
         statements = len(counted) // args.requests
-        by_hand = median_ms(lambda i: run_hand(hand[i % len(hand)]), args.requests)
+        # In the driver's paramstyle before the clock starts, as a page's statements are.
+        hand = [[(sql.replace("?", marker), params) for sql, params in h] for h in hand]
+        by_hand = median_ms(lambda i: run_statements(hand[i % len(hand)]), args.requests)
         # The page's statements replayed the way the hand-written SQL runs, one after the other
         # on the same raw connection: what the page asks of the database against what its
         # content needs, alike measured. Timed inside the request, each statement also pays for
@@ -302,8 +298,8 @@ def main() -> None:
                 client.get(u)
         finally:
             event.remove(engine, "before_cursor_execute", capture)
-        pages_sql = list(captured_pages)
-        replayed = median_ms(lambda i: run_replay(pages_sql[i % len(pages_sql)]), args.requests)
+        pages = captured_pages
+        replayed = median_ms(lambda i: run_statements(pages[i % len(pages)]), args.requests)
         if target is None:
             verdict = "no target"
         else:
