@@ -11,8 +11,9 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 
+from core.choices import read_lists
 from core.db import db_session
 from core.locking import check_version
 from core.models import User
@@ -33,7 +34,7 @@ from crm_contacts.models import (
 )
 from crm_contacts.permissions import DELETE, WRITE
 from crm_contacts.schemas import ClientSchema
-from crm_contacts.views.regions import region_choices
+from crm_contacts.views.regions import REGION_CHOICES
 
 # The client's own fields, as the forms post them (children are edited on the client file).
 OWN_FIELDS = (
@@ -196,12 +197,14 @@ def still_visible(client_id: int) -> bool:
 # --- create and edit -----------------------------------------------------------------------------
 
 
-def _users(keep: int | None) -> list[Any]:
+# The select boxes' lists, ``(id, name)`` in their order, for ``core.choices.read_lists``.
+GROUP_CHOICES = (select(CustomerGroup.id, CustomerGroup.name), (CustomerGroup.name,))
+
+
+def user_choices(keep: int | None) -> tuple[Select, tuple]:
     """Who can be made responsible: the active users, and ``keep`` even if deactivated."""
     condition = User.active if keep is None else or_(User.active, User.id == keep)
-    return db_session.execute(
-        select(User.id, User.name).where(condition).order_by(User.name, User.id)
-    ).all()
+    return select(User.id, User.name).where(condition), (User.name, User.id)
 
 
 def _form_values(names: tuple[str, ...]) -> dict[str, str]:
@@ -290,10 +293,7 @@ def _render_form(client: Client | None, values: dict[str, Any], errors: dict, st
         kinds=[(kind, kind.capitalize()) for kind in CLIENT_KINDS],
         statuses=[(status, status.capitalize()) for status in CLIENT_STATUSES],
         languages=languages,
-        groups=db_session.execute(
-            select(CustomerGroup.id, CustomerGroup.name).order_by(CustomerGroup.name)
-        ).all(),
-        regions=region_choices(),
+        **read_lists(db_session, {"groups": GROUP_CHOICES, "regions": REGION_CHOICES}),
     ), status
 
 

@@ -36,11 +36,8 @@ class RegionFormSchema(Schema):
     )
 
 
-def region_choices() -> list[Any]:
-    """``(id, name)`` of every region, in the order lists offer them."""
-    return db_session.execute(
-        select(Region.id, Region.name).order_by(Region.order, Region.name)
-    ).all()
+# ``(id, name)`` of every region, and the order lists offer them in (``core.choices.read_lists``).
+REGION_CHOICES = (select(Region.id, Region.name), (Region.order, Region.name))
 
 
 def _load(except_id: int | None = None) -> tuple[dict[str, str], dict | None, dict[str, Any]]:
