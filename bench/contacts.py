@@ -23,8 +23,9 @@ Every bundled module installed; ``--clients`` clients written in bulk by ``clien
 
 On PostgreSQL the database named must exist; it is built when it has no clients, else measured.
 
-Targets: the client file under 50 ms median at 100,000 clients, within 5x of the hand-written
-SQL, flat from 1,000 to 100,000; name and phone search under 15 ms at 100,000 clients (page and
+Targets: the client file under 50 ms median at 100,000 clients, its SQL within 5x of the
+hand-written SQL (judged on the "replayed" column: both run the same way; the ratio timed inside
+the request is printed beside it), flat from 1,000 to 100,000; name and phone search under 15 ms at 100,000 clients (page and
 API alike), under 50 ms at 1,000,000.
 """
 
@@ -49,6 +50,7 @@ from core.modules import init_core, install
 from core.plugins import discover
 
 TARGETS = {"file": 50, "search": 15, "list": 50}
+SQL_RATIO = 5  # the client file's SQL within 5x of the hand-written SQL of its content
 OWN = " AND c.responsible_id = ?"  # a representative's hand-written SQL checks her ownership once
 OPEN_TASKS = "('assigned', 'in_progress', 'in_development')"
 
@@ -305,6 +307,12 @@ def main() -> None:
         else:
             met = "met" if page < TARGETS[target] else "MISSED"
             verdict = f"< {TARGETS[target]} ms: {met}"
+        if target == "file":
+            # The file's SQL against the hand-written SQL, both run the same way (replayed): in
+            # the request, SQLite's statements also pay for the CPU caches the request's Python
+            # cools, which no hand-written loop does (docs/performance.md, issue 18).
+            met = "met" if replayed < SQL_RATIO * by_hand else "MISSED"
+            verdict += f"; SQL < {SQL_RATIO}x hand (replayed): {met}"
         results.append((label, page, cpu[0], statements, statistics.median(sql_ms), by_hand,
                         replayed, verdict))  # fmt: skip
 
