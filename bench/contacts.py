@@ -25,8 +25,8 @@ On PostgreSQL the database named must exist; it is built when it has no clients,
 
 Targets: the client file under 50 ms median at 100,000 clients, its SQL within 5x of the
 hand-written SQL (judged on the "replayed" column: both run the same way; the ratio timed inside
-the request is printed beside it), flat from 1,000 to 100,000; name and phone search under 15 ms at 100,000 clients (page and
-API alike), under 50 ms at 1,000,000.
+the request is printed beside it), flat from 1,000 to 100,000; name and phone search under
+15 ms at 100,000 clients (page and API alike), under 50 ms at 1,000,000.
 """
 
 from __future__ import annotations
