@@ -143,8 +143,12 @@ def build(app, clients: int, *, lines: int = 50, history: bool = True, seed: int
     with engine.begin() as connection:
         for index in indexes:
             index.create(connection, checkfirst=True)
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("ANALYZE"))
+    if engine.dialect.name == "postgresql":
+        # VACUUM (outside a transaction) sets the visibility map as well as the statistics: an
+        # exact count(*) of a million clients then reads the index alone (67 ms → about 20 ms),
+        # as it does in a database autovacuum has visited.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
     print(f"  indexes built in {time.perf_counter() - started:.0f} s")
 
 
