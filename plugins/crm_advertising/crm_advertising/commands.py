@@ -16,7 +16,8 @@ from core.timezone import local_today
 from crm_advertising.importing import import_materials
 from crm_advertising.models import Location, Material
 from crm_advertising.permissions import MANAGE_STOCK
-from crm_advertising.service import Actor, differences
+from crm_advertising.service import Actor
+from crm_advertising.stock_checks import differences
 
 SYSTEM = Actor(SimpleNamespace(id=None), frozenset({MANAGE_STOCK}))
 

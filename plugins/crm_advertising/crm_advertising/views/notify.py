@@ -8,7 +8,7 @@ from flask import url_for
 from sqlalchemy.orm import Session
 
 from core.notifications import notify
-from crm_advertising.service import below_reorder, stock_managers
+from crm_advertising.stock_checks import below_reorder, stock_managers
 
 
 def announce_low_stock(session: Session, material_ids: Iterable[int]) -> None:
