@@ -106,11 +106,6 @@ def _details(plans: list[tuple[str, list[tuple]]]) -> list[tuple[str, list[str]]
     return [(sql, [row[-1] for row in rows]) for sql, rows in plans]
 
 
-def _plans(app, statements: list[tuple[str, tuple]]) -> list[tuple[str, list[str]]]:
-    """Each SELECT's plan, as SQLite's ``EXPLAIN QUERY PLAN`` details."""
-    return _details(_plan_rows(app, statements))
-
-
 def _client_lists(plans: list[tuple[str, list[tuple]]]) -> list[str]:
     """The plan lines that build a list of clients (``LIST SUBQUERY`` reading the client table):
     an ``IN (SELECT id FROM client WHERE …)`` rule, whose list holds every client the user may
@@ -233,7 +228,7 @@ def test_the_plan_check_sees_a_scan(app):
     compiled = stmt.compile(engine)
     sql = str(compiled)
     parameters = tuple(compiled.params[name] for name in compiled.positiontup)
-    assert _scans(app, _plans(app, [(sql, parameters)]))
+    assert _scans(app, _details(_plan_rows(app, [(sql, parameters)])))
 
 
 def test_rules_row_by_row_hide_exactly_what_the_lists_of_owners_hide(app):

@@ -177,7 +177,6 @@ def client_list():
             "tags": (select(Tag.id, Tag.name), (Tag.name,)),
         },
     )
-    choices["tags"] = [name for _id, name in choices["tags"]]
     return render_template(
         "crm_contacts/client_list.html",
         clients=clients,
